@@ -1,0 +1,180 @@
+// Shared types of the pipeline. Modules depend on this file, not on each other's internals.
+// Dates are ISO strings: 'YYYY-MM-DD' for days, 'YYYY-MM' for months; they compare lexically.
+
+export type ServiceName = 'LivingWagesWithAmount' | 'LivingWages';
+export const SERVICES: readonly ServiceName[] = ['LivingWagesWithAmount', 'LivingWages'];
+
+export type Environment = 'PROD' | 'ACPT' | 'TEST';
+export type Role = 'BENEFICIARY' | 'PARTNER';
+
+export type BenefitType = 'LEEFLOON' | 'EQUIVALENT_LEEFLOON' | 'CHILD_BENEFIT_ADVANCE';
+export const BENEFIT_TYPES: readonly BenefitType[] = ['LEEFLOON', 'EQUIVALENT_LEEFLOON', 'CHILD_BENEFIT_ADVANCE'];
+export type Category = 'COHABITANT' | 'ISOLATED' | 'FAMILY';
+export const CATEGORIES: readonly Category[] = ['COHABITANT', 'ISOLATED', 'FAMILY'];
+export type AmountStatus = 'PROVISIONAL' | 'DEFINITIVE';
+
+/** Per-line status codes (contract §4). */
+export type StatusCode = 'MSG00000' | 'MSG00100' | 'MSG00005' | 'MSG00006' | 'MSG00008' | 'MSG00011' | 'MSG00012';
+export type StatusValue = 'DATA_FOUND' | 'NO_DATA_FOUND' | 'NO_RESULT';
+export const STATUS_VALUE: Record<StatusCode, StatusValue> = {
+  MSG00000: 'DATA_FOUND',
+  MSG00100: 'NO_DATA_FOUND',
+  MSG00005: 'NO_RESULT',
+  MSG00006: 'NO_RESULT',
+  MSG00008: 'NO_RESULT',
+  MSG00011: 'NO_RESULT',
+  MSG00012: 'NO_RESULT',
+};
+
+/** File-level rejection codes (contract §7). */
+export type RejectionCode =
+  | 'NOT_WELL_FORMED'
+  | 'DTD_FORBIDDEN'
+  | 'SCHEMA_INVALID'
+  | 'TRAILER_MISMATCH'
+  | 'DUPLICATE_SEQ'
+  | 'UNKNOWN_SENDER'
+  | 'SENDER_MISMATCH'
+  | 'WRONG_ENVIRONMENT'
+  | 'MSG00013'
+  | 'FILEID_REUSED';
+
+// ---------------------------------------------------------------- request
+
+export interface RequestHeader {
+  fileId: string;
+  senderCbe: string;
+  service: ServiceName;
+  legalContext: string;
+  environment: Environment;
+  createdAt: string;
+}
+
+export type RequestPeriod =
+  | { kind: 'year'; year: number }
+  | { kind: 'months'; from: string; to: string } // YYYY-MM inclusive
+  | { kind: 'dates'; from: string; to: string }; // YYYY-MM-DD inclusive (LivingWages)
+
+export interface RequestLine {
+  seq: number;
+  ticket?: string;
+  ssin: string;
+  role?: Role;
+  period: RequestPeriod;
+  /** 1-based position of the <Request> start tag in the file, for operator messages. */
+  line: number;
+}
+
+/** One error found in a request file, with its position (1-based). */
+export interface FileError {
+  line: number;
+  column: number;
+  message: string;
+}
+
+// ---------------------------------------------------------------- register data
+
+export interface Person {
+  ssin: string;
+  replacedBy: string | null;
+}
+
+export interface Integration {
+  ssin: string;
+  sector: number;
+  institutionCbe: string;
+  qualityCode: number;
+  startDate: string;
+  endDate: string | null; // null = open
+}
+
+export interface AmountRow {
+  ssin: string;
+  partnerSsin: string | null;
+  ocmwCbe: string;
+  benefitType: BenefitType;
+  category: Category;
+  month: string; // YYYY-MM
+  grantFrom: string; // YYYY-MM-DD, the granted days within the month
+  grantTo: string;
+  amountCents: number; // may be negative (a correction)
+  paidOn: string;
+  status: AmountStatus;
+}
+
+// ---------------------------------------------------------------- clients and authorizations
+
+export interface Authorization {
+  service: ServiceName;
+  legalContext: string;
+  qualityCodes: number[];
+  deliberation: string | null;
+  /** Response fields the client may receive; empty = every field of the service. */
+  fields: string[];
+}
+
+export interface Client {
+  clientId: string;
+  cbeNumber: string;
+  sector: number;
+  name: string;
+  authorizations: Authorization[];
+}
+
+// ---------------------------------------------------------------- response
+
+export interface MonthEntry {
+  month: string; // YYYY-MM
+  ocmw: string;
+  benefitType: BenefitType;
+  category: Category;
+  amountCents: number;
+  from: string;
+  to: string;
+  fullMonth: boolean;
+  provisional: boolean;
+  partnerSsin?: string; // BENEFICIARY lines, when known
+  beneficiarySsin?: string; // PARTNER lines
+}
+
+export interface YearTotal {
+  ocmw: string;
+  benefitType: BenefitType;
+  category: Category;
+  amountCents: number;
+  months: number;
+  fullYear: boolean;
+  provisional: boolean;
+  partnerSsin?: string; // all amounts name this same partner
+  partners?: string[]; // otherwise: each partner seen, written as <Partner ssin="..."/>
+  beneficiarySsin?: string; // PARTNER lines
+}
+
+export interface ResponseLine {
+  seq: number;
+  ticket?: string;
+  ssin: string;
+  status: StatusCode;
+  newSsin?: string; // MSG00006
+  year?: { year: number; totals: YearTotal[] };
+  months?: { lastMonthIsLastPaid: boolean; entries: MonthEntry[] };
+}
+
+export interface ResponseHeader {
+  inReplyTo?: string;
+  requestSha256: string;
+  service?: ServiceName;
+  referenceDate: string; // YYYY-MM-DD
+  processedAt: string; // YYYY-MM-DDTHH:MM:SSZ
+}
+
+export interface Rejection {
+  code: RejectionCode;
+  errors: FileError[];
+}
+
+/** Key material used to sign responses. */
+export interface Signer {
+  privateKeyPem: string;
+  certificatePem: string;
+}
