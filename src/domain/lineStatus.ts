@@ -1,0 +1,32 @@
+// The per-line check order of contract §4, first failure wins:
+// MSG00011 → MSG00005 → MSG00006 → MSG00008 → MSG00012 → (caller) MSG00100 / MSG00000.
+import type { Person, RequestPeriod, ServiceName } from '../interfaces.js';
+import { checkPeriod } from './period.js';
+import { isValidSsin } from './ssin.js';
+
+export type LineRejectCode = 'MSG00011' | 'MSG00005' | 'MSG00006' | 'MSG00008' | 'MSG00012';
+
+export type LineDecision = { code: LineRejectCode; newSsin?: string; reason: string } | { code: 'CONTINUE' };
+
+export interface LineInput {
+  ssin: string;
+  period: RequestPeriod;
+  service: ServiceName;
+  referenceDate: string;
+  /** The register entry; undefined = unknown SSIN. */
+  person: Person | undefined;
+  /** Whether findIntegration matched (computed by the caller, which holds the repertory). */
+  integrationFound: boolean;
+}
+
+export function decideLine(input: LineInput): LineDecision {
+  if (!isValidSsin(input.ssin)) return { code: 'MSG00011', reason: 'SSIN check digits are wrong' };
+  if (input.person === undefined) return { code: 'MSG00005', reason: 'SSIN unknown to the register' };
+  if (input.person.replacedBy !== null && input.person.replacedBy !== '') {
+    return { code: 'MSG00006', newSsin: input.person.replacedBy, reason: 'SSIN was replaced' };
+  }
+  const period = checkPeriod(input.period, input.service, input.referenceDate);
+  if (!period.ok) return { code: 'MSG00008', reason: period.reason };
+  if (!input.integrationFound) return { code: 'MSG00012', reason: 'no integration of the sender covers this SSIN and period' };
+  return { code: 'CONTINUE' };
+}

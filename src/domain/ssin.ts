@@ -1,0 +1,64 @@
+// Belgian national register numbers (rijksregisternummer) and BIS numbers.
+// Layout: YYMMDD + serial (3) + check (2). The check covers the first 9 digits; for people born
+// in 2000 or later a '2' is prefixed before taking mod 97. The century is not in the number, so a
+// number is valid when either variant matches.
+
+export type SsinKind = 'NATIONAL' | 'BIS';
+
+const ELEVEN_DIGITS = /^\d{11}$/;
+/** 2 followed by 9 digits = 2_000_000_000 + n: exact in a double, no BigInt needed. */
+const BORN_2000_PREFIX = 2_000_000_000;
+
+function checkDigits(first9: number, bornFrom2000: boolean): number {
+  return 97 - ((bornFrom2000 ? BORN_2000_PREFIX + first9 : first9) % 97);
+}
+
+/** NATIONAL: month 0..12; BIS: month + 20 (gender unknown) or + 40 (gender known). Month 0 = unknown. */
+function kindOfMonthField(mm: number): SsinKind | null {
+  if (mm >= 0 && mm <= 12) return 'NATIONAL';
+  if ((mm >= 20 && mm <= 32) || (mm >= 40 && mm <= 52)) return 'BIS';
+  return null;
+}
+
+/** Shape, month/day fields and check digits; null when any of them is wrong. */
+export function ssinKind(ssin: string): SsinKind | null {
+  if (!ELEVEN_DIGITS.test(ssin)) return null;
+  const mm = Number(ssin.slice(2, 4));
+  const dd = Number(ssin.slice(4, 6));
+  const kind = kindOfMonthField(mm);
+  // Day 0 is used when the birth day is unknown; we do not check day against month length
+  // (the register issues numbers with approximate birth dates).
+  if (kind === null || dd > 31) return null;
+  const first9 = Number(ssin.slice(0, 9));
+  const check = Number(ssin.slice(9));
+  return check === checkDigits(first9, false) || check === checkDigits(first9, true) ? kind : null;
+}
+
+export function isValidSsin(ssin: string): boolean {
+  return ssinKind(ssin) !== null;
+}
+
+/**
+ * For logs: the first 2 and last 2 digits only (`85*******28`). The first 6 would be the birth
+ * date, which together with the rest identifies the person. Anything not 11 digits becomes stars.
+ */
+export function maskSsin(ssin: string): string {
+  if (ELEVEN_DIGITS.test(ssin)) return `${ssin.slice(0, 2)}*******${ssin.slice(9)}`;
+  return '*'.repeat(Math.min(ssin.length, 11));
+}
+
+/**
+ * A valid SSIN for test data. month/day 0 = unknown; `bis` shifts the month by 20 ('unknown'
+ * gender) or 40 ('known'). The check variant follows the birth year (2000+ → '2' prefix).
+ */
+export function makeSsin(birth: { year: number; month: number; day: number }, serial: number, bis?: 'unknown' | 'known'): string {
+  const { year, month, day } = birth;
+  if (!Number.isInteger(year) || year < 1800 || year > 2099) throw new RangeError(`birth year out of range: ${year}`);
+  if (!Number.isInteger(month) || month < 0 || month > 12) throw new RangeError(`birth month out of range: ${month}`);
+  if (!Number.isInteger(day) || day < 0 || day > 31) throw new RangeError(`birth day out of range: ${day}`);
+  if (!Number.isInteger(serial) || serial < 0 || serial > 999) throw new RangeError(`serial out of range: ${serial}`);
+  const mm = month + (bis === 'unknown' ? 20 : bis === 'known' ? 40 : 0);
+  const first9 = `${String(year % 100).padStart(2, '0')}${String(mm).padStart(2, '0')}${String(day).padStart(2, '0')}${String(serial).padStart(3, '0')}`;
+  const check = checkDigits(Number(first9), year >= 2000);
+  return `${first9}${String(check).padStart(2, '0')}`;
+}
