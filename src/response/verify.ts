@@ -1,0 +1,469 @@
+// Streaming verification of a signed response (or notification) file.
+//
+// The document is parsed with saxes (SAX, no DOM) and re-canonicalized on the fly: exclusive
+// C14N without comments of the whole document, with the enveloped ds:Signature element left
+// out. That canonical text is hashed in 64 KiB pieces, so memory does not grow with the file.
+// The Signature element (small, bounded below) is kept as a tiny tree; its SignedInfo is
+// re-canonicalized from what was parsed - the bytes in the file are never trusted as such.
+//
+// The canonicalizer here is written independently of the writer's (c14n.ts) on purpose, so
+// the two do not share a blind spot; xmlsec1 and xml-crypto in the tests are the outside check.
+
+import { createHash, verify as rsaVerify, X509Certificate, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
+import { ALG_ENVELOPED, ALG_EXC_C14N, ALG_RSA_SHA256, ALG_SHA256, DS_NS } from './sign.js';
+import { LDM_NS } from './writer.js';
+
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+
+/** Our documents nest 6 deep; a bound keeps a hostile file from growing the element stack. */
+const MAX_DEPTH = 64;
+/** Bound on the retained Signature subtree (a real one is ~2.5 KB). */
+const MAX_SIGNATURE_CHARS = 256 * 1024;
+const HASH_CHUNK = 64 * 1024;
+
+export type VerifyResult =
+  | {
+      ok: true;
+      /** Header/InReplyTo (responses) or Header/FileId (notifications), when present. */
+      fileId?: string;
+      recordCount: number;
+      /** Subject and SHA-256 fingerprint of the certificate in KeyInfo, for the operator. */
+      signerSubject: string;
+      signerFingerprint256: string;
+    }
+  | { ok: false; reason: string };
+
+export interface VerifyOptions {
+  /** PEM of the certificate the signature must have been made with; without it, only integrity is checked. */
+  trustedCertPem?: string;
+}
+
+// ------------------------------------------------------------------------ exc-c14n rendering
+
+function escText(s: string): string {
+  return /[&<>\r]/.test(s)
+    ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;')
+    : s;
+}
+
+function escAttr(s: string): string {
+  return /[&<"\t\n\r]/.test(s)
+    ? s
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/"/g, '&quot;')
+        .replace(/\t/g, '&#x9;')
+        .replace(/\n/g, '&#xA;')
+        .replace(/\r/g, '&#xD;')
+    : s;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byName(x: SaxesAttributeNS, y: SaxesAttributeNS): number {
+  return cmp(x.name, y.name);
+}
+
+function byUriLocal(x: SaxesAttributeNS, y: SaxesAttributeNS): number {
+  return cmp(x.uri, y.uri) || cmp(x.local, y.local);
+}
+
+/** prefix ('' = default) → namespace URI. A Map, so that odd prefixes like __proto__ are just keys. */
+type Bindings = ReadonlyMap<string, string>;
+
+/** Does exc-c14n render a declaration for this visibly utilized prefix here? */
+function needsDecl(parent: Bindings, added: Bindings | undefined, prefix: string, uri: string): boolean {
+  if (prefix === 'xml') return false; // the xml namespace is never declared
+  // An unprefixed element in no namespace needs xmlns="" only under a rendered default namespace.
+  const inScope = added?.get(prefix) ?? parent.get(prefix) ?? (prefix === '' ? '' : undefined);
+  return inScope !== uri;
+}
+
+function piText(target: string, body: string): string {
+  return body === '' ? `<?${target}?>` : `<?${target} ${body}?>`;
+}
+
+interface ElementLike {
+  name: string;
+  prefix: string;
+  uri: string;
+  /** As saxes gives them: qualified name → attribute (a null-prototype object). */
+  attributes: Readonly<Record<string, SaxesAttributeNS>>;
+}
+
+/**
+ * Start/end tags in exc-c14n form. Tracks, per open element, the namespace bindings rendered
+ * on output ancestors, so a prefix is declared where it is first visibly utilized (the element's
+ * own prefix, or an attribute's) and not again below unless rebound. No InclusiveNamespaces.
+ */
+class ExcC14n {
+  /** Bindings rendered on output ancestors; '' is the default namespace ('' = none). */
+  private rendered: Bindings = new Map([['', '']]);
+  private readonly saved: Bindings[] = [];
+
+  start(el: ElementLike): string {
+    return this.startTag(el.name, el.prefix, el.uri, el.attributes);
+  }
+
+  /** Hot path (once per element of a large file): no closures, no per-call allocations beyond the attribute list. */
+  startTag(name: string, prefix: string, uri: string, attributes: Readonly<Record<string, SaxesAttributeNS>>): string {
+    const parent = this.rendered;
+    let added: Map<string, string> | undefined;
+    if (needsDecl(parent, undefined, prefix, uri)) added = new Map([[prefix, uri]]);
+    const attrs: SaxesAttributeNS[] = [];
+    let qualified = false;
+    for (const key in attributes) {
+      const a = attributes[key] as SaxesAttributeNS;
+      if (a.uri === XMLNS_NS) continue; // declarations are re-derived from utilization
+      if (a.prefix !== '') {
+        qualified = true;
+        if (needsDecl(parent, added, a.prefix, a.uri)) (added ??= new Map()).set(a.prefix, a.uri);
+      }
+      attrs.push(a);
+    }
+    let s = `<${name}`;
+    if (added !== undefined) {
+      const next = new Map(parent);
+      for (const [p, u] of [...added].sort((x, y) => cmp(x[0], y[0]))) {
+        s += p === '' ? ` xmlns="${escAttr(u)}"` : ` xmlns:${p}="${escAttr(u)}"`;
+        next.set(p, u);
+      }
+      this.rendered = next;
+    }
+    // Sorted by (namespace URI, local name); without prefixed attributes that is the plain name.
+    if (attrs.length > 1) attrs.sort(qualified ? byUriLocal : byName);
+    for (const a of attrs) s += ` ${a.name}="${escAttr(a.value)}"`;
+    this.saved.push(parent);
+    return `${s}>`;
+  }
+
+  end(name: string): string {
+    this.rendered = this.saved.pop() ?? new Map([['', '']]);
+    return `</${name}>`;
+  }
+}
+
+// ------------------------------------------------------------------------ the Signature subtree
+
+interface SigElement extends ElementLike {
+  local: string;
+  children: SigNode[];
+}
+type SigNode = SigElement | { text: string } | { pi: string };
+
+function isElement(n: SigNode): n is SigElement {
+  return 'children' in n;
+}
+
+function c14nSubtree(root: SigElement): string {
+  const c = new ExcC14n();
+  let out = '';
+  const walk = (el: SigElement): void => {
+    out += c.start(el);
+    for (const ch of el.children) {
+      if (isElement(ch)) walk(ch);
+      else if ('text' in ch) out += escText(ch.text);
+      else out += ch.pi;
+    }
+    out += c.end(el.name);
+  };
+  walk(root);
+  return out;
+}
+
+class Invalid extends Error {}
+
+function dsChildren(el: SigElement): SigElement[] {
+  const kids = el.children.filter(isElement);
+  for (const k of kids) {
+    if (k.uri !== DS_NS) throw new Invalid(`unexpected element ${k.name} in ds:${el.local}`);
+  }
+  return kids;
+}
+
+function only(el: SigElement, local: string): SigElement {
+  const found = dsChildren(el).filter((k) => k.local === local);
+  if (found.length !== 1) throw new Invalid(`ds:${el.local} must contain exactly one ds:${local}`);
+  return found[0] as SigElement;
+}
+
+function textOf(el: SigElement): string {
+  if (el.children.some(isElement)) throw new Invalid(`ds:${el.local} must contain text only`);
+  return el.children.map((c) => ('text' in c ? c.text : '')).join('');
+}
+
+function attr(el: SigElement, name: string): string | undefined {
+  return el.attributes[name]?.value;
+}
+
+function algorithm(el: SigElement, expected: string): void {
+  const alg = attr(el, 'Algorithm');
+  if (alg !== expected) throw new Invalid(`ds:${el.local} Algorithm must be ${expected}, found ${alg ?? 'none'}`);
+  // Parameters (InclusiveNamespaces, HMACOutputLength, XPath...) would change the meaning.
+  if (el.children.some(isElement)) throw new Invalid(`ds:${el.local} must not have parameters`);
+}
+
+function base64(el: SigElement): Buffer {
+  const s = textOf(el).replace(/[ \t\r\n]/g, '');
+  if (s.length === 0 || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(s)) {
+    throw new Invalid(`ds:${el.local} is not valid base64`);
+  }
+  return Buffer.from(s, 'base64');
+}
+
+interface ParsedSignature {
+  signedInfoC14n: string;
+  digest: Buffer;
+  signatureValue: Buffer;
+  cert: X509Certificate;
+}
+
+function readSignature(sig: SigElement): ParsedSignature {
+  const kids = dsChildren(sig);
+  const names = kids.map((k) => k.local).join(',');
+  if (names !== 'SignedInfo,SignatureValue,KeyInfo') {
+    throw new Invalid(`ds:Signature must contain SignedInfo, SignatureValue, KeyInfo in that order (found ${names})`);
+  }
+  const [signedInfo, signatureValue, keyInfo] = kids as [SigElement, SigElement, SigElement];
+  const siKids = dsChildren(signedInfo);
+  if (siKids.map((k) => k.local).join(',') !== 'CanonicalizationMethod,SignatureMethod,Reference') {
+    throw new Invalid('ds:SignedInfo must contain CanonicalizationMethod, SignatureMethod and exactly one Reference');
+  }
+  const [c14nMethod, sigMethod, reference] = siKids as [SigElement, SigElement, SigElement];
+  algorithm(c14nMethod, ALG_EXC_C14N);
+  algorithm(sigMethod, ALG_RSA_SHA256);
+  if (attr(reference, 'URI') !== '') throw new Invalid('the Reference must have URI="" (the whole document)');
+  const refKids = dsChildren(reference);
+  if (refKids.map((k) => k.local).join(',') !== 'Transforms,DigestMethod,DigestValue') {
+    throw new Invalid('ds:Reference must contain Transforms, DigestMethod, DigestValue');
+  }
+  const [transforms, digestMethod, digestValue] = refKids as [SigElement, SigElement, SigElement];
+  const tr = dsChildren(transforms);
+  if (tr.length !== 2 || tr.some((t) => t.local !== 'Transform')) {
+    throw new Invalid('ds:Transforms must be enveloped-signature then exclusive C14N');
+  }
+  algorithm(tr[0] as SigElement, ALG_ENVELOPED);
+  algorithm(tr[1] as SigElement, ALG_EXC_C14N);
+  algorithm(digestMethod, ALG_SHA256);
+
+  const x509Data = only(keyInfo, 'X509Data');
+  const certEl = only(x509Data, 'X509Certificate');
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(base64(certEl));
+  } catch (err) {
+    if (err instanceof Invalid) throw err;
+    throw new Invalid('ds:X509Certificate is not a valid X.509 certificate');
+  }
+  return {
+    signedInfoC14n: c14nSubtree(signedInfo),
+    digest: base64(digestValue),
+    signatureValue: base64(signatureValue),
+    cert,
+  };
+}
+
+// ------------------------------------------------------------------------ the streaming pass
+
+interface Scan {
+  digest: Buffer;
+  signature: SigElement;
+  fileId?: string;
+  recordCount?: string;
+}
+
+/** Parses the file once, hashing its canonical form minus the Signature; returns what it found. */
+async function scan(path: string): Promise<Scan> {
+  const parser = new SaxesParser({ xmlns: true, fileName: path });
+  const c14n = new ExcC14n();
+  const hash: Hash = createHash('sha256');
+  let buf = '';
+  const emit = (s: string): void => {
+    buf += s;
+    if (buf.length >= HASH_CHUNK) {
+      hash.update(buf, 'utf8');
+      buf = '';
+    }
+  };
+
+  const openNames: string[] = []; // local names of the open elements (root first)
+  let rootClosed = false;
+  let signature: SigElement | undefined;
+  let sigStack: SigElement[] = []; // open elements inside the Signature
+  let sigChars = 0;
+  let afterSignature = false;
+  let fileId: string | undefined;
+  let recordCount: string | undefined;
+  let captureTo: 'fileId' | 'recordCount' | undefined;
+
+  const sigBudget = (n: number): void => {
+    sigChars += n;
+    if (sigChars > MAX_SIGNATURE_CHARS) throw new Invalid('the Signature element is implausibly large');
+  };
+
+  parser.on('xmldecl', (d) => {
+    if (d.version !== undefined && d.version !== '1.0') throw new Invalid(`XML version ${d.version} is not accepted`);
+    if (d.encoding !== undefined && !/^utf-?8$/i.test(d.encoding)) {
+      throw new Invalid(`encoding ${d.encoding} is not accepted (responses are UTF-8)`);
+    }
+  });
+  parser.on('doctype', () => {
+    throw new Invalid('a DOCTYPE is not allowed in a response');
+  });
+  parser.on('comment', () => {
+    // Reference URI="" is the document without comments: they are not signed.
+  });
+  parser.on('processinginstruction', ({ target, body }) => {
+    const pi = piText(target, body);
+    const sig = sigStack[sigStack.length - 1];
+    if (sig !== undefined) {
+      sigBudget(pi.length);
+      sig.children.push({ pi });
+    } else if (openNames.length > 0) emit(pi);
+    else emit(rootClosed ? `\n${pi}` : `${pi}\n`); // C14N: PIs outside the root, separated by LF
+  });
+  const onText = (t: string): void => {
+    if (openNames.length === 0) return; // whitespace outside the root is not part of c14n
+    if (sigStack.length > 0) {
+      const sig = sigStack[sigStack.length - 1] as SigElement;
+      sigBudget(t.length);
+      sig.children.push({ text: t });
+      return;
+    }
+    if (captureTo === 'fileId') fileId = (fileId ?? '') + t;
+    else if (captureTo === 'recordCount') recordCount = (recordCount ?? '') + t;
+    emit(escText(t));
+  };
+  parser.on('text', onText);
+  parser.on('cdata', onText); // C14N replaces CDATA sections by their (escaped) text
+
+  parser.on('opentag', (tag: SaxesTagNS) => {
+    const depth = openNames.length; // depth of the new element's parent chain
+    if (depth >= MAX_DEPTH) throw new Invalid('elements are nested too deeply');
+    openNames.push(tag.local);
+    captureTo = undefined;
+
+    if (sigStack.length > 0 || (tag.uri === DS_NS && tag.local === 'Signature')) {
+      const el: SigElement = {
+        name: tag.name,
+        prefix: tag.prefix,
+        uri: tag.uri,
+        local: tag.local,
+        attributes: tag.attributes,
+        children: [],
+      };
+      const parentSig = sigStack[sigStack.length - 1];
+      if (parentSig !== undefined) {
+        sigBudget(tag.name.length + Object.values(tag.attributes).reduce((n, a) => n + a.name.length + a.value.length, 0));
+        parentSig.children.push(el);
+        sigStack.push(el);
+        return;
+      }
+      if (depth !== 1) throw new Invalid('a ds:Signature may only appear as the last child of the root');
+      if (signature !== undefined) throw new Invalid('more than one ds:Signature');
+      signature = el;
+      sigStack = [el];
+      return; // enveloped-signature transform: the element and its content are not hashed
+    }
+    if (depth === 0) {
+      if (tag.uri !== LDM_NS) throw new Invalid(`the root element is not in namespace ${LDM_NS}`);
+    } else if (signature !== undefined && depth === 1) {
+      afterSignature = true;
+    }
+    if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'InReplyTo' || tag.local === 'FileId')) {
+      captureTo = 'fileId';
+    } else if (depth === 2 && openNames[1] === 'Trailer' && tag.local === 'RecordCount') {
+      captureTo = 'recordCount';
+    }
+    emit(c14n.startTag(tag.name, tag.prefix, tag.uri, tag.attributes));
+  });
+
+  parser.on('closetag', (tag: SaxesTagNS) => {
+    openNames.pop();
+    captureTo = undefined;
+    if (sigStack.length > 0) {
+      sigStack.pop();
+      return;
+    }
+    emit(c14n.end(tag.name));
+    if (openNames.length === 0) rootClosed = true;
+  });
+
+  // fatal: true so that a corrupted byte is an error, not a silent U+FFFD.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      parser.write(decoder.decode(chunk as Buffer, { stream: true }));
+    }
+    parser.write(decoder.decode());
+    parser.close();
+  } catch (err) {
+    if (err instanceof Invalid) throw err;
+    if (err instanceof TypeError && /decode|encoded/i.test(err.message)) throw new Invalid('the file is not valid UTF-8');
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') throw new Invalid(`cannot read ${path}: ${(err as Error).message}`);
+    throw new Invalid(`not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (signature === undefined) throw new Invalid('the document has no ds:Signature (child of the root)');
+  if (afterSignature) throw new Invalid('the ds:Signature must be the last element of the root');
+  if (buf.length > 0) hash.update(buf, 'utf8');
+  return { digest: hash.digest(), signature, fileId, recordCount };
+}
+
+/**
+ * Checks a signed response: canonical digest, RSA-SHA256 signature over the canonical SignedInfo
+ * with the KeyInfo certificate, and - when `trustedCertPem` is given - that this certificate is
+ * the trusted one (same DER bytes). Without `trustedCertPem` only integrity is proven: anyone
+ * can make a self-consistent signature with their own certificate.
+ * Never throws for a bad file; returns `{ ok: false, reason }`.
+ */
+export async function verifyResponse(path: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  try {
+    let trusted: X509Certificate | undefined;
+    if (opts.trustedCertPem !== undefined) {
+      try {
+        trusted = new X509Certificate(opts.trustedCertPem);
+      } catch {
+        return { ok: false, reason: 'the trusted certificate given is not a PEM X.509 certificate' };
+      }
+    }
+    const found = await scan(path);
+    const sig = readSignature(found.signature);
+    if (!found.digest.equals(sig.digest)) {
+      return { ok: false, reason: 'digest mismatch: the signed content of the document was changed' };
+    }
+    if (sig.cert.publicKey.asymmetricKeyType !== 'rsa') {
+      return { ok: false, reason: 'the KeyInfo certificate does not hold an RSA key' };
+    }
+    const good = rsaVerify('sha256', Buffer.from(sig.signedInfoC14n, 'utf8'), sig.cert.publicKey, sig.signatureValue);
+    if (!good) {
+      return { ok: false, reason: 'signature mismatch: SignatureValue does not verify with the KeyInfo certificate' };
+    }
+    if (trusted !== undefined && !trusted.raw.equals(sig.cert.raw)) {
+      return {
+        ok: false,
+        reason:
+          `signed with an untrusted certificate (${sig.cert.subject.replace(/\n/g, ', ')}, ` +
+          `SHA-256 ${sig.cert.fingerprint256}); expected ${trusted.subject.replace(/\n/g, ', ')}, SHA-256 ${trusted.fingerprint256}`,
+      };
+    }
+    const rc = found.recordCount?.trim();
+    if (rc === undefined || !/^\d+$/.test(rc)) {
+      return { ok: false, reason: 'the Trailer has no valid RecordCount' };
+    }
+    return {
+      ok: true,
+      ...(found.fileId === undefined ? {} : { fileId: found.fileId }),
+      recordCount: Number(rc),
+      signerSubject: sig.cert.subject.replace(/\n/g, ', '),
+      signerFingerprint256: sig.cert.fingerprint256,
+    };
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, reason: err.message };
+    throw err;
+  }
+}
