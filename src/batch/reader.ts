@@ -1,0 +1,576 @@
+// Streaming readers of a request file.
+//
+// readRequest / readRequestEvents: the lines for processing, with saxes (namespace-aware)
+// over a read stream; the file is expected to have passed validateRequestFile, but malformed
+// or unexpected input still ends in an Error naming line and column, never in a hang.
+//
+// checkEnvelope: one pass over the raw bytes for the file-level checks (RecordCount against
+// the number of Request elements, duplicate seq) and the SHA-256 of the file, with the byte
+// scanner: lenient, so the Header can be read from a file that fails the schema (a rejection
+// can then name the FileId); it never throws on content.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { SaxesParser, type SaxesTagNS } from 'saxes';
+import type { RequestHeader, RequestLine, RequestPeriod, Role } from '../interfaces.js';
+import { GrowableBitset } from './bitset.js';
+import { readableFileId, toHeader, type HeaderField, type RawHeader } from './header.js';
+import { LDM_NS } from './slices.js';
+import { decodeXmlText, XmlByteScanner, type ScanHandler } from './xmlScan.js';
+
+const READ_CHUNK = 1 << 20;
+
+// ================================================================ readRequest
+
+export type RequestEvent =
+  | { kind: 'header'; header: RequestHeader }
+  | { kind: 'line'; line: RequestLine }
+  | { kind: 'trailer'; recordCount: number };
+
+/**
+ * A request file, read once, lazily: reading starts when `header` or `lines` is first used.
+ * `lines` can be iterated once; `trailer` resolves after `lines` has been read to the end.
+ * A read error rejects `header` and `trailer` (their rejections are marked handled, so a
+ * caller that only iterates `lines` sees the error there and nowhere else).
+ */
+export interface RequestReader {
+  readonly header: Promise<RequestHeader>;
+  readonly lines: AsyncIterable<RequestLine>;
+  readonly trailer: Promise<{ recordCount: number }>;
+}
+
+export function readRequest(path: string): RequestReader {
+  return new Reader(path);
+}
+
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  settled = false;
+  resolve!: (value: T) => void;
+  reject!: (err: unknown) => void;
+  constructor() {
+    this.promise = new Promise<T>((res, rej) => {
+      this.resolve = (v) => {
+        this.settled = true;
+        res(v);
+      };
+      this.reject = (e) => {
+        this.settled = true;
+        rej(e);
+      };
+    });
+    this.promise.catch(() => undefined); // handled: see RequestReader
+  }
+}
+
+class Reader implements RequestReader {
+  private readonly batches: AsyncGenerator<readonly RequestEvent[]>;
+  private readonly headerD = new Deferred<RequestHeader>();
+  private readonly trailerD = new Deferred<{ recordCount: number }>();
+  private started = false;
+  /** The read started by `header`; `lines` continues after it. */
+  private headerRead: Promise<void> | undefined;
+  private failure: unknown;
+  private linesTaken = false;
+  /** Events read by `header` before `lines` was iterated. */
+  private pending: readonly RequestEvent[] = [];
+
+  constructor(path: string) {
+    this.batches = readRequestBatches(path);
+  }
+
+  get header(): Promise<RequestHeader> {
+    if (!this.started) {
+      this.started = true;
+      this.headerRead = this.pull().then(
+        (batch) => {
+          this.pending = batch;
+        },
+        () => undefined, // recorded in `failure`, rethrown by `lines`
+      );
+    }
+    return this.headerD.promise;
+  }
+
+  get trailer(): Promise<{ recordCount: number }> {
+    return this.trailerD.promise;
+  }
+
+  get lines(): AsyncIterable<RequestLine> {
+    return { [Symbol.asyncIterator]: () => this.iterateLines() };
+  }
+
+  /** The next batch of events (empty at the end), settling header and trailer on the way. */
+  private async pull(): Promise<readonly RequestEvent[]> {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      const r = await this.batches.next();
+      if (r.done) {
+        const err = new Error('the request file ended before its Trailer was read');
+        if (!this.headerD.settled) this.headerD.reject(err);
+        if (!this.trailerD.settled) this.trailerD.reject(err);
+        return [];
+      }
+      for (const ev of r.value) {
+        if (ev.kind === 'header') this.headerD.resolve(ev.header);
+        else if (ev.kind === 'trailer') this.trailerD.resolve({ recordCount: ev.recordCount });
+      }
+      return r.value;
+    } catch (err) {
+      this.failure = err;
+      if (!this.headerD.settled) this.headerD.reject(err);
+      if (!this.trailerD.settled) this.trailerD.reject(err);
+      throw err;
+    }
+  }
+
+  private async *iterateLines(): AsyncGenerator<RequestLine> {
+    if (this.linesTaken) throw new Error('the lines of a request file can be iterated only once');
+    this.linesTaken = true;
+    try {
+      if (this.headerRead) {
+        await this.headerRead;
+        if (this.failure !== undefined) throw this.failure;
+      }
+      this.started = true;
+      let batch = this.pending;
+      this.pending = [];
+      for (;;) {
+        for (const ev of batch) if (ev.kind === 'line') yield ev.line;
+        batch = await this.pull();
+        if (batch.length === 0) return;
+      }
+    } finally {
+      await this.batches.return(undefined); // closes the file when the consumer stops early
+    }
+  }
+}
+
+/**
+ * The events of a request file in order: one header, the lines, one trailer.
+ * Throws an Error with line and column for malformed XML or an unexpected structure.
+ */
+export async function* readRequestEvents(path: string): AsyncGenerator<RequestEvent> {
+  for await (const batch of readRequestBatches(path)) yield* batch;
+}
+
+/**
+ * The events, one batch per read chunk (one async step per chunk rather than per line).
+ * A batch is only valid until the next one is requested (the array is reused).
+ */
+async function* readRequestBatches(path: string): AsyncGenerator<readonly RequestEvent[]> {
+  const handler = new RequestSax(path);
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK });
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      handler.parser.write(chunk);
+      if (handler.out.length > 0) {
+        yield handler.out;
+        handler.out.length = 0;
+      }
+    }
+    handler.parser.close();
+    handler.finish();
+    if (handler.out.length > 0) yield handler.out;
+  } finally {
+    stream.destroy();
+  }
+}
+
+const enum Field {
+  None,
+  // header
+  FileId,
+  CbeNumber,
+  Service,
+  LegalContext,
+  Environment,
+  CreatedAt,
+  // request
+  Ticket,
+  Ssin,
+  Role,
+  Year,
+  From,
+  To,
+  // trailer
+  RecordCount,
+}
+
+const HEADER_FIELD: Partial<Record<Field, HeaderField>> = {
+  [Field.FileId]: 'fileId',
+  [Field.CbeNumber]: 'senderCbe',
+  [Field.Service]: 'service',
+  [Field.LegalContext]: 'legalContext',
+  [Field.Environment]: 'environment',
+  [Field.CreatedAt]: 'createdAt',
+};
+
+const HEADER_CHILDREN: Record<string, Field> = {
+  FileId: Field.FileId,
+  Service: Field.Service,
+  LegalContext: Field.LegalContext,
+  Environment: Field.Environment,
+  CreatedAt: Field.CreatedAt,
+};
+
+const REQUEST_CHILDREN: Record<string, Field> = { Ticket: Field.Ticket, Ssin: Field.Ssin, Role: Field.Role };
+
+/** saxes callbacks: a small state machine over the known element paths. */
+class RequestSax {
+  readonly parser = new SaxesParser({ xmlns: true, position: true });
+  readonly out: RequestEvent[] = [];
+  private depth = 0;
+  private section: 'none' | 'header' | 'requests' | 'trailer' = 'none';
+  private field = Field.None;
+  private text = '';
+  private raw: RawHeader = {};
+  private headerDone = false;
+  private trailerDone = false;
+  /** Line of the last start tag's '<'. */
+  private tagLine = 1;
+  // the Request being read
+  private seq = 0;
+  private line = 0;
+  private ticket: string | undefined;
+  private ssin = '';
+  private role: Role | undefined;
+  private periodKind: RequestPeriod['kind'] | undefined;
+  private year = 0;
+  private from = '';
+  private to = '';
+
+  constructor(private readonly path: string) {
+    const p = this.parser;
+    p.on('error', (err) => {
+      // saxes writes "line:column: message", the column 0-based; ours is path:line:column (1-based)
+      this.fail(`not well-formed XML: ${err.message.replace(/^\d+:\d+: /, '')}`);
+    });
+    p.on('opentag', (tag) => this.open(tag));
+    p.on('closetag', (tag) => this.close(tag));
+    p.on('cdata', (t) => {
+      if (this.field !== Field.None) this.text += t;
+    });
+  }
+
+  // Speed: saxes only slices text out of the input while a text handler is installed, and
+  // only reports tag starts while a handler is installed: both are installed just where needed
+  // (text inside a field of interest; the start of a Request, for its line).
+  private readonly onText = (t: string): void => {
+    this.text += t;
+  };
+
+  /** saxes reports the position after the character that ended the name: when that was a
+   * line break, the '<' was on the line before. */
+  private readonly onTagStart = (): void => {
+    const p = this.parser;
+    this.tagLine = p.column === 0 ? p.line - 1 : p.line;
+  };
+
+  private setField(field: Field): void {
+    this.field = field;
+    if (field === Field.None) this.parser.off('text');
+    else this.parser.on('text', this.onText);
+  }
+
+  private fail(message: string): never {
+    throw new Error(`${this.path}:${this.parser.line}:${this.parser.column + 1}: ${message}`);
+  }
+
+  private open(tag: SaxesTagNS): void {
+    const depth = this.depth++;
+    const local = tag.local;
+    if (tag.uri !== LDM_NS) {
+      if (depth === 0) this.fail(`the root element must be BatchRequest in namespace ${LDM_NS}, not {${tag.uri}}${local}`);
+      this.fail(`unexpected element {${tag.uri}}${local}`);
+    }
+    if (depth === 0) {
+      if (local !== 'BatchRequest') this.fail(`the root element must be BatchRequest, not ${local}`);
+      return;
+    }
+    if (depth === 1) {
+      this.section = local === 'Header' ? 'header' : local === 'Requests' ? 'requests' : local === 'Trailer' ? 'trailer' : 'none';
+      if (this.section === 'none') this.fail(`unexpected element ${local}`);
+      if (this.section !== 'header' && !this.headerDone) this.fail(`${local} before the Header`);
+      if (this.section === 'requests') this.parser.on('opentagstart', this.onTagStart);
+      return;
+    }
+    let field = Field.None;
+    switch (this.section) {
+      case 'header':
+        if (depth === 2) field = HEADER_CHILDREN[local] ?? Field.None;
+        else if (depth === 3 && local === 'CbeNumber') field = Field.CbeNumber;
+        break;
+      case 'requests':
+        if (depth === 2) {
+          if (local !== 'Request') this.fail(`unexpected element ${local} in Requests`);
+          this.startRequest(tag);
+        } else if (depth === 3) {
+          field = REQUEST_CHILDREN[local] ?? Field.None;
+        } else if (depth === 4) {
+          if (local === 'Year') {
+            this.periodKind = 'year';
+            field = Field.Year;
+          } else if (local === 'Months') this.periodKind = 'months';
+          else if (local === 'Dates') this.periodKind = 'dates';
+        } else if (depth === 5) {
+          field = local === 'From' ? Field.From : local === 'To' ? Field.To : Field.None;
+        }
+        break;
+      case 'trailer':
+        if (depth === 2 && local === 'RecordCount') field = Field.RecordCount;
+        break;
+      default:
+        break;
+    }
+    this.text = '';
+    if (field !== this.field) this.setField(field);
+  }
+
+  private startRequest(tag: SaxesTagNS): void {
+    this.parser.off('opentagstart'); // until this Request ends: its children need no line
+    const seqText = tag.attributes.seq?.value;
+    const seq = seqText === undefined ? NaN : Number(seqText.trim());
+    if (!Number.isSafeInteger(seq) || seq < 1) this.fail(`Request without a valid seq attribute`);
+    this.seq = seq;
+    this.line = this.tagLine;
+    this.ticket = undefined;
+    this.ssin = '';
+    this.role = undefined;
+    this.periodKind = undefined;
+    this.from = '';
+    this.to = '';
+  }
+
+  private close(tag: SaxesTagNS): void {
+    const depth = --this.depth;
+    if (this.field !== Field.None) {
+      this.store(this.field, this.text);
+      this.setField(Field.None);
+      this.text = '';
+    }
+    if (depth === 1) {
+      if (this.section === 'header') this.endHeader();
+      else if (this.section === 'trailer' && !this.trailerDone) this.fail('Trailer without RecordCount');
+      else if (this.section === 'requests') this.parser.off('opentagstart');
+      this.section = 'none';
+    } else if (depth === 2 && this.section === 'requests' && tag.local === 'Request') {
+      this.out.push({ kind: 'line', line: this.endRequest() });
+      this.parser.on('opentagstart', this.onTagStart);
+    }
+  }
+
+  private store(field: Field, value: string): void {
+    const header = HEADER_FIELD[field];
+    if (header) {
+      this.raw[header] = value;
+      return;
+    }
+    switch (field) {
+      case Field.Ticket:
+        this.ticket = value; // echoed back verbatim
+        break;
+      case Field.Ssin:
+        this.ssin = value.trim();
+        break;
+      case Field.Role: {
+        const role = value.trim();
+        if (role !== 'BENEFICIARY' && role !== 'PARTNER') this.fail(`unknown Role ${role}`);
+        this.role = role;
+        break;
+      }
+      case Field.Year:
+        this.year = Number(value.trim());
+        break;
+      case Field.From:
+        this.from = value.trim();
+        break;
+      case Field.To:
+        this.to = value.trim();
+        break;
+      case Field.RecordCount: {
+        const n = Number(value.trim());
+        if (!Number.isSafeInteger(n) || n < 0) this.fail(`RecordCount is not a number: ${value}`);
+        this.trailerDone = true;
+        this.out.push({ kind: 'trailer', recordCount: n });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private endRequest(): RequestLine {
+    let period: RequestPeriod;
+    if (this.periodKind === 'year') period = { kind: 'year', year: this.year };
+    else if (this.periodKind === 'months') period = { kind: 'months', from: this.from, to: this.to };
+    else if (this.periodKind === 'dates') period = { kind: 'dates', from: this.from, to: this.to };
+    else this.fail(`Request seq=${this.seq} has no Period`);
+    if (this.ssin === '') this.fail(`Request seq=${this.seq} has no Ssin`);
+    const line: RequestLine = { seq: this.seq, ssin: this.ssin, period, line: this.line };
+    if (this.ticket !== undefined) line.ticket = this.ticket;
+    if (this.role !== undefined) line.role = this.role;
+    return line;
+  }
+
+  private endHeader(): void {
+    const header = toHeader(this.raw);
+    if (!header) this.fail('the Header is incomplete or not valid');
+    this.headerDone = true;
+    this.out.push({ kind: 'header', header });
+  }
+
+  /** After the last chunk. */
+  finish(): void {
+    if (!this.headerDone) this.fail('no Header found');
+    if (!this.trailerDone) this.fail('no Trailer found');
+  }
+}
+
+// ================================================================ checkEnvelope
+
+export interface Envelope {
+  /** The Header, when every field could be read and has the right shape. */
+  header?: RequestHeader;
+  /** The FileId alone, when readable and well-shaped (even if other Header fields are not). */
+  fileId?: string;
+  /** Trailer/RecordCount, when readable as a number. */
+  recordCount?: number;
+  /** Position of the RecordCount element. */
+  trailerPosition?: { line: number; column: number };
+  /** Number of Request elements in Requests. */
+  requestCount: number;
+  /** The first seq seen twice, at its second occurrence (the seq attribute). */
+  duplicateSeq?: { seq: number; line: number; column: number };
+  /** SHA-256 of the file's bytes, lowercase hex. */
+  sha256: string;
+  size: number;
+}
+
+/** Above this, a seq is not tracked for duplicates (the schema allows up to 99,999,999). */
+const MAX_TRACKED_SEQ = 100_000_000;
+
+/**
+ * One streaming pass: SHA-256 of the raw bytes and the envelope facts. Never throws on
+ * content (a file that is not XML at all just yields no header and zero requests);
+ * I/O errors (missing file…) are thrown.
+ */
+export async function checkEnvelope(path: string): Promise<Envelope> {
+  const hash = createHash('sha256');
+  const h = new EnvelopeScan();
+  const scanner = new XmlByteScanner(h);
+  scanner.textLimit = 512; // header fields are short; longer text is not a valid value anyway
+  let size = 0;
+  const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+      scanner.feed(chunk);
+    }
+  } finally {
+    stream.destroy();
+  }
+  const env: Envelope = { requestCount: h.requestCount, sha256: hash.digest('hex'), size };
+  const header = toHeader(h.raw);
+  if (header) env.header = header;
+  const fileId = readableFileId(h.raw.fileId);
+  if (fileId !== undefined) env.fileId = fileId;
+  if (h.recordCount !== undefined) env.recordCount = h.recordCount;
+  if (h.trailerPosition) env.trailerPosition = h.trailerPosition;
+  if (h.duplicateSeq) env.duplicateSeq = h.duplicateSeq;
+  return env;
+}
+
+const SCAN_HEADER_FIELDS: Record<string, HeaderField> = {
+  FileId: 'fileId',
+  Service: 'service',
+  LegalContext: 'legalContext',
+  Environment: 'environment',
+  CreatedAt: 'createdAt',
+};
+
+type Section = 'none' | 'header' | 'requests' | 'trailer';
+
+/** Byte-scanner callbacks: elements are matched by local name and depth, prefixes ignored. */
+class EnvelopeScan implements ScanHandler {
+  raw: RawHeader = {};
+  requestCount = 0;
+  recordCount: number | undefined;
+  trailerPosition: { line: number; column: number } | undefined;
+  duplicateSeq: { seq: number; line: number; column: number } | undefined;
+  private section: Section = 'none';
+  private readonly seen = new Set<Section>();
+  private inSender = false;
+  private capture: HeaderField | 'recordCount' | undefined;
+  private readonly seqs = new GrowableBitset();
+
+  startName(s: XmlByteScanner, depth: number): void {
+    if (depth === 2 && this.section === 'requests' && s.localNameIs('Request')) s.captureAttrs = true;
+  }
+
+  startTag(s: XmlByteScanner, depth: number): void {
+    if (depth === 1) {
+      // Only the first of each section counts; anything else at this level is passed over.
+      const section = s.localNameIs('Header') ? 'header' : s.localNameIs('Requests') ? 'requests' : s.localNameIs('Trailer') ? 'trailer' : 'none';
+      this.section = section === 'none' || this.seen.has(section) ? 'none' : section;
+      this.seen.add(section);
+      return;
+    }
+    if (this.section === 'requests') {
+      if (depth === 2 && s.localNameIs('Request')) this.request(s);
+      return;
+    }
+    if (this.section === 'header') {
+      if (depth === 2) {
+        this.inSender = s.localNameIs('Sender');
+        for (const [local, field] of Object.entries(SCAN_HEADER_FIELDS)) {
+          if (s.localNameIs(local) && this.raw[field] === undefined) this.startCapture(s, field);
+        }
+      } else if (depth === 3 && this.inSender && s.localNameIs('CbeNumber') && this.raw.senderCbe === undefined) {
+        this.startCapture(s, 'senderCbe');
+      }
+      return;
+    }
+    if (this.section === 'trailer' && depth === 2 && s.localNameIs('RecordCount') && !this.trailerPosition) {
+      this.trailerPosition = { line: s.tagLine, column: s.tagColumn };
+      this.startCapture(s, 'recordCount');
+    }
+  }
+
+  endTag(s: XmlByteScanner, depth: number): void {
+    if (depth === 1) this.section = 'none';
+    if (!this.capture) return;
+    const text = s.textOverflow > 0 ? undefined : decodeXmlText(s.text());
+    s.captureText = false;
+    if (text !== undefined) {
+      if (this.capture === 'recordCount') {
+        const n = /^\s*\+?[0-9]+\s*$/.test(text) ? Number(text.trim()) : NaN;
+        if (Number.isSafeInteger(n)) this.recordCount = n;
+      } else {
+        this.raw[this.capture] = text;
+      }
+    }
+    this.capture = undefined;
+  }
+
+  /** Collects the element's text until its endTag (at once for <FileId/>: empty text). */
+  private startCapture(s: XmlByteScanner, field: HeaderField | 'recordCount'): void {
+    this.capture = field;
+    s.resetText();
+    s.captureText = true;
+  }
+
+  private request(s: XmlByteScanner): void {
+    this.requestCount++;
+    if (this.duplicateSeq) return;
+    for (const a of s.attrs) {
+      if (a.name !== 'seq') continue;
+      const text = decodeXmlText(a.value).trim();
+      if (!/^\+?[0-9]+$/.test(text)) return;
+      const seq = Number(text);
+      if (seq < 1 || seq >= MAX_TRACKED_SEQ) return;
+      if (!this.seqs.add(seq)) this.duplicateSeq = { seq, line: a.line, column: a.column };
+      return;
+    }
+  }
+}

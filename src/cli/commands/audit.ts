@@ -1,0 +1,107 @@
+// `ldm-batch audit --ssin SSIN [--since 6m] [--json]`: who consulted this person, when, why
+// (logging principle). The output is meant for the person concerned: it shows their own SSIN
+// once, in the query echo, and no other person's number.
+// `ldm-batch audit purge (--before DATE | --retention 10y)`: deletes older entries.
+import { openApp } from '../context.js';
+import { LdmError } from '../../errors.js';
+import { isValidSsin } from '../../domain/ssin.js';
+import { STATUS_VALUE, type StatusCode } from '../../interfaces.js';
+import { auditForSsin, type AuditRow } from '../../audit/query.js';
+import { purgeAudit } from '../../audit/purge.js';
+import { parseSince } from '../../audit/since.js';
+import { dateInZone } from '../../pipeline/clock.js';
+import { formatQualityCode, qualityCodeInfo } from '../../repertory/qualityCodes.js';
+import { print, printJson, isoDate } from '../output.js';
+
+export const DEFAULT_SINCE = '6m';
+
+/** Plain words for the citizen; the codes are contract §4. */
+const STATUS_TEXT: Record<StatusCode, string> = {
+  MSG00000: 'data given',
+  MSG00100: 'allowed, nothing found',
+  MSG00005: 'not answered: unknown number',
+  MSG00006: 'not answered: number replaced',
+  MSG00008: 'not answered: invalid question',
+  MSG00011: 'not answered: invalid number',
+  MSG00012: 'refused: no file on you at this institution for that period',
+};
+
+/** One consultation in the JSON for a citizen portal. */
+export interface AuditView {
+  consultedAt: string;
+  institution: { clientId: string; name: string | null };
+  service: string;
+  legalContext: string;
+  deliberation: string | null;
+  qualityCode: { code: string; label: string | null } | null;
+  status: { code: StatusCode; value: string; text: string };
+}
+
+export function auditView(r: AuditRow): AuditView {
+  return {
+    consultedAt: r.consultedAt,
+    institution: { clientId: r.clientId, name: r.clientName },
+    service: r.service,
+    legalContext: r.legalContext,
+    deliberation: r.deliberation,
+    qualityCode: r.qualityCode === null ? null : { code: formatQualityCode(r.qualityCode), label: qualityCodeInfo(r.qualityCode)?.label ?? null },
+    status: { code: r.statusCode, value: STATUS_VALUE[r.statusCode] ?? 'UNKNOWN', text: STATUS_TEXT[r.statusCode] ?? r.statusCode },
+  };
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+export async function runAudit(o: { ssin?: string; since?: string; json?: boolean; config?: string }): Promise<void> {
+  // Optional in the type because `audit purge` shares the command: commander cannot require it.
+  if (o.ssin === undefined || o.ssin === '') throw new LdmError('USAGE', '--ssin is required', { exitCode: 2 });
+  // Never echo a wrong number back in full: it may be someone else's.
+  if (!isValidSsin(o.ssin)) throw new LdmError('INVALID_SSIN', '--ssin is not a valid national or BIS number (11 digits, check digits)', { exitCode: 2 });
+  const app = await openApp(o.config);
+  try {
+    const today = dateInZone(new Date(), app.config.timezone);
+    const since = parseSince(o.since ?? DEFAULT_SINCE, today);
+    const views = (await auditForSsin(app.db, o.ssin, since)).map(auditView);
+    if (o.json) return printJson(views);
+    print(`Consultations of ${o.ssin} since ${since}: ${views.length}`);
+    if (views.length === 0) return;
+    const rows = [['when', 'institution', 'service', 'legal context', 'deliberation', 'quality code', 'status']];
+    for (const v of views) {
+      rows.push([
+        v.consultedAt,
+        v.institution.name === null ? v.institution.clientId : `${v.institution.clientId} (${v.institution.name})`,
+        v.service,
+        v.legalContext,
+        v.deliberation ?? '-',
+        v.qualityCode === null ? '-' : `${v.qualityCode.code}${v.qualityCode.label ? ` ${v.qualityCode.label}` : ''}`,
+        `${v.status.code} ${v.status.text}`,
+      ]);
+    }
+    for (const line of table(rows)) print(line);
+  } finally {
+    await app.close();
+  }
+}
+
+export async function runAuditPurge(o: { before?: string; retention?: string; json?: boolean; config?: string }): Promise<void> {
+  // Deleting audit entries cannot be undone: exactly one explicit bound, never a default.
+  if ((o.before === undefined) === (o.retention === undefined)) {
+    throw new LdmError('USAGE', 'give exactly one of --before YYYY-MM-DD or --retention (e.g. 10y, 18m)', { exitCode: 2 });
+  }
+  if (o.retention !== undefined && !/^\d{1,4}[dwmy]$/.test(o.retention.trim())) {
+    throw new LdmError('USAGE', `--retention must be a duration like 18m or 10y, got "${o.retention}"`, { exitCode: 2 });
+  }
+  const app = await openApp(o.config);
+  try {
+    const today = dateInZone(new Date(), app.config.timezone);
+    const before = o.before !== undefined ? (isoDate(o.before, '--before') as string) : parseSince(o.retention as string, today, '--retention');
+    if (before > today) throw new LdmError('USAGE', `--before ${before} is in the future; that would delete current entries`, { exitCode: 2 });
+    const purged = await purgeAudit(app.db, before);
+    if (o.json) return printJson({ purged, before });
+    print(`purged ${purged} audit entr${purged === 1 ? 'y' : 'ies'} consulted before ${before}`);
+  } finally {
+    await app.close();
+  }
+}

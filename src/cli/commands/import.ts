@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { openApp } from '../context.js';
+import { importCsv, importKind, ImportRejected } from '../../import/importCsv.js';
+import { LdmError } from '../../errors.js';
+import { print, printJson, progressReporter } from '../output.js';
+
+export async function runImport(kind: string, file: string, o: { json?: boolean; config?: string }): Promise<void> {
+  importKind(kind); // usage error before touching the store
+  const path = resolve(file);
+  if (!existsSync(path)) throw new LdmError('NO_FILE', `import file ${path} does not exist`, { exitCode: 2 });
+  const app = await openApp(o.config);
+  try {
+    const progress = progressReporter(`importing ${kind}`, 50_000);
+    const report = await importCsv(app.db, kind, path, progress);
+    if (o.json) printJson({ ok: true, ...report });
+    else print(`imported ${report.rows} ${kind} row(s) from ${path}`);
+  } catch (err) {
+    if (err instanceof ImportRejected && o.json) {
+      printJson({ ok: false, file: err.file, badRowCount: err.badRowCount, badRows: err.badRows });
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  } finally {
+    await app.close();
+  }
+}

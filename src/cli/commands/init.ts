@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CONFIG_NAME, defaultConfigJson, loadConfig } from '../../config/config.js';
+import { openDatabase, parseDatabaseSpec } from '../../store/db.js';
+import { generateDevSigner } from '../../response/devkeys.js';
+import { importCsv } from '../../import/importCsv.js';
+import { packagePath } from '../../config/packagePath.js';
+import { LdmError } from '../../errors.js';
+import { print } from '../output.js';
+
+export interface InitResult {
+  dir: string;
+  configFile: string;
+}
+
+/** Creates a working instance folder: config, development key, spool root, database with the OCMW list. */
+export async function initInstance(dir: string, opts: { force?: boolean; quiet?: boolean } = {}): Promise<InitResult> {
+  const root = resolve(dir);
+  const configFile = join(root, CONFIG_NAME);
+  if (existsSync(configFile) && !opts.force) {
+    throw new LdmError('INIT_EXISTS', `${configFile} exists already; use --force to overwrite it (the database and spool are kept)`, { exitCode: 2 });
+  }
+  await mkdir(root, { recursive: true });
+  await writeFile(configFile, JSON.stringify(defaultConfigJson(), null, 2) + '\n');
+  const config = loadConfig(configFile);
+  await mkdir(join(root, 'keys'), { recursive: true, mode: 0o700 });
+  const keys = await generateDevSigner(join(root, 'keys'));
+  await mkdir(config.spool.root, { recursive: true });
+  const db = await openDatabase(parseDatabaseSpec(config.database));
+  try {
+    const ocmws = await importCsv(db, 'ocmws', packagePath('fixtures', 'reference', 'ocmws.csv'));
+    if (!opts.quiet) {
+      print(`config      ${configFile}`);
+      print(`signing key ${keys.keyPath} (development key — replace it in production)`);
+      print(`certificate ${keys.certPath}`);
+      print(`spool root  ${config.spool.root}`);
+      print(`database    ${config.database} (${ocmws.rows} OCMWs loaded)`);
+    }
+  } finally {
+    await db.destroy();
+  }
+  return { dir: root, configFile };
+}
+
+export async function runInit(dir: string, o: { force?: boolean }): Promise<void> {
+  await initInstance(dir, o);
+}

@@ -1,0 +1,82 @@
+import { resolve, dirname, basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { openApp } from '../context.js';
+import { answerRequest } from '../../pipeline/answerRequest.js';
+import { clockNow } from '../../pipeline/clock.js';
+import { responseFileName } from '../../response/writer.js';
+import { claimBatch, completeBatch } from '../../journal/batches.js';
+import { LdmError } from '../../errors.js';
+import { isoDate, print, printJson } from '../output.js';
+
+export async function runProcess(request: string, o: { output?: string; client?: string; asOf?: string; json?: boolean; config?: string }): Promise<void> {
+  const requestPath = resolve(request);
+  if (!existsSync(requestPath)) throw new LdmError('NO_FILE', `request file ${requestPath} does not exist`, { exitCode: 2 });
+  const asOf = isoDate(o.asOf, '--as-of');
+  const app = await openApp(o.config);
+  try {
+    const owner = o.client === undefined ? undefined : app.clients.find((c) => c.clientId === o.client);
+    if (o.client !== undefined && !owner) throw new LdmError('UNKNOWN_CLIENT', `no client "${o.client}" (known: ${app.clients.map((c) => c.clientId).join(', ') || 'none'})`, { exitCode: 2 });
+    const outPath = resolve(o.output ?? join(dirname(requestPath), responseFileName(basename(requestPath))));
+    const { date, instant } = clockNow(app.config.timezone);
+    const batch = await claimBatch(app.db, {
+      clientId: owner?.clientId ?? null,
+      fileName: basename(requestPath),
+      size: 0,
+      sha256: '',
+      referenceDate: asOf ?? date,
+      processedAt: instant,
+      responseName: basename(outPath),
+      instanceId: app.config.instanceId,
+    });
+    const result = await answerRequest({
+      db: app.db,
+      environment: app.config.environment,
+      clients: app.clients,
+      owner,
+      requestPath,
+      referenceDate: batch.referenceDate,
+      processedAt: batch.processedAt,
+      signer: await app.signer(),
+      outPath,
+    });
+    await completeBatch(app.db, batch.id, app.config.instanceId, {
+      state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',
+      clientId: result.client?.clientId ?? null,
+      size: result.size,
+      sha256: result.sha256,
+      fileId: result.header?.fileId ?? null,
+      service: result.header?.service ?? null,
+      recordCount: result.recordCount,
+      statusCounts: result.statusCounts,
+      errorCode: result.rejection?.code,
+      error: result.rejection?.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n'),
+      responseSha256: result.responseDigest,
+      archiveName: null,
+      responseCopy: null,
+    });
+    const summary = {
+      batch: batch.id,
+      outcome: result.outcome,
+      response: outPath,
+      fileId: result.header?.fileId,
+      referenceDate: batch.referenceDate,
+      recordCount: result.recordCount,
+      statusCounts: result.statusCounts,
+      rejection: result.rejection,
+    };
+    if (o.json) printJson(summary);
+    else {
+      print(`${result.outcome === 'REJECTED' ? 'rejected' : 'answered'}: ${outPath}`);
+      if (result.rejection) {
+        print(`  ${result.rejection.code}`);
+        for (const e of result.rejection.errors) print(`  line ${e.line}, column ${e.column}: ${e.message}`);
+      } else {
+        print(`  ${result.recordCount} line(s), reference date ${batch.referenceDate}`);
+        for (const [code, n] of Object.entries(result.statusCounts)) print(`  ${code}: ${n}`);
+      }
+    }
+    if (result.outcome === 'REJECTED') process.exitCode = 1;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,82 @@
+// Re-runs a journaled batch from its archived request and delivers a new response.
+import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { openApp } from '../context.js';
+import { openTransport } from '../../spool/open.js';
+import { findBatch, claimBatch, completeBatch } from '../../journal/batches.js';
+import { answerRequest } from '../../pipeline/answerRequest.js';
+import { clockNow } from '../../pipeline/clock.js';
+import { LdmError } from '../../errors.js';
+import { isoDate, print, printJson } from '../output.js';
+import type { SpoolFolder } from '../../spool/transport.js';
+
+export async function runReprocess(id: string, o: { asOf?: string; force?: boolean; json?: boolean; config?: string }): Promise<void> {
+  const asOf = isoDate(o.asOf, '--as-of');
+  const app = await openApp(o.config);
+  const transport = openTransport(app.config);
+  const work = join(app.workDir, `reprocess-${process.pid}-${Date.now()}`);
+  try {
+    const original = await findBatch(app.db, id);
+    if (!original) throw new LdmError('NO_BATCH', `no batch with id or FileId "${id}"`);
+    if (!original.clientId || !original.archiveName) {
+      throw new LdmError('NOT_ARCHIVED', `batch ${original.id} has no archived request to re-run (it was processed with "process" or failed before archiving)`);
+    }
+    const client = app.clients.find((c) => c.clientId === original.clientId);
+    if (!client) throw new LdmError('UNKNOWN_CLIENT', `batch ${original.id} belongs to client ${original.clientId}, which is no longer configured`);
+    const [folder, name] = original.archiveName.split('/') as [SpoolFolder, string];
+    await mkdir(work, { recursive: true });
+    const local = await transport.fetch(client.clientId, folder, name, work);
+    const responseName = original.responseName ?? `${original.fileName.replace(/\.xml$/, '')}.response.xml`;
+    if (!o.force && (await transport.exists(client.clientId, 'out', responseName))) {
+      throw new LdmError('RESPONSE_WAITING', `out/${responseName} is still waiting for pickup; use --force to replace it`);
+    }
+    const { instant } = clockNow(app.config.timezone);
+    const batch = await claimBatch(app.db, {
+      clientId: client.clientId,
+      fileName: original.fileName,
+      size: original.size,
+      sha256: original.sha256,
+      referenceDate: asOf ?? original.referenceDate,
+      processedAt: instant,
+      responseName,
+      instanceId: app.config.instanceId,
+    });
+    const responsePath = join(work, responseName);
+    const result = await answerRequest({
+      db: app.db,
+      environment: app.config.environment,
+      clients: app.clients,
+      owner: client,
+      requestPath: local,
+      referenceDate: batch.referenceDate,
+      processedAt: batch.processedAt,
+      signer: await app.signer(),
+      outPath: responsePath,
+    });
+    if (o.force) await transport.renameNoClobber(client.clientId, { folder: 'out', name: responseName }, { folder: 'archive', name: `${responseName}.replaced-${batch.id}` });
+    const delivered = await transport.publish(responsePath, client.clientId, 'out', responseName);
+    if (delivered === 'exists') throw new LdmError('RESPONSE_WAITING', `out/${responseName} appeared while reprocessing; nothing was replaced`);
+    const copy = `${responseName.replace(/\.response\.xml$/, '')}.${batch.id}.response.xml`;
+    await transport.publish(responsePath, client.clientId, 'archive', copy);
+    await completeBatch(app.db, batch.id, app.config.instanceId, {
+      state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',
+      fileId: result.header?.fileId ?? null,
+      service: result.header?.service ?? null,
+      recordCount: result.recordCount,
+      statusCounts: result.statusCounts,
+      errorCode: result.rejection?.code,
+      error: result.rejection?.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n'),
+      responseSha256: result.responseDigest,
+      archiveName: original.archiveName,
+      responseCopy: copy,
+    });
+    const summary = { batch: batch.id, reprocessed: original.id, outcome: result.outcome, response: `${client.clientId}/out/${responseName}`, referenceDate: batch.referenceDate, statusCounts: result.statusCounts };
+    if (o.json) printJson(summary);
+    else print(`batch ${original.id} re-run as batch ${batch.id}: ${result.outcome}, response ${summary.response} (reference date ${batch.referenceDate})`);
+    if (result.outcome === 'REJECTED') process.exitCode = 1;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await transport.close();
+    await app.close();
+  }
+}

@@ -1,0 +1,36 @@
+// What every command that touches the store needs: the config, an open database with config
+// clients synced into it, and the signer.
+import { join, dirname } from 'node:path';
+import { loadConfig, type Config } from '../config/config.js';
+import { openDatabase, parseDatabaseSpec, type Db } from '../store/db.js';
+import { loadClients, upsertClients } from '../store/clients.js';
+import type { Client, Signer } from '../interfaces.js';
+import { loadSigner } from '../response/sign.js';
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  clients: Client[];
+  workDir: string;
+  signer(): Promise<Signer>;
+  close(): Promise<void>;
+}
+
+export async function openApp(configFile?: string): Promise<AppContext> {
+  const config = loadConfig(configFile);
+  const db = await openDatabase(parseDatabaseSpec(config.database));
+  if (config.clients.length > 0) await upsertClients(db, config.clients);
+  const clients = await loadClients(db);
+  let signer: Signer | undefined;
+  return {
+    config,
+    db,
+    clients,
+    workDir: join(dirname(config.file ?? '.'), 'data', 'work'),
+    async signer() {
+      signer ??= await loadSigner(config.signing.keyFile, config.signing.certFile);
+      return signer;
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,131 @@
+// The `ldm-batch` command line (contract §9). Exit codes: 0 success; 1 the work ran but something
+// was rejected or failed; 2 bad usage or config.
+import { Command, CommanderError, Option } from 'commander';
+import { LdmError, errorMessage } from '../errors.js';
+import { runInit } from './commands/init.js';
+import { runDemo } from './commands/demo.js';
+import { runProcess } from './commands/process.js';
+import { runRunOnce } from './commands/runOnce.js';
+import { runDaemon } from './commands/daemon.js';
+import { runReprocess } from './commands/reprocess.js';
+import { runBatchesList, runBatchesShow } from './commands/batches.js';
+import { runImport } from './commands/import.js';
+import { runVerify } from './commands/verify.js';
+import { runGenerate } from './commands/generate.js';
+
+function program(): Command {
+  const p = new Command('ldm-batch')
+    .description('Answers batch (LDM) requests for living-wage data: spool → claim → validate → resolve → sign → deliver → journal.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  const configOpt = () => new Option('--config <file>', 'config file (default ./ldm-batch.config.json, or $LDM_BATCH_CONFIG)');
+
+  p.command('init')
+    .description('write a working default config, a development signing key + certificate, the spool folders and the SQLite database')
+    .argument('[dir]', 'folder to initialize', '.')
+    .option('--force', 'overwrite an existing config and key')
+    .action(async (dir: string, o: { force?: boolean }) => runInit(dir, o));
+
+  p.command('demo')
+    .description('one-shot on the embedded default: seed demo data, drop sample requests, process them, print where the signed responses are')
+    .option('--dir <dir>', 'folder for the demo instance (recreated)', './demo')
+    .option('--json', 'machine-readable summary')
+    .action(async (o: { dir: string; json?: boolean }) => runDemo(o));
+
+  p.command('process')
+    .description('process one local request file and write its signed response (exit 1 when it wrote a rejection)')
+    .argument('<request>', 'request file (.xml)')
+    .option('-o, --output <file>', 'response file (default: <request>.response.xml beside the request)')
+    .option('--client <id>', 'treat the file as arriving in this client\'s in/ folder (a sender CBE of another client is then SENDER_MISMATCH)')
+    .option('--as-of <date>', 'reference date YYYY-MM-DD (default: today in the configured time zone)')
+    .option('--json', 'machine-readable result')
+    .addOption(configOpt())
+    .action(async (request: string, o: { output?: string; client?: string; asOf?: string; json?: boolean; config?: string }) => runProcess(request, o));
+
+  p.command('run-once')
+    .description('one poll of every client spool, then exit (exit 1 when a file was rejected or failed)')
+    .option('--as-of <date>', 'reference date YYYY-MM-DD for the files of this poll')
+    .option('--json', 'machine-readable summary')
+    .addOption(configOpt())
+    .action(async (o: { asOf?: string; json?: boolean; config?: string }) => runRunOnce(o));
+
+  p.command('daemon')
+    .description('poll every spool on its cron schedule until SIGTERM/SIGINT, then stop cleanly')
+    .addOption(configOpt())
+    .action(async (o: { config?: string }) => runDaemon(o));
+
+  p.command('reprocess')
+    .description('re-run a batch from its archived request, writing a new response')
+    .argument('<batch>', 'batch id or FileId')
+    .option('--as-of <date>', 'reference date YYYY-MM-DD (default: the batch\'s original reference date)')
+    .option('--force', 'replace a response still waiting in out/')
+    .option('--json', 'machine-readable result')
+    .addOption(configOpt())
+    .action(async (batch: string, o: { asOf?: string; force?: boolean; json?: boolean; config?: string }) => runReprocess(batch, o));
+
+  const batches = p.command('batches').description('the batch journal');
+  batches
+    .command('list', { isDefault: true })
+    .description('recent batches, newest first')
+    .option('--client <id>', 'only this client')
+    .option('--state <state>', 'only this state (CLAIMED, DONE, REJECTED, FAILED)')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable')
+    .addOption(configOpt())
+    .action(async (o: { client?: string; state?: string; limit: string; json?: boolean; config?: string }) => runBatchesList(o));
+  batches
+    .command('show')
+    .description('one batch in full')
+    .argument('<batch>', 'batch id or FileId')
+    .option('--json', 'machine-readable')
+    .addOption(configOpt())
+    .action(async (id: string, o: { json?: boolean; config?: string }) => runBatchesShow(id, o));
+
+  p.command('import')
+    .description('load a CSV file (contract §8); a file with any bad row changes nothing')
+    .argument('<kind>', 'clients | ocmws | persons | repertory | amounts')
+    .argument('<file>', 'CSV file with the header row of its kind')
+    .option('--json', 'machine-readable result')
+    .addOption(configOpt())
+    .action(async (kind: string, file: string, o: { json?: boolean; config?: string }) => runImport(kind, file, o));
+
+  p.command('verify')
+    .description('check a response file\'s XML signature (for receiving institutions)')
+    .argument('<response>', 'response file')
+    .option('--cert <file>', 'trusted signer certificate (PEM); default: the configured signing certificate, if any')
+    .option('--json', 'machine-readable result')
+    .addOption(configOpt())
+    .action(async (response: string, o: { cert?: string; json?: boolean; config?: string }) => runVerify(response, o));
+
+  p.command('generate')
+    .description('write a synthetic, realistic data set (CSV) and request files for demos, tests and benchmarks')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--persons <n>', 'number of persons', '200')
+    .option('--lines <n>', 'lines in the large request file (0 = none)', '0')
+    .option('--seed <n>', 'random seed (same seed, same data)', '1')
+    .option('--reference-date <date>', 'data runs up to this date', '2026-01-15')
+    .action(async (o: { out: string; persons: string; lines: string; seed: string; referenceDate: string }) => runGenerate(o));
+
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const p = program();
+  try {
+    await p.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof LdmError) {
+      process.stderr.write(`ldm-batch: ${err.message} [${err.code}]\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`ldm-batch: unexpected error: ${errorMessage(err)}\n`);
+    if (process.env.LDM_BATCH_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    return 1;
+  }
+}

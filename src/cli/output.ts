@@ -1,0 +1,30 @@
+import { LdmError } from '../errors.js';
+
+// Command output: human text on stdout, or one JSON document with --json (for scripts).
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function print(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+/** Progress for long work: a rewritten line on a terminal, plain lines otherwise (logs, CI). */
+export function progressReporter(label: string, every = 10_000): (n: number, done?: boolean) => void {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return (n, done = false) => {
+    if (!done && n - last < every) return;
+    last = n;
+    if (tty) process.stderr.write(`\r${label}: ${n.toLocaleString('en')}${done ? '\n' : ''}`);
+    else process.stderr.write(`${label}: ${n}${done ? ' (done)' : ''}\n`);
+  };
+}
+
+export function isoDate(s: string | undefined, what: string): string | undefined {
+  if (s === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(s + 'T00:00:00Z')) || new Date(s + 'T00:00:00Z').toISOString().slice(0, 10) !== s) {
+    throw new LdmError('USAGE', `${what} must be a date YYYY-MM-DD, got "${s}"`, { exitCode: 2 });
+  }
+  return s;
+}

@@ -1,0 +1,197 @@
+// The instance configuration: one JSON file, paths relative to the file, no secrets inside
+// (keys are referenced by path; a passphrase only by environment variable or file).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LdmError } from '../errors.js';
+import type { Client, Environment, ServiceName } from '../interfaces.js';
+import { SERVICES } from '../interfaces.js';
+
+export interface SftpConfig {
+  host: string;
+  port: number;
+  username: string;
+  /** Private key file (OpenSSH or PEM); refused if readable by group or others. */
+  privateKeyFile: string;
+  /** Passphrase of the key, read from this environment variable or file — never from the config. */
+  passphraseEnv?: string;
+  passphraseFile?: string;
+  /** The server's host key, pinned: `SHA256:<base64>` as printed by ssh-keygen -lf, and/or a known_hosts file. */
+  hostKeyFingerprint?: string;
+  knownHostsFile?: string;
+  readyTimeoutMs: number;
+}
+
+export interface SpoolConfig {
+  /** `local` (a folder) or `sftp` (a server; see README). */
+  transport: 'local' | 'sftp';
+  /** Local folder, or the remote path on the SFTP server. */
+  root: string;
+  sftp?: SftpConfig;
+  /** A file with a final name is taken only once it is this old and unchanged across two polls. */
+  minAgeSeconds: number;
+}
+
+export interface Config {
+  file: string | null;
+  instanceId: string;
+  environment: Environment;
+  database: string;
+  spool: SpoolConfig;
+  signing: { keyFile: string; certFile: string };
+  schedule: string;
+  timezone: string;
+  /** A batch in flight whose holder stops renewing it for this long is taken over. */
+  leaseSeconds: number;
+  /** Clients declared in the config are loaded into the store at start (in addition to `import clients`). */
+  clients: Client[];
+}
+
+export const CONFIG_NAME = 'ldm-batch.config.json';
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function str(o: Record<string, unknown>, key: string, dflt: string, where: string): string {
+  const v = o[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string' || v === '') throw new LdmError('CONFIG', `${where}: "${key}" must be a non-empty string`, { exitCode: 2 });
+  return v;
+}
+
+function positive(o: Record<string, unknown>, key: string, dflt: number, where: string): number {
+  const v = o[key] ?? dflt;
+  if (typeof v !== 'number' || !(v > 0)) throw new LdmError('CONFIG', `${where}: "${key}" must be a positive number`, { exitCode: 2 });
+  return v;
+}
+
+/** The instance id names claim files and journal holders: keep it to safe file-name characters. */
+function instanceId(v: string, where: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new LdmError('CONFIG', `${where}: "instanceId" must be 1-64 of A-Z a-z 0-9 _ -`, { exitCode: 2 });
+  return v;
+}
+
+/** Finds the config: --config, then LDM_BATCH_CONFIG, then ./ldm-batch.config.json. */
+export function configPath(explicit?: string): string {
+  const p = explicit ?? process.env.LDM_BATCH_CONFIG ?? CONFIG_NAME;
+  return resolve(p);
+}
+
+export function loadConfig(explicit?: string): Config {
+  const file = configPath(explicit);
+  if (!existsSync(file)) {
+    throw new LdmError('CONFIG_MISSING', `no config at ${file}; run "ldm-batch init" to create one, or pass --config <file>`, { exitCode: 2 });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new LdmError('CONFIG', `${file} is not valid JSON: ${(err as Error).message}`, { exitCode: 2 });
+  }
+  return parseConfig(raw, file);
+}
+
+export function parseConfig(raw: unknown, file: string): Config {
+  if (!isObj(raw)) throw new LdmError('CONFIG', `${file}: the config must be a JSON object`, { exitCode: 2 });
+  const base = dirname(file);
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  for (const key of Object.keys(raw)) {
+    if (/pass(word|phrase)|secret|privateKey$/i.test(key)) {
+      throw new LdmError('CONFIG_SECRET', `${file}: "${key}" looks like a secret; secrets never go in the config — reference a key file or an environment variable`, { exitCode: 2 });
+    }
+  }
+  const env = str(raw, 'environment', 'PROD', file);
+  if (!['PROD', 'ACPT', 'TEST'].includes(env)) throw new LdmError('CONFIG', `${file}: "environment" must be PROD, ACPT or TEST`, { exitCode: 2 });
+  const spoolRaw = isObj(raw.spool) ? raw.spool : {};
+  const transport = str(spoolRaw, 'transport', 'local', file);
+  if (transport !== 'local' && transport !== 'sftp') throw new LdmError('CONFIG', `${file}: spool.transport must be "local" or "sftp"`, { exitCode: 2 });
+  const minAge = spoolRaw.minAgeSeconds ?? 0;
+  if (typeof minAge !== 'number' || minAge < 0) throw new LdmError('CONFIG', `${file}: spool.minAgeSeconds must be a number ≥ 0`, { exitCode: 2 });
+  const signing = isObj(raw.signing) ? raw.signing : {};
+  const database = str(raw, 'database', './data/ldm-batch.sqlite', file);
+  const sftp = transport === 'sftp' ? parseSftp(spoolRaw.sftp, file, abs) : undefined;
+  return {
+    file,
+    instanceId: instanceId(str(raw, 'instanceId', 'ldm-1', file), file),
+    environment: env as Environment,
+    database: /^postgres(ql)?:\/\//.test(database) ? database : abs(database.replace(/^sqlite:/, '')),
+    spool: {
+      transport,
+      // A remote root is a path on the server, not relative to the config.
+      root: transport === 'sftp' ? str(spoolRaw, 'root', '/', file) : abs(str(spoolRaw, 'root', './spool', file)),
+      minAgeSeconds: minAge,
+      sftp,
+    },
+    signing: { keyFile: abs(str(signing, 'keyFile', './keys/signing-key.pem', file)), certFile: abs(str(signing, 'certFile', './keys/signing-cert.pem', file)) },
+    schedule: str(raw, 'schedule', '*/5 * * * *', file),
+    timezone: str(raw, 'timezone', 'Europe/Brussels', file),
+    leaseSeconds: positive(raw, 'leaseSeconds', 120, file),
+    clients: parseClients(raw.clients, file),
+  };
+}
+
+function parseSftp(v: unknown, file: string, abs: (p: string) => string): SftpConfig {
+  const where = `${file}: spool.sftp`;
+  if (!isObj(v)) throw new LdmError('CONFIG', `${where} is required when spool.transport is "sftp"`, { exitCode: 2 });
+  const port = v.port ?? 22;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw new LdmError('CONFIG', `${where}.port must be a port number`, { exitCode: 2 });
+  const fingerprint = v.hostKeyFingerprint === undefined ? undefined : str(v, 'hostKeyFingerprint', '', where);
+  const knownHosts = v.knownHostsFile === undefined ? undefined : abs(str(v, 'knownHostsFile', '', where));
+  if (!fingerprint && !knownHosts) {
+    throw new LdmError('CONFIG', `${where}: set hostKeyFingerprint (SHA256:…) or knownHostsFile — the server's host key must be pinned, ldm-batch never connects blindly`, { exitCode: 2 });
+  }
+  const timeout = v.readyTimeoutMs ?? 10_000;
+  if (typeof timeout !== 'number' || timeout <= 0) throw new LdmError('CONFIG', `${where}.readyTimeoutMs must be a positive number`, { exitCode: 2 });
+  return {
+    host: str(v, 'host', '', where),
+    port,
+    username: str(v, 'username', '', where),
+    privateKeyFile: abs(str(v, 'privateKeyFile', '', where)),
+    passphraseEnv: v.passphraseEnv === undefined ? undefined : str(v, 'passphraseEnv', '', where),
+    passphraseFile: v.passphraseFile === undefined ? undefined : abs(str(v, 'passphraseFile', '', where)),
+    hostKeyFingerprint: fingerprint,
+    knownHostsFile: knownHosts,
+    readyTimeoutMs: timeout,
+  };
+}
+
+function parseClients(v: unknown, file: string): Client[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new LdmError('CONFIG', `${file}: "clients" must be a list`, { exitCode: 2 });
+  return v.map((c, i) => {
+    const where = `${file}: clients[${i}]`;
+    if (!isObj(c)) throw new LdmError('CONFIG', `${where} must be an object`, { exitCode: 2 });
+    const auths = Array.isArray(c.authorizations) ? c.authorizations : [];
+    return {
+      clientId: str(c, 'clientId', '', where),
+      cbeNumber: str(c, 'cbeNumber', '', where),
+      sector: Number(c.sector),
+      name: str(c, 'name', String(c.clientId), where),
+      authorizations: auths.map((a: unknown, j: number) => {
+        const w = `${where}.authorizations[${j}]`;
+        if (!isObj(a)) throw new LdmError('CONFIG', `${w} must be an object`, { exitCode: 2 });
+        const service = str(a, 'service', '', w);
+        if (!(SERVICES as readonly string[]).includes(service)) throw new LdmError('CONFIG', `${w}: unknown service "${service}"`, { exitCode: 2 });
+        return {
+          service: service as ServiceName,
+          legalContext: str(a, 'legalContext', '', w),
+          qualityCodes: (Array.isArray(a.qualityCodes) ? a.qualityCodes : []).map(Number),
+          deliberation: typeof a.deliberation === 'string' ? a.deliberation : null,
+          fields: Array.isArray(a.fields) ? a.fields.map(String) : [],
+        };
+      }),
+    };
+  });
+}
+
+/** The config `init` writes: everything local, relative to the config's folder. */
+export function defaultConfigJson(): Record<string, unknown> {
+  return {
+    instanceId: 'ldm-1',
+    environment: 'PROD',
+    database: './data/ldm-batch.sqlite',
+    spool: { transport: 'local', root: './spool', minAgeSeconds: 0 },
+    signing: { keyFile: './keys/signing-key.pem', certFile: './keys/signing-cert.pem' },
+    schedule: '*/5 * * * *',
+    timezone: 'Europe/Brussels',
+  };
+}
+

@@ -1,0 +1,204 @@
+// A synthetic but realistic data set, deterministic for a seed: clients, persons (some BIS
+// numbers, some replaced SSINs, partners), repertory integrations and amounts over several years
+// (three benefit types, three categories, provisional and definitive, corrections), plus
+// request files. Written as the contract's CSV files so they go through the real import.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { makeSsin } from '../domain/ssin.js';
+import { addMonths, daysInMonth, lastDayOfMonth } from '../domain/dates.js';
+import { firstVisibleDay } from '../domain/visibility.js';
+import { BENEFIT_TYPES, CATEGORIES, type BenefitType, type Category } from '../interfaces.js';
+
+/** mulberry32: small, fast, good enough for test data; the same seed gives the same data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface DemoClient {
+  clientId: string;
+  cbeNumber: string;
+  sector: number;
+  name: string;
+  service: 'LivingWagesWithAmount';
+  legalContext: string;
+  qualityCodes: number[];
+  deliberation: string;
+}
+
+/** Three requesting institutions (CBE numbers valid; FOD Financiën's is the contract's example). */
+export const DEMO_CLIENTS: DemoClient[] = [
+  { clientId: 'fin', cbeNumber: '0308357159', sector: 17, name: 'FOD Financiën', service: 'LivingWagesWithAmount', legalContext: 'FPS_FINANCE:TAX_ASSESSMENT', qualityCodes: [1, 2], deliberation: 'IVC/KSZG/23/123' },
+  { clientId: 'mut', cbeNumber: '0411702543', sector: 26, name: 'Landsbond der Mutualiteiten', service: 'LivingWagesWithAmount', legalContext: 'HEALTH_INSURANCE:INCREASED_REIMBURSEMENT', qualityCodes: [3], deliberation: 'IVC/KSZG/21/045' },
+  { clientId: 'vla', cbeNumber: '0316381039', sector: 41, name: 'Vlaams Agentschap Opgroeien', service: 'LivingWagesWithAmount', legalContext: 'CHILD_BENEFIT:SOCIAL_SUPPLEMENT', qualityCodes: [1, 4], deliberation: 'IVC/KSZG/22/210' },
+];
+
+export interface GeneratedPerson {
+  ssin: string;
+  replacedBy: string | null;
+  partner: string | null;
+  beneficiary: boolean;
+}
+
+export interface GenerateOptions {
+  out: string;
+  persons: number;
+  seed: number;
+  /** The data runs up to this date (amounts paid later do not exist yet). */
+  referenceDate: string;
+  ocmws: string[];
+  firstYear?: number;
+}
+
+class CsvOut {
+  private buf: string[] = [];
+  private stream: WriteStream;
+  constructor(path: string, header: string) {
+    this.stream = createWriteStream(path);
+    this.buf.push(header);
+  }
+  async row(cells: (string | number | null)[]): Promise<void> {
+    this.buf.push(cells.map((c) => (c === null ? '' : String(c))).join(','));
+    if (this.buf.length >= 4096) await this.flush();
+  }
+  private async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    const ok = this.stream.write(this.buf.join('\n') + '\n');
+    this.buf = [];
+    if (!ok) await once(this.stream, 'drain');
+  }
+  async close(): Promise<void> {
+    await this.flush();
+    this.stream.end();
+    await once(this.stream, 'finish');
+  }
+}
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)];
+}
+
+/** Monthly amount in cents for a category (leefloon 2025 orders of magnitude). */
+function monthlyCents(category: Category, type: BenefitType): number {
+  const base = category === 'COHABITANT' ? 89_012 : category === 'ISOLATED' ? 133_518 : 180_452;
+  return type === 'CHILD_BENEFIT_ADVANCE' ? Math.round(base / 4) : base;
+}
+
+export interface GeneratedDataset {
+  dir: string;
+  persons: GeneratedPerson[];
+  files: { clients: string; persons: string; repertory: string; amounts: string };
+}
+
+export async function generateDataset(o: GenerateOptions): Promise<GeneratedDataset> {
+  const r = rng(o.seed);
+  await mkdir(o.out, { recursive: true });
+  const files = {
+    clients: join(o.out, 'clients.csv'),
+    persons: join(o.out, 'persons.csv'),
+    repertory: join(o.out, 'repertory.csv'),
+    amounts: join(o.out, 'amounts.csv'),
+  };
+
+  const clients = new CsvOut(files.clients, 'client_id,cbe_number,sector,name,service,legal_context,quality_codes,deliberation,fields');
+  for (const c of DEMO_CLIENTS) {
+    await clients.row([c.clientId, c.cbeNumber, c.sector, `"${c.name}"`, c.service, c.legalContext, c.qualityCodes.join(' '), c.deliberation, null]);
+  }
+  await clients.close();
+
+  // Persons: distinct SSINs; about 5% BIS numbers, 3% replaced by a new number.
+  const seen = new Set<string>();
+  const newSsin = (): string => {
+    for (;;) {
+      const year = 1945 + Math.floor(r() * 62); // 1945..2006: both sides of 2000
+      const bis = r() < 0.05 ? (r() < 0.5 ? 'unknown' : 'known') : undefined;
+      const s = makeSsin({ year, month: 1 + Math.floor(r() * 12), day: 1 + Math.floor(r() * 28) }, 1 + Math.floor(r() * 997), bis);
+      if (!seen.has(s)) {
+        seen.add(s);
+        return s;
+      }
+    }
+  };
+  const persons: GeneratedPerson[] = [];
+  for (let i = 0; i < o.persons; i++) persons.push({ ssin: newSsin(), replacedBy: null, partner: null, beneficiary: r() < 0.85 });
+  const replacements: GeneratedPerson[] = [];
+  for (const p of persons) {
+    if (r() < 0.03) {
+      p.replacedBy = newSsin();
+      p.beneficiary = false; // data moved to the new number
+      replacements.push({ ssin: p.replacedBy, replacedBy: null, partner: null, beneficiary: true });
+    }
+  }
+  persons.push(...replacements);
+  // Partners: pairs among the current numbers.
+  const current = persons.filter((p) => p.replacedBy === null);
+  for (let i = 0; i + 1 < current.length; i += 2) {
+    if (r() < 0.35) {
+      current[i].partner = current[i + 1].ssin;
+      current[i + 1].partner = current[i].ssin;
+    }
+  }
+  const personsCsv = new CsvOut(files.persons, 'ssin,replaced_by');
+  for (const p of persons) await personsCsv.row([p.ssin, p.replacedBy]);
+  await personsCsv.close();
+
+  // Repertory: each client holds an integration for most persons; some end early, some start late.
+  const firstYear = o.firstYear ?? 2022;
+  const repertory = new CsvOut(files.repertory, 'ssin,sector,institution_cbe,quality_code,start_date,end_date');
+  for (const p of persons) {
+    for (const c of DEMO_CLIENTS) {
+      const x = r();
+      if (x < 0.1) continue; // no dossier at this institution: MSG00012
+      const start = x < 0.2 ? `${firstYear + 2}-07-01` : `${firstYear - 1}-01-01`;
+      const end = x > 0.93 ? `${firstYear + 1}-06-30` : null;
+      const wrongCode = r() < 0.03;
+      await repertory.row([p.ssin, String(c.sector).padStart(3, '0'), c.cbeNumber, wrongCode ? 99 : pick(r, c.qualityCodes), start, end]);
+    }
+  }
+  await repertory.close();
+
+  // Amounts: spells of months per beneficiary, paid the month after, visible from the first
+  // Saturday after that; provisional for the last months before the reference date.
+  const amounts = new CsvOut(files.amounts, 'ssin,partner_ssin,ocmw_cbe,benefit_type,category,month,grant_from,grant_to,amount_cents,paid_on,status');
+  const lastMonth = o.referenceDate.slice(0, 7);
+  for (const p of persons) {
+    if (!p.beneficiary || p.replacedBy) continue;
+    let month = `${firstYear + Math.floor(r() * 3)}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}`;
+    const spells = 1 + Math.floor(r() * 3);
+    for (let s = 0; s < spells && month <= lastMonth; s++) {
+      const ocmw = pick(r, o.ocmws);
+      const type: BenefitType = r() < 0.8 ? 'LEEFLOON' : pick(r, BENEFIT_TYPES);
+      const category: Category = p.partner ? 'COHABITANT' : pick(r, CATEGORIES);
+      const length = 1 + Math.floor(r() * 18);
+      for (let m = 0; m < length && month <= lastMonth; m++) {
+        const days = daysInMonth(month);
+        const startDay = m === 0 && r() < 0.4 ? 1 + Math.floor(r() * 20) : 1;
+        const grantFrom = `${month}-${String(startDay).padStart(2, '0')}`;
+        const grantTo = lastDayOfMonth(month);
+        const full = monthlyCents(category, type);
+        const cents = Math.round((full * (days - startDay + 1)) / days);
+        const paidOn = `${addMonths(month, 1)}-0${1 + Math.floor(r() * 5)}`;
+        if (firstVisibleDay(paidOn) > o.referenceDate && paidOn > o.referenceDate) break; // not paid yet
+        const status = addMonths(paidOn.slice(0, 7), 4) <= lastMonth ? 'DEFINITIVE' : 'PROVISIONAL';
+        await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, cents, paidOn, status]);
+        if (r() < 0.02) {
+          // a correction paid two months later
+          const corrPaid = `${addMonths(month, 3)}-10`;
+          if (corrPaid <= o.referenceDate) await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, -Math.round(cents / 10), corrPaid, 'DEFINITIVE']);
+        }
+        month = addMonths(month, 1);
+      }
+      month = addMonths(month, 1 + Math.floor(r() * 6)); // a gap between spells
+    }
+  }
+  await amounts.close();
+  return { dir: o.out, persons, files };
+}

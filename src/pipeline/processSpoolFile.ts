@@ -1,0 +1,247 @@
+// The disposition lifecycle of one spool file (Camel's begin/commit/rollback). Every step is
+// idempotent and recorded, so a batch whose process died is finished by whoever takes it over,
+// with the same reference date and ProcessedAt, hence a byte-identical response:
+//
+//   claim     in/R.xml → in/R.xml.ldm-processing.<instance>.<epoch>   (no-clobber rename)
+//   record    journal row CLAIMED, lease, reference date and ProcessedAt fixed
+//   answer    signed response into a local work file
+//   deliver   out/R.response.xml (temp name + no-clobber rename), then journal delivered_at
+//   keep      archive/R.<batchId>.response.xml (for re-delivery)
+//   dispose   request → archive/ (answered) or error/ (rejected), name recorded first
+//   complete  journal DONE/REJECTED (guarded by state and holder)
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Db } from '../store/db.js';
+import type { Client, Environment, Signer } from '../interfaces.js';
+import type { Logger } from '../log/logger.js';
+import type { SpoolFolder, SpoolTransport } from '../spool/transport.js';
+import { claimFileName, parseClaimName } from '../spool/transport.js';
+import { responseFileName } from '../response/writer.js';
+import {
+  DEFAULT_LEASE_SECONDS,
+  claimBatch,
+  claimedBatches,
+  completeBatch,
+  failBatch,
+  findAnsweredByFileId,
+  heartbeat,
+  markBatch,
+  takeOver,
+  type BatchRecord,
+} from '../journal/batches.js';
+import { answerRequest, type AnswerResult } from './answerRequest.js';
+import { sha256File } from './sha256File.js';
+import { errorMessage } from '../errors.js';
+import { clockNow, type Clock } from './clock.js';
+import { crashPoint } from './crashPoint.js';
+
+export interface SpoolContext {
+  db: Db;
+  transport: SpoolTransport;
+  environment: Environment;
+  clients: readonly Client[];
+  signer: Signer;
+  instanceId: string;
+  workDir: string;
+  timezone: string;
+  log: Logger;
+  clock?: Clock;
+  asOf?: string;
+  leaseSeconds?: number;
+}
+
+export type FileOutcome = 'ANSWERED' | 'REJECTED' | 'REDELIVERED' | 'FAILED' | 'SKIPPED';
+
+/** Claims a fresh request file of a client's in/ folder and processes it; never throws for a bad file. */
+export async function processSpoolFile(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
+  const claimName = claimFileName(name, ctx.instanceId, Math.floor(Date.now() / 1000));
+  const claimed = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'in', name: claimName });
+  if (!claimed) return 'SKIPPED'; // another poller took it first
+  crashPoint('claimed');
+  const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
+  const batch = await claimBatch(ctx.db, {
+    clientId: client.clientId,
+    fileName: name,
+    size: 0,
+    sha256: '',
+    referenceDate: ctx.asOf ?? date,
+    processedAt: instant,
+    responseName: responseFileName(name),
+    instanceId: ctx.instanceId,
+    claimName,
+    leaseSeconds: ctx.leaseSeconds,
+  });
+  crashPoint('recorded');
+  return runBatch(ctx, client, batch);
+}
+
+/**
+ * Finishes what dead holders left: CLAIMED batches whose lease expired, and claim files in in/
+ * whose claimer died before recording them. Returns the outcomes of the batches it finished.
+ */
+export async function recoverClient(ctx: SpoolContext, client: Client): Promise<{ file: string; outcome: FileOutcome }[]> {
+  const done: { file: string; outcome: FileOutcome }[] = [];
+  const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const claims = (await ctx.transport.list(client.clientId, 'in')).filter((e) => parseClaimName(e.name));
+  const inFlight = await claimedBatches(ctx.db, client.clientId);
+  const nowIso = new Date().toISOString();
+  for (const b of inFlight) {
+    if (b.leaseUntil !== null && b.leaseUntil >= nowIso) continue; // its holder is alive
+    const mine = await takeOver(ctx.db, b.id, ctx.instanceId, lease);
+    if (!mine) continue;
+    ctx.log.warn('batch.takeover', { batch: b.id, client: client.clientId, file: b.fileName, previousHolder: b.instanceId, attempts: mine.attempts });
+    done.push({ file: b.fileName, outcome: await runBatch(ctx, client, mine) });
+  }
+  // Claim files nobody recorded: the claimer died between its rename and its journal insert.
+  const recorded = new Set(inFlight.map((b) => b.claimName));
+  for (const c of claims) {
+    const parsed = parseClaimName(c.name);
+    if (!parsed || recorded.has(c.name)) continue;
+    if (Date.now() / 1000 - parsed.epoch < lease) continue; // its claimer may still be about to record it
+    const known = await ctx.db('batches').where({ client_id: client.clientId, claim_name: c.name }).first();
+    if (known) continue; // finished meanwhile, or taken over above
+    const claimName = claimFileName(parsed.name, ctx.instanceId, Math.floor(Date.now() / 1000));
+    if (!(await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name: c.name }, { folder: 'in', name: claimName }))) continue;
+    const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
+    const batch = await claimBatch(ctx.db, {
+      clientId: client.clientId,
+      fileName: parsed.name,
+      size: 0,
+      sha256: '',
+      referenceDate: ctx.asOf ?? date,
+      processedAt: instant,
+      responseName: responseFileName(parsed.name),
+      instanceId: ctx.instanceId,
+      claimName,
+      leaseSeconds: lease,
+    });
+    ctx.log.warn('batch.orphan_claim', { batch: batch.id, client: client.clientId, file: parsed.name, previousClaim: c.name });
+    done.push({ file: parsed.name, outcome: await runBatch(ctx, client, batch) });
+  }
+  return done;
+}
+
+/** Where the request of a held batch is now: still claimed in in/, or already disposed of. */
+async function locateRequest(ctx: SpoolContext, client: Client, b: BatchRecord): Promise<{ folder: SpoolFolder; name: string } | undefined> {
+  if (b.claimName && (await ctx.transport.exists(client.clientId, 'in', b.claimName))) return { folder: 'in', name: b.claimName };
+  if (b.archiveName) {
+    const [folder, name] = b.archiveName.split('/') as [SpoolFolder, string];
+    if (await ctx.transport.exists(client.clientId, folder, name)) return { folder, name };
+  }
+  return undefined;
+}
+
+async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): Promise<FileOutcome> {
+  const log = ctx.log.child({ client: client.clientId, file: batch.fileName, batch: batch.id });
+  const work = join(ctx.workDir, `b${batch.id}-${process.pid}-${Date.now()}`);
+  const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const beat = setInterval(() => {
+    heartbeat(ctx.db, batch.id, ctx.instanceId, lease).catch((err: unknown) => log.warn('batch.heartbeat_failed', { error: errorMessage(err) }));
+  }, Math.max(1000, (lease * 1000) / 3));
+  beat.unref();
+  await mkdir(work, { recursive: true });
+  try {
+    const where = await locateRequest(ctx, client, batch);
+    if (!where) throw new Error(`the request file of batch ${batch.id} is neither claimed in in/ nor at ${batch.archiveName ?? 'its archive name'}`);
+    const local = await ctx.transport.fetch(client.clientId, where.folder, where.name, work);
+    const size = (await stat(local)).size;
+    const sha256 = await sha256File(local);
+    if (batch.sha256 && batch.sha256 !== sha256) throw new Error(`the request file of batch ${batch.id} changed after it was claimed`);
+    if (!batch.sha256) await markBatch(ctx.db, batch.id, ctx.instanceId, { sha256, size });
+    log.info('batch.claimed', { size, referenceDate: batch.referenceDate, attempt: batch.attempts });
+
+    const responseName = batch.responseName ?? responseFileName(batch.fileName);
+    const responsePath = join(work, responseName);
+    const result = await answerRequest({
+      db: ctx.db,
+      environment: ctx.environment,
+      clients: ctx.clients,
+      owner: client,
+      requestPath: local,
+      referenceDate: batch.referenceDate,
+      processedAt: batch.processedAt,
+      signer: ctx.signer,
+      outPath: responsePath,
+      checkFileId: async (sender, fileId, sha) => {
+        const earlier = (await findAnsweredByFileId(ctx.db, sender.clientId, fileId)).filter((b) => b.id !== batch.id);
+        if (earlier.length === 0) return 'new';
+        const same = earlier.find((b) => b.sha256 === sha && b.responseCopy);
+        return same ? { redeliver: same.responseCopy as string } : 'reused';
+      },
+    });
+    crashPoint('answered');
+
+    const deliverable = result.outcome === 'REDELIVERED' ? await ctx.transport.fetch(client.clientId, 'archive', result.redeliver as string, work) : responsePath;
+    if (!batch.deliveredAt) {
+      const delivered = await ctx.transport.publish(deliverable, client.clientId, 'out', responseName);
+      crashPoint('delivered');
+      if (delivered === 'exists') await checkSameResponse(ctx, client, responseName, deliverable, work, log);
+      await markBatch(ctx.db, batch.id, ctx.instanceId, { deliveredAt: new Date().toISOString() });
+    }
+    let responseCopy: string | null = result.outcome === 'REDELIVERED' ? (result.redeliver ?? null) : null;
+    if (result.outcome !== 'REDELIVERED') {
+      responseCopy = `${responseName.replace(/\.response\.xml$/, '')}.${batch.id}.response.xml`;
+      await ctx.transport.publish(responsePath, client.clientId, 'archive', responseCopy);
+      crashPoint('kept');
+    }
+    const archiveName = await dispose(ctx, client, batch, where, result);
+    crashPoint('disposed');
+    await completeBatch(ctx.db, batch.id, ctx.instanceId, {
+      state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',
+      fileId: result.header?.fileId ?? null,
+      service: result.header?.service ?? null,
+      recordCount: result.recordCount,
+      statusCounts: result.statusCounts,
+      errorCode: result.outcome === 'REDELIVERED' ? 'REDELIVERY' : result.rejection?.code,
+      error: result.rejection?.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n'),
+      responseSha256: result.responseDigest,
+      archiveName,
+      responseCopy,
+    });
+    crashPoint('completed');
+    log.info('batch.done', { outcome: result.outcome, lines: result.recordCount, rejection: result.rejection?.code, statusCounts: result.statusCounts });
+    return result.outcome;
+  } catch (err) {
+    log.error('batch.failed', { error: errorMessage(err) });
+    // The request goes to error/ (kept) so a poison file cannot block the spool.
+    const where = await locateRequest(ctx, client, batch).catch(() => undefined);
+    let moved: string | null = null;
+    if (where?.folder === 'in') {
+      moved = await moveUnique(ctx.transport, client.clientId, where.name, 'error', batch.fileName, batch.id).catch(() => null);
+    }
+    await failBatch(ctx.db, batch.id, ctx.instanceId, 'INTERNAL', errorMessage(err), moved ? `error/${moved}` : batch.archiveName).catch(() => undefined);
+    return 'FAILED';
+  } finally {
+    clearInterval(beat);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** An existing out/ file of the same name must be our own earlier delivery; anything else is reported, never replaced. */
+async function checkSameResponse(ctx: SpoolContext, client: Client, responseName: string, ours: string, work: string, log: Logger): Promise<void> {
+  const theirs = await ctx.transport.fetch(client.clientId, 'out', responseName, join(work, 'existing'));
+  if ((await sha256File(theirs)) !== (await sha256File(ours))) {
+    log.warn('response.exists', { response: responseName, note: 'a different response with this name is still in out/; it was not replaced' });
+  }
+}
+
+/** Moves the request to archive/ or error/, recording the target name first so a re-run finds it. */
+async function dispose(ctx: SpoolContext, client: Client, batch: BatchRecord, where: { folder: SpoolFolder; name: string }, result: AnswerResult): Promise<string> {
+  if (where.folder !== 'in') return `${where.folder}/${where.name}`; // disposed of before a crash
+  const folder = result.outcome === 'REJECTED' ? 'error' : 'archive';
+  const name = (await ctx.transport.exists(client.clientId, folder, batch.fileName)) ? numbered(batch.fileName, batch.id) : batch.fileName;
+  await markBatch(ctx.db, batch.id, ctx.instanceId, { archiveName: `${folder}/${name}` });
+  if (!(await ctx.transport.renameNoClobber(client.clientId, where, { folder, name }))) {
+    throw new Error(`could not move ${where.name} to ${folder}/${name}`);
+  }
+  return `${folder}/${name}`;
+}
+
+const numbered = (name: string, batchId: number): string => name.replace(/\.xml$/, '') + `.${batchId}.xml`;
+
+async function moveUnique(t: SpoolTransport, clientId: string, from: string, folder: 'archive' | 'error', name: string, batchId: number): Promise<string> {
+  for (const candidate of [name, numbered(name, batchId)]) {
+    if (await t.renameNoClobber(clientId, { folder: 'in', name: from }, { folder, name: candidate })) return candidate;
+  }
+  throw new Error(`could not move ${from} to ${folder}/: both ${name} and its batch-numbered name exist`);
+}

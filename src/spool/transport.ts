@@ -1,0 +1,48 @@
+// The spool transport: the few file operations the pipeline needs, the same for a local folder
+// and an SFTP server (Camel's GenericFileOperations). The claim/commit lifecycle sits above it.
+
+export type SpoolFolder = 'in' | 'out' | 'archive' | 'error';
+export const SPOOL_FOLDERS: readonly SpoolFolder[] = ['in', 'out', 'archive', 'error'];
+
+export interface SpoolEntry {
+  name: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface SpoolTransport {
+  /** A short description for logs, e.g. `local:/srv/spool` or `sftp://host:22/spool`. */
+  readonly description: string;
+  ensureFolders(clientId: string): Promise<void>;
+  list(clientId: string, folder: SpoolFolder): Promise<SpoolEntry[]>;
+  /** Renames without ever replacing an existing file; resolves false when the source is gone or the target exists. */
+  renameNoClobber(clientId: string, from: { folder: SpoolFolder; name: string }, to: { folder: SpoolFolder; name: string }): Promise<boolean>;
+  /** Makes the file readable at a local path (the local transport returns it in place; SFTP downloads into workDir). */
+  fetch(clientId: string, folder: SpoolFolder, name: string, workDir: string): Promise<string>;
+  /** Publishes a local file under `name`: written under a temporary name, then renamed; never replaces an existing file. */
+  publish(localPath: string, clientId: string, folder: SpoolFolder, name: string): Promise<'published' | 'exists'>;
+  exists(clientId: string, folder: SpoolFolder, name: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Names the pickup ignores: uploads in progress, hidden files, our own claims. */
+export function isCandidateRequest(name: string): boolean {
+  return name.endsWith('.xml') && !name.startsWith('.') && !name.endsWith('.response.xml');
+}
+
+/** Client ids name folders; they can never contain a path separator or a dot-dot. */
+export function assertSafeName(name: string): void {
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(name) || name === '.' || name === '..') {
+    throw new Error(`unsafe spool name ${JSON.stringify(name)}`);
+  }
+}
+
+/** The claimed name of a request: R.xml.ldm-processing.<instance>.<epoch seconds>. */
+export function claimFileName(name: string, instanceId: string, epochSeconds: number): string {
+  return `${name}.ldm-processing.${instanceId}.${epochSeconds}`;
+}
+
+export function parseClaimName(claim: string): { name: string; instanceId: string; epoch: number } | undefined {
+  const m = /^(.+\.xml)\.ldm-processing\.(.+)\.(\d+)$/.exec(claim);
+  return m ? { name: m[1], instanceId: m[2], epoch: Number(m[3]) } : undefined;
+}

@@ -1,0 +1,133 @@
+// Schema migrations, kept in code (not a directory scan) so the compiled binary and vitest
+// load the same list, on SQLite and PostgreSQL alike.
+import type { Knex } from 'knex';
+
+interface NamedMigration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: NamedMigration[] = [
+  {
+    name: '001_register',
+    async up(knex) {
+      await knex.schema.createTable('ocmws', (t) => {
+        t.string('cbe_number', 10).primary();
+        t.string('name', 200).notNullable();
+        t.string('municipality', 200).notNullable();
+      });
+      await knex.schema.createTable('persons', (t) => {
+        t.string('ssin', 11).primary();
+        t.string('replaced_by', 11).nullable();
+      });
+      await knex.schema.createTable('repertory', (t) => {
+        t.increments('id');
+        t.string('ssin', 11).notNullable();
+        t.integer('sector').notNullable();
+        t.string('institution_cbe', 10).notNullable();
+        t.integer('quality_code').notNullable();
+        t.string('start_date', 10).notNullable();
+        t.string('end_date', 10).nullable();
+        t.unique(['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date']);
+        // Lookups are "this sender's integrations for these SSINs".
+        t.index(['institution_cbe', 'ssin']);
+      });
+      await knex.schema.createTable('amounts', (t) => {
+        t.increments('id');
+        t.string('ssin', 11).notNullable();
+        t.string('partner_ssin', 11).nullable();
+        t.string('ocmw_cbe', 10).notNullable();
+        t.string('benefit_type', 32).notNullable();
+        t.string('category', 16).notNullable();
+        t.string('month', 7).notNullable();
+        t.string('grant_from', 10).notNullable();
+        t.string('grant_to', 10).notNullable();
+        t.bigInteger('amount_cents').notNullable();
+        t.string('paid_on', 10).notNullable();
+        t.string('status', 16).notNullable();
+        // Natural key: re-importing a file updates (e.g. PROVISIONAL -> DEFINITIVE), never doubles.
+        t.unique(['ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'paid_on', 'grant_from']);
+        t.index(['ssin', 'month']);
+        t.index(['partner_ssin', 'month']);
+      });
+    },
+    async down(knex) {
+      for (const t of ['amounts', 'repertory', 'persons', 'ocmws']) await knex.schema.dropTableIfExists(t);
+    },
+  },
+  {
+    name: '002_clients',
+    async up(knex) {
+      await knex.schema.createTable('clients', (t) => {
+        t.string('client_id', 64).primary();
+        t.string('cbe_number', 10).notNullable().unique();
+        t.integer('sector').notNullable();
+        t.string('name', 200).notNullable();
+      });
+      await knex.schema.createTable('authorizations', (t) => {
+        t.string('client_id', 64).notNullable().references('clients.client_id');
+        t.string('service', 64).notNullable();
+        t.string('legal_context', 128).notNullable();
+        t.string('quality_codes', 512).notNullable(); // space-separated numbers
+        t.string('deliberation', 128).nullable();
+        t.string('fields', 1024).notNullable().defaultTo(''); // space-separated; '' = all
+        t.primary(['client_id', 'service', 'legal_context']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('authorizations');
+      await knex.schema.dropTableIfExists('clients');
+    },
+  },
+  {
+    name: '003_journal',
+    async up(knex) {
+      await knex.schema.createTable('batches', (t) => {
+        t.increments('id');
+        t.string('client_id', 64).nullable();
+        t.string('file_name', 255).notNullable();
+        t.bigInteger('size').notNullable();
+        t.string('sha256', 64).notNullable();
+        t.string('file_id', 64).nullable();
+        t.string('service', 64).nullable();
+        t.string('state', 16).notNullable(); // CLAIMED -> DONE | REJECTED | FAILED
+        t.string('reference_date', 10).notNullable();
+        t.string('processed_at', 20).notNullable();
+        t.string('response_name', 300).nullable();
+        t.string('archive_name', 300).nullable(); // where the request was moved (archive/ or error/)
+        t.string('response_copy', 300).nullable(); // archive/ copy of the response, for re-delivery
+        t.string('response_sha256', 64).nullable();
+        t.integer('record_count').nullable();
+        t.text('status_counts').nullable(); // JSON {code: n}
+        t.string('error_code', 32).nullable();
+        t.text('error').nullable();
+        t.string('instance_id', 64).nullable();
+        t.string('lease_until', 30).nullable(); // ISO instant; a CLAIMED batch past it may be taken over
+        t.string('claim_name', 300).nullable(); // in/<name>.ldm-processing.<instance>.<epoch>
+        t.string('delivered_at', 30).nullable(); // response published to out/
+        t.integer('attempts').notNullable().defaultTo(1);
+        t.string('created_at', 30).notNullable();
+        t.string('updated_at', 30).notNullable();
+        t.index(['client_id', 'file_id']);
+        t.index(['client_id', 'sha256']);
+        t.index(['state']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('batches');
+    },
+  },
+];
+
+export const migrationSource: Knex.MigrationSource<NamedMigration> = {
+  async getMigrations() {
+    return migrations;
+  },
+  getMigrationName(m) {
+    return m.name;
+  },
+  async getMigration(m) {
+    return { up: m.up, down: m.down };
+  },
+};

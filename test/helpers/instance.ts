@@ -1,0 +1,53 @@
+// A real instance in a temp folder (config, dev key, SQLite file, local spool), driven through
+// the compiled CLI exactly as an operator would.
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { initInstance } from '../../src/cli/commands/init.js';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'ldm-batch.js');
+
+export interface Instance {
+  dir: string;
+  config: string;
+  cert: string;
+  spool: string;
+  cli(args: string[], opts?: { env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }>;
+  writeCsv(name: string, text: string): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export function hasTool(path: string): boolean {
+  return existsSync(path);
+}
+
+export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+export async function makeInstance(): Promise<Instance> {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+  const dir = await mkdtemp(join(tmpdir(), 'ldm-inst-'));
+  const { configFile } = await initInstance(dir, { quiet: true });
+  return {
+    dir,
+    config: configFile,
+    cert: join(dir, 'keys', 'signing-cert.pem'),
+    spool: join(dir, 'spool'),
+    cli: (args, opts) => run(process.execPath, [BIN, ...args, '--config', configFile], { env: opts?.env, cwd: dir }),
+    async writeCsv(name, text) {
+      const p = join(dir, name);
+      await writeFile(p, text);
+      return p;
+    },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
