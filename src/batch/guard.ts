@@ -181,7 +181,7 @@ async function locateInvalidUtf8(path: string): Promise<Position> {
           col = 0;
           continue;
         }
-        col++;
+        if (offset !== 0 || b !== 0xef) col++; // a byte order mark is no column
         if (b < 0x80) continue;
         if (b >= 0xc2 && b <= 0xdf) [need, min, cp] = [1, 0x80, b & 0x1f];
         else if (b >= 0xe0 && b <= 0xef) [need, min, cp] = [2, 0x800, b & 0x0f];
@@ -237,8 +237,8 @@ class PrologScanner {
       if (b === 0x0a) {
         this.line++;
         this.col = 0;
-      } else if ((b & 0xc0) !== 0x80) {
-        this.col++;
+      } else if ((b & 0xc0) !== 0x80 && !(this.offset === 0 && b === 0xef)) {
+        this.col++; // (a byte order mark, at offset 0, is no column for libxml2 either)
       }
       this.column = this.col + 1;
       switch (this.state) {

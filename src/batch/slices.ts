@@ -31,7 +31,9 @@ export interface SliceOptions {
   maxBytes: number;
   /** … or this many lines. */
   maxLines: number;
-  /** Beyond this, the file is not sliced (the prefix is copied into every slice). */
+  /** Beyond this, the file is not sliced (the prefix is copied into every slice). A prefix
+   * larger than maxBytes makes slices proportionally larger (in records and bytes), so that
+   * it is at most about half of the bytes parsed. */
   maxPrefixBytes: number;
   readChunk?: number;
 }
@@ -40,7 +42,7 @@ export const DEFAULT_SLICE_OPTIONS: Omit<SliceOptions, 'container'> = {
   maxRecords: 4000,
   maxBytes: 4 << 20,
   maxLines: 40_000,
-  maxPrefixBytes: 1 << 20,
+  maxPrefixBytes: 8 << 20,
 };
 
 interface Point {
@@ -153,7 +155,14 @@ class Cutter implements ScanHandler {
 
   private isFull(start: Point, end: Point): boolean {
     const o = this.options;
-    return this.recordsInSlice >= o.maxRecords || end.offset - start.offset >= o.maxBytes || end.line - start.line >= o.maxLines;
+    const f = this.scale;
+    // lines are not scaled: they keep every slice within libxml2's exact line numbers
+    return this.recordsInSlice >= o.maxRecords * f || end.offset - start.offset >= o.maxBytes * f || end.line - start.line >= o.maxLines;
+  }
+
+  /** Slices grow with an unusually large prefix (see maxPrefixBytes). */
+  private get scale(): number {
+    return this.prefixEnd ? Math.max(1, Math.ceil(this.prefixEnd.offset / this.options.maxBytes)) : 1;
   }
 
   /** Slices completed by the last chunk. */

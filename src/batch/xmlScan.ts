@@ -155,6 +155,9 @@ export class XmlByteScanner {
     let state = this.state;
     let line = this.line;
     let col = this.col;
+    // libxml2 does not count a byte order mark as a column (its first byte is all that is
+    // counted here; a document cannot otherwise start with 0xEF).
+    if (base === 0 && n > 0 && chunk[0] === 0xef) col = -1;
     for (let i = 0; i < n; i++) {
       const b = chunk[i];
       if (b === LF) {

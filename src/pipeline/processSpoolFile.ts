@@ -2,7 +2,7 @@
 // idempotent and recorded, so a batch whose process died is finished by whoever takes it over,
 // with the same reference date and ProcessedAt, hence a byte-identical response:
 //
-//   claim     in/R.xml → in/R.xml.ldm-processing.<instance>.<epoch>   (no-clobber rename)
+//   claim     in/R.xml → in/R.xml.ldm-processing.<instance>.<ms>.<rnd>  (no-clobber rename)
 //   record    journal row CLAIMED, lease, reference date and ProcessedAt fixed
 //   answer    signed response into a local work file
 //   deliver   out/R.response.xml (temp name + no-clobber rename), then journal delivered_at
@@ -54,7 +54,7 @@ export type FileOutcome = 'ANSWERED' | 'REJECTED' | 'REDELIVERED' | 'FAILED' | '
 
 /** Claims a fresh request file of a client's in/ folder and processes it; never throws for a bad file. */
 export async function processSpoolFile(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
-  const claimName = claimFileName(name, ctx.instanceId, Math.floor(Date.now() / 1000));
+  const claimName = claimFileName(name, ctx.instanceId, Date.now());
   const claimed = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'in', name: claimName });
   if (!claimed) return 'SKIPPED'; // another poller took it first
   crashPoint('claimed');
@@ -97,10 +97,10 @@ export async function recoverClient(ctx: SpoolContext, client: Client): Promise<
   for (const c of claims) {
     const parsed = parseClaimName(c.name);
     if (!parsed || recorded.has(c.name)) continue;
-    if (Date.now() / 1000 - parsed.epoch < lease) continue; // its claimer may still be about to record it
+    if (Date.now() - parsed.epochMs < lease * 1000) continue; // its claimer may still be about to record it
     const known = await ctx.db('batches').where({ client_id: client.clientId, claim_name: c.name }).first();
     if (known) continue; // finished meanwhile, or taken over above
-    const claimName = claimFileName(parsed.name, ctx.instanceId, Math.floor(Date.now() / 1000));
+    const claimName = claimFileName(parsed.name, ctx.instanceId, Date.now());
     if (!(await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name: c.name }, { folder: 'in', name: claimName }))) continue;
     const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
     const batch = await claimBatch(ctx.db, {
@@ -137,7 +137,7 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
   const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const beat = setInterval(() => {
     heartbeat(ctx.db, batch.id, ctx.instanceId, lease).catch((err: unknown) => log.warn('batch.heartbeat_failed', { error: errorMessage(err) }));
-  }, Math.max(1000, (lease * 1000) / 3));
+  }, Math.max(100, (lease * 1000) / 3));
   beat.unref();
   await mkdir(work, { recursive: true });
   try {

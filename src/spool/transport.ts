@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // The spool transport: the few file operations the pipeline needs, the same for a local folder
 // and an SFTP server (Camel's GenericFileOperations). The claim/commit lifecycle sits above it.
 
@@ -37,12 +38,15 @@ export function assertSafeName(name: string): void {
   }
 }
 
-/** The claimed name of a request: R.xml.ldm-processing.<instance>.<epoch seconds>. */
-export function claimFileName(name: string, instanceId: string, epochSeconds: number): string {
-  return `${name}.ldm-processing.${instanceId}.${epochSeconds}`;
+/**
+ * The claimed name of a request: R.xml.ldm-processing.<instance>.<epoch ms>.<random>. The random
+ * part keeps a re-claim by the same instance in the same millisecond from colliding with the old name.
+ */
+export function claimFileName(name: string, instanceId: string, epochMs: number): string {
+  return `${name}.ldm-processing.${instanceId}.${epochMs}.${randomBytes(3).toString('hex')}`;
 }
 
-export function parseClaimName(claim: string): { name: string; instanceId: string; epoch: number } | undefined {
-  const m = /^(.+\.xml)\.ldm-processing\.(.+)\.(\d+)$/.exec(claim);
-  return m ? { name: m[1], instanceId: m[2], epoch: Number(m[3]) } : undefined;
+export function parseClaimName(claim: string): { name: string; instanceId: string; epochMs: number } | undefined {
+  const m = /^(.+\.xml)\.ldm-processing\.([A-Za-z0-9_-]+)\.(\d+)\.[0-9a-f]+$/.exec(claim);
+  return m ? { name: m[1], instanceId: m[2], epochMs: Number(m[3]) } : undefined;
 }
