@@ -160,6 +160,17 @@ export interface ResponseLine {
   months?: { lastMonthIsLastPaid: boolean; entries: MonthEntry[] };
 }
 
+/** A yearly total after the client's field profile: any attribute may be absent (proportionality). */
+export type ProfiledYearTotal = Partial<YearTotal>;
+/** A month entry after profiling: only the month is always there. */
+export type ProfiledMonthEntry = Partial<MonthEntry> & Pick<MonthEntry, 'month'>;
+
+/** What the writer receives. Every ResponseLine is one (an empty profile changes nothing). */
+export interface ProfiledResponseLine extends Omit<ResponseLine, 'year' | 'months'> {
+  year?: { year: number; totals: ProfiledYearTotal[] };
+  months?: { lastMonthIsLastPaid?: boolean; entries: ProfiledMonthEntry[] };
+}
+
 export interface ResponseHeader {
   inReplyTo?: string;
   requestSha256: string;

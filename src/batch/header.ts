@@ -24,7 +24,8 @@ export function toHeader(raw: RawHeader): RequestHeader | undefined {
   const createdAt = raw.createdAt?.trim(); // xs:dateTime collapses white space
   if (fileId === undefined || senderCbe === undefined || !CBE.test(senderCbe)) return undefined;
   if (!isService(service) || !isEnvironment(environment)) return undefined;
-  if (legalContext === undefined || legalContext.length === 0 || legalContext.length > 128 || legalContext.trim() !== legalContext) return undefined;
+  // schema: 1–128 characters (code points), no leading or trailing white space
+  if (legalContext === undefined || legalContext === '' || [...legalContext].length > 128 || legalContext.trim() !== legalContext) return undefined;
   if (createdAt === undefined || !DATE_TIME.test(createdAt)) return undefined;
   return { fileId, senderCbe, service, legalContext, environment, createdAt };
 }

@@ -143,11 +143,6 @@ export class XmlByteScanner {
     this.textOverflow = 0;
   }
 
-  /** Whether the scanner is between markup (not inside a tag, comment, CDATA, PI or declaration). */
-  get inText(): boolean {
-    return this.state === S.Text;
-  }
-
   feed(chunk: Uint8Array): void {
     const h = this.handler;
     const base = this.offset;

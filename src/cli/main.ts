@@ -12,6 +12,8 @@ import { runBatchesList, runBatchesShow } from './commands/batches.js';
 import { runImport } from './commands/import.js';
 import { runVerify } from './commands/verify.js';
 import { runGenerate } from './commands/generate.js';
+import { runAudit, runAuditPurge } from './commands/audit.js';
+import { runRepertoryRegister, runRepertoryUnregister } from './commands/repertory.js';
 
 function program(): Command {
   const p = new Command('ldm-batch')
@@ -97,6 +99,52 @@ function program(): Command {
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
     .action(async (response: string, o: { cert?: string; json?: boolean; config?: string }) => runVerify(response, o));
+
+  const audit = p
+    .command('audit')
+    .description('who consulted this person, when, why (answered batches only)')
+    .option('--ssin <ssin>', 'national or BIS number')
+    .option('--since <when>', 'YYYY-MM-DD or 30d, 2w, 6m, 1y (default 6m)')
+    .option('--json', 'an array, for a citizen portal')
+    .addOption(configOpt())
+    .action(async (o: { ssin?: string; since?: string; json?: boolean; config?: string }) => runAudit(o));
+  audit
+    .command('purge')
+    .description('delete audit entries consulted before a date or older than a retention period')
+    .option('--before <date>', 'YYYY-MM-DD')
+    .option('--retention <duration>', 'e.g. 10y, 18m')
+    // --json/--config are parsed by the parent even after "purge"
+    .action(async (_o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ before?: string; retention?: string; json?: boolean; config?: string }>();
+      return runAuditPurge({ before: o.before, retention: o.retention, json: o.json, config: o.config });
+    });
+
+  const repertory = p.command('repertory').description('the repertory as a managed register (like KSZ ManageAccess)');
+  repertory
+    .command('register')
+    .description("register an integration (idempotent); without --end the quality code's default duration applies")
+    .requiredOption('--ssin <ssin>', 'national or BIS number')
+    .requiredOption('--sector <n>', 'sector code')
+    .requiredOption('--institution <cbe>', 'CBE number')
+    .requiredOption('--quality-code <code>', 'e.g. 001')
+    .requiredOption('--start <date>', 'first day YYYY-MM-DD')
+    .option('--end <date>', 'last day YYYY-MM-DD')
+    .option('--json', 'machine-readable')
+    .addOption(configOpt())
+    .action(async (o: { ssin: string; sector: string; institution: string; qualityCode: string; start: string; end?: string; json?: boolean; config?: string }) =>
+      runRepertoryRegister(o),
+    );
+  repertory
+    .command('unregister')
+    .description('end the integrations at --end (history is kept)')
+    .requiredOption('--ssin <ssin>', 'national or BIS number')
+    .requiredOption('--sector <n>', 'sector code')
+    .requiredOption('--institution <cbe>', 'CBE number')
+    .requiredOption('--quality-code <code>', 'e.g. 001')
+    .requiredOption('--end <date>', 'last covered day YYYY-MM-DD')
+    .option('--json', 'machine-readable')
+    .addOption(configOpt())
+    .action(async (o: { ssin: string; sector: string; institution: string; qualityCode: string; end: string; json?: boolean; config?: string }) => runRepertoryUnregister(o));
 
   p.command('generate')
     .description('write a synthetic, realistic data set (CSV) and request files for demos, tests and benchmarks')

@@ -4,6 +4,7 @@ import { isValidSsin } from '../domain/ssin.js';
 import { isValidCbe } from '../domain/cbe.js';
 import { isValidDate, isValidMonth, monthOf } from '../domain/dates.js';
 import { BENEFIT_TYPES, CATEGORIES, SERVICES } from '../interfaces.js';
+import { AMOUNT_FIELDS, unknownAmountFields } from '../services/amounts/profile.js';
 
 /** Thrown by a row check; becomes "line N: reason" in the import report. */
 export class BadRow extends Error {}
@@ -140,6 +141,9 @@ export const clients: ImportKind = {
   check(v) {
     const clientId = required(v, 'client_id');
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) throw new BadRow('client_id must be 1-64 of A-Z a-z 0-9 . _ - (it names the spool folder)');
+    const fields = (v.fields ?? '').split(/\s+/).filter(Boolean);
+    const unknown = v.service === 'LivingWagesWithAmount' ? unknownAmountFields(fields) : [];
+    if (unknown.length > 0) throw new BadRow(`fields has unknown name(s) ${unknown.join(', ')}; use: ${AMOUNT_FIELDS.join(' ')}`);
     const qc = required(v, 'quality_codes').split(/\s+/).filter(Boolean).map((c) => code(c, 'quality_codes'));
     return {
       client_id: clientId,
@@ -150,7 +154,7 @@ export const clients: ImportKind = {
       legal_context: required(v, 'legal_context'),
       quality_codes: [...new Set(qc)].join(' '),
       deliberation: v.deliberation ?? null,
-      fields: (v.fields ?? '').split(/\s+/).filter(Boolean).join(' '),
+      fields: fields.join(' '),
     };
   },
   async write(trx, rows) {

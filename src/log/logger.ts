@@ -11,19 +11,24 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-/** Masks every run of exactly 11 digits (an SSIN shape) as `85*******28`. */
+/**
+ * Masks SSIN shapes as `85*******28`: 11 digits in a row, and the printed form 85.07.30-033.28
+ * (any of . - / or space between the groups).
+ */
 export function redact(s: string): string {
-  return s.replace(/(?<!\d)(\d{2})\d{7}(\d{2})(?!\d)/g, '$1*******$2');
+  return s
+    .replace(/(?<!\d)(\d{2})\d{7}(\d{2})(?!\d)/g, '$1*******$2')
+    .replace(/(?<!\d)(\d{2})[.\-/ ]?\d{2}[.\-/ ]?\d{2}[.\-/ ]?\d{3}[.\-/ ]?(\d{2})(?!\d)/g, '$1*******$2');
 }
 
 function clean(v: unknown): unknown {
   if (typeof v === 'string') return redact(v);
   if (typeof v === 'number' && Number.isInteger(v) && v >= 1e10 && v < 1e11) return redact(String(v));
-  if (v instanceof Error) return { message: redact(v.message), code: (v as { code?: unknown }).code };
+  if (v instanceof Error) return { message: redact(v.message), code: clean((v as { code?: unknown }).code) };
   if (Array.isArray(v)) return v.map(clean);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = clean(x);
+    for (const [k, x] of Object.entries(v)) out[redact(k)] = clean(x);
     return out;
   }
   return v;

@@ -7,7 +7,7 @@ import { checkEnvelope, readRequest } from '../batch/reader.js';
 import { validateRequestFile } from '../batch/validate.js';
 import { writeResponse } from '../response/writer.js';
 import { resolveAmounts } from '../services/amounts/resolve.js';
-import type { Client, Environment, FileError, Rejection, RejectionCode, RequestHeader, ResponseHeader, ResponseLine, Signer, StatusCode } from '../interfaces.js';
+import type { Client, Environment, FileError, ProfiledResponseLine, Rejection, RejectionCode, RequestHeader, ResponseHeader, Signer, StatusCode } from '../interfaces.js';
 
 export interface AnswerInput {
   db: Db;
@@ -21,6 +21,8 @@ export interface AnswerInput {
   signer: Signer;
   /** Final path of the response; it is written beside it under a temporary name, then renamed. */
   outPath: string;
+  /** The journal batch, when there is one: every answered line is then audited under it. */
+  batchId?: number;
   /** Called once the sender is known, before lines are resolved: decides FileId re-use. */
   checkFileId?: (client: Client, fileId: string, sha256: string) => Promise<'new' | 'reused' | { redeliver: string }>;
 }
@@ -86,7 +88,14 @@ export async function answerRequest(input: AnswerInput): Promise<AnswerResult> {
   if (header.service !== 'LivingWagesWithAmount') {
     return reject('MSG00013', [at(`service ${header.service} is not offered by this instance yet`)], sender);
   }
-  const lines = resolveAmounts(readRequest(input.requestPath).lines, { db: input.db, client: sender, authorization, referenceDate: input.referenceDate });
+  const lines = resolveAmounts(readRequest(input.requestPath).lines, {
+    db: input.db,
+    client: sender,
+    authorization,
+    referenceDate: input.referenceDate,
+    // ProcessedAt is fixed at claim time, so a re-run after a crash writes the same entries.
+    audit: input.batchId === undefined ? undefined : { batchId: input.batchId, consultedAt: input.processedAt },
+  });
   const written = await writeSigned(input, responseHeader(input, envelope.sha256, header), lines);
   return { ...base, outcome: 'ANSWERED', client: sender, ...written };
 }
@@ -105,7 +114,7 @@ function responseHeader(input: AnswerInput, sha256: string, header: RequestHeade
 async function writeSigned(
   input: AnswerInput,
   header: ResponseHeader,
-  body: AsyncIterable<ResponseLine> | { rejection: Rejection },
+  body: AsyncIterable<ProfiledResponseLine> | { rejection: Rejection },
 ): Promise<{ recordCount: number; statusCounts: Partial<Record<StatusCode, number>>; responseDigest: string }> {
   const tmp = `${input.outPath}.part`;
   try {

@@ -162,6 +162,7 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
       processedAt: batch.processedAt,
       signer: ctx.signer,
       outPath: responsePath,
+      batchId: batch.id,
       checkFileId: async (sender, fileId, sha) => {
         const earlier = (await findAnsweredByFileId(ctx.db, sender.clientId, fileId)).filter((b) => b.id !== batch.id);
         if (earlier.length === 0) return 'new';

@@ -19,13 +19,13 @@ import { finished } from 'node:stream/promises';
 import { LdmError } from '../errors.js';
 import {
   STATUS_VALUE,
-  type MonthEntry,
+  type ProfiledMonthEntry,
+  type ProfiledResponseLine,
+  type ProfiledYearTotal,
   type Rejection,
   type ResponseHeader,
-  type ResponseLine,
   type Signer,
   type StatusCode,
-  type YearTotal,
 } from '../interfaces.js';
 import { element, escapeAttr, escapeText, startTag } from './c14n.js';
 import { signatureElement } from './sign.js';
@@ -41,7 +41,7 @@ const CHUNK = 64 * 1024;
  */
 const MAX_QUEUED = 1024 * 1024;
 
-export type ResponseBody = AsyncIterable<ResponseLine> | Iterable<ResponseLine> | { rejection: Rejection };
+export type ResponseBody = AsyncIterable<ProfiledResponseLine> | Iterable<ProfiledResponseLine> | { rejection: Rejection };
 
 export interface WriteResult {
   /** base64 SHA-256 of the canonical signed content: the DigestValue written in the signature. */
@@ -81,31 +81,40 @@ function optAttr(name: string, v: string | undefined): string {
   return v === undefined ? '' : ` ${name}="${escapeAttr(v)}"`;
 }
 
-function totalXml(t: YearTotal): string {
+function optInt(name: string, v: number | undefined): string {
+  return v === undefined ? '' : ` ${name}="${int(v, name)}"`;
+}
+
+function optBool(name: string, v: boolean | undefined): string {
+  return v === undefined ? '' : ` ${name}="${bool(v)}"`;
+}
+
+// Every attribute but year/month may be left out by the client's field profile (proportionality).
+function totalXml(t: ProfiledYearTotal): string {
   // canonical order: amountCents beneficiarySsin benefitType category fullYear months ocmw partnerSsin provisional
   const open =
-    `        <Total amountCents="${int(t.amountCents, 'amountCents')}"${optAttr('beneficiarySsin', t.beneficiarySsin)}` +
-    ` benefitType="${escapeAttr(t.benefitType)}" category="${escapeAttr(t.category)}" fullYear="${bool(t.fullYear)}"` +
-    ` months="${int(t.months, 'months')}" ocmw="${escapeAttr(t.ocmw)}"${optAttr('partnerSsin', t.partnerSsin)}` +
-    ` provisional="${bool(t.provisional)}">`;
+    `        <Total${optInt('amountCents', t.amountCents)}${optAttr('beneficiarySsin', t.beneficiarySsin)}` +
+    `${optAttr('benefitType', t.benefitType)}${optAttr('category', t.category)}${optBool('fullYear', t.fullYear)}` +
+    `${optInt('months', t.months)}${optAttr('ocmw', t.ocmw)}${optAttr('partnerSsin', t.partnerSsin)}` +
+    `${optBool('provisional', t.provisional)}>`;
   if (t.partners === undefined || t.partners.length === 0) return `${open}</Total>\n`;
   let s = `${open}\n`;
   for (const p of t.partners) s += `          <Partner ssin="${escapeAttr(p)}"></Partner>\n`;
   return `${s}        </Total>\n`;
 }
 
-function monthXml(m: MonthEntry): string {
+function monthXml(m: ProfiledMonthEntry): string {
   // canonical order: amountCents beneficiarySsin benefitType category from fullMonth month ocmw partnerSsin provisional to
   return (
-    `        <Month amountCents="${int(m.amountCents, 'amountCents')}"${optAttr('beneficiarySsin', m.beneficiarySsin)}` +
-    ` benefitType="${escapeAttr(m.benefitType)}" category="${escapeAttr(m.category)}" from="${escapeAttr(m.from)}"` +
-    ` fullMonth="${bool(m.fullMonth)}" month="${escapeAttr(m.month)}" ocmw="${escapeAttr(m.ocmw)}"` +
-    `${optAttr('partnerSsin', m.partnerSsin)} provisional="${bool(m.provisional)}" to="${escapeAttr(m.to)}"></Month>\n`
+    `        <Month${optInt('amountCents', m.amountCents)}${optAttr('beneficiarySsin', m.beneficiarySsin)}` +
+    `${optAttr('benefitType', m.benefitType)}${optAttr('category', m.category)}${optAttr('from', m.from)}` +
+    `${optBool('fullMonth', m.fullMonth)} month="${escapeAttr(m.month)}"${optAttr('ocmw', m.ocmw)}` +
+    `${optAttr('partnerSsin', m.partnerSsin)}${optBool('provisional', m.provisional)}${optAttr('to', m.to)}></Month>\n`
   );
 }
 
 /** One `<Response>` element, indented, ending with a newline. Exported for tests. */
-export function responseLineXml(line: ResponseLine): string {
+export function responseLineXml(line: ProfiledResponseLine): string {
   const value = STATUS_VALUE[line.status];
   if (value === undefined) throw new Error(`line ${line.seq}: unknown status code ${String(line.status)}`);
   if (line.year !== undefined && line.months !== undefined) {
@@ -121,7 +130,7 @@ export function responseLineXml(line: ResponseLine): string {
     for (const t of line.year.totals) s += totalXml(t);
     s += `      </Year>\n`;
   } else if (line.months !== undefined) {
-    s += `      <Months lastMonthIsLastPaid="${bool(line.months.lastMonthIsLastPaid)}">\n`;
+    s += `      <Months${optBool('lastMonthIsLastPaid', line.months.lastMonthIsLastPaid)}>\n`;
     for (const m of line.months.entries) s += monthXml(m);
     s += `      </Months>\n`;
   }
@@ -259,7 +268,7 @@ export async function writeResponse(
     } else {
       w.add('  <Responses>\n');
       let lastSeq = 0;
-      const one = (line: ResponseLine): boolean => {
+      const one = (line: ProfiledResponseLine): boolean => {
         if (!(line.seq > lastSeq)) {
           throw new LdmError(
             'RESPONSE_ORDER',

@@ -1,6 +1,7 @@
 // Schema migrations, kept in code (not a directory scan) so the compiled binary and vitest
 // load the same list, on SQLite and PostgreSQL alike.
 import type { Knex } from 'knex';
+import { auditMigration } from '../audit/migration.js';
 
 interface NamedMigration {
   name: string;
@@ -118,6 +119,7 @@ const migrations: NamedMigration[] = [
       await knex.schema.dropTableIfExists('batches');
     },
   },
+  auditMigration,
 ];
 
 export const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -38,6 +38,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
       processedAt: batch.processedAt,
       signer: await app.signer(),
       outPath,
+      batchId: batch.id,
     });
     await completeBatch(app.db, batch.id, app.config.instanceId, {
       state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',

@@ -52,6 +52,7 @@ export async function runReprocess(id: string, o: { asOf?: string; force?: boole
       processedAt: batch.processedAt,
       signer: await app.signer(),
       outPath: responsePath,
+      batchId: batch.id,
     });
     if (o.force) await transport.renameNoClobber(client.clientId, { folder: 'out', name: responseName }, { folder: 'archive', name: `${responseName}.replaced-${batch.id}` });
     const delivered = await transport.publish(responsePath, client.clientId, 'out', responseName);

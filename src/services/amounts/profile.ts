@@ -26,7 +26,7 @@
 // integration, which exists; MSG00013 is a file-level code for service/legal context.
 // Grouping keys outside the profile are left out; entries are not merged (that would change
 // the amounts' meaning), so such a client may see several entries for one month.
-import type { MonthEntry, RequestPeriod, ResponseLine, YearTotal } from '../../interfaces.js';
+import type { MonthEntry, ProfiledMonthEntry, ProfiledResponseLine, ProfiledYearTotal, RequestPeriod, ResponseLine, YearTotal } from '../../interfaces.js';
 
 export const AMOUNT_FIELDS = [
   'Year',
@@ -47,16 +47,7 @@ export const AMOUNT_FIELDS = [
 ] as const;
 export type AmountField = (typeof AMOUNT_FIELDS)[number];
 
-/** A yearly total after profiling: any attribute may be absent. */
-export type ProfiledYearTotal = Partial<YearTotal>;
-/** A month entry after profiling: only the month is always there. */
-export type ProfiledMonthEntry = Partial<MonthEntry> & Pick<MonthEntry, 'month'>;
-
-/** What the writer receives. Every ResponseLine is one (an empty profile changes nothing). */
-export interface ProfiledResponseLine extends Omit<ResponseLine, 'year' | 'months'> {
-  year?: { year: number; totals: ProfiledYearTotal[] };
-  months?: { lastMonthIsLastPaid?: boolean; entries: ProfiledMonthEntry[] };
-}
+export type { ProfiledMonthEntry, ProfiledResponseLine, ProfiledYearTotal } from '../../interfaces.js';
 
 /** Names in `fields` that are not in the vocabulary (for configuration checks). */
 export function unknownAmountFields(fields: readonly string[]): string[] {
