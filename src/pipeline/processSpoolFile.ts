@@ -15,7 +15,7 @@ import type { Db } from '../store/db.js';
 import type { Client, Environment, Signer } from '../interfaces.js';
 import type { Logger } from '../log/logger.js';
 import type { SpoolFolder, SpoolTransport } from '../spool/transport.js';
-import { claimFileName, parseClaimName } from '../spool/transport.js';
+import { claimFileName, isProcessableName, parseClaimName, sanitizedName } from '../spool/transport.js';
 import { responseFileName } from '../response/writer.js';
 import {
   DEFAULT_LEASE_SECONDS,
@@ -54,6 +54,7 @@ export type FileOutcome = 'ANSWERED' | 'REJECTED' | 'REDELIVERED' | 'FAILED' | '
 
 /** Claims a fresh request file of a client's in/ folder and processes it; never throws for a bad file. */
 export async function processSpoolFile(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
+  if (!isProcessableName(name)) return quarantine(ctx, client, name);
   const claimName = claimFileName(name, ctx.instanceId, Date.now());
   const claimed = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'in', name: claimName });
   if (!claimed) return 'SKIPPED'; // another poller took it first
@@ -73,6 +74,31 @@ export async function processSpoolFile(ctx: SpoolContext, client: Client, name: 
   });
   crashPoint('recorded');
   return runBatch(ctx, client, batch);
+}
+
+/**
+ * A name we will not answer under (control characters, a backslash…): the sender cannot be
+ * told through a response named after it, so the file goes to error/ under a printable name,
+ * bytes untouched, with a journal entry that keeps the original name.
+ */
+async function quarantine(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
+  const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
+  const batch = await claimBatch(ctx.db, {
+    clientId: client.clientId,
+    fileName: sanitizedName(name),
+    size: 0,
+    sha256: '',
+    referenceDate: ctx.asOf ?? date,
+    processedAt: instant,
+    responseName: '',
+    instanceId: ctx.instanceId,
+  });
+  const target = `${sanitizedName(name).replace(/\.xml$/, '')}.${batch.id}.xml`;
+  const moved = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'error', name: target });
+  const reason = `file name ${JSON.stringify(name)} has control characters or a path separator; not processed`;
+  await failBatch(ctx.db, batch.id, ctx.instanceId, 'UNSAFE_NAME', reason, moved ? `error/${target}` : null);
+  ctx.log.warn('batch.unsafe_name', { client: client.clientId, batch: batch.id, movedTo: moved ? `error/${target}` : null });
+  return moved ? 'FAILED' : 'SKIPPED';
 }
 
 /**

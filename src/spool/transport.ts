@@ -31,11 +31,26 @@ export function isCandidateRequest(name: string): boolean {
   return name.endsWith('.xml') && !name.startsWith('.') && !name.endsWith('.response.xml');
 }
 
-/** Client ids name folders; they can never contain a path separator or a dot-dot. */
+/**
+ * A single path component: the transport refuses anything that could leave its folder (a
+ * separator, NUL, `.` or `..`). Other odd names (control characters…) can still be listed and
+ * moved, so the pipeline can quarantine them (see isProcessableName).
+ */
 export function assertSafeName(name: string): void {
-  if (!/^[A-Za-z0-9._-]{1,255}$/.test(name) || name === '.' || name === '..') {
+  if (name.length === 0 || name.length > 255 || /[/\0]/.test(name) || name === '.' || name === '..') {
     throw new Error(`unsafe spool name ${JSON.stringify(name)}`);
   }
+}
+
+/** Names the pipeline answers: no control characters, no backslash, not hidden, at most 200 characters. */
+export function isProcessableName(name: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return name.length <= 200 && !name.startsWith('.') && !/[\x00-\x1f\x7f\\]/.test(name);
+}
+
+/** A printable stand-in for an unprocessable name (its original is kept, JSON-escaped, in the journal). */
+export function sanitizedName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
 }
 
 /**
