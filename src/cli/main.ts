@@ -26,8 +26,9 @@ function program(): Command {
   p.command('init')
     .description('write a working default config, a development signing key + certificate, the spool folders and the SQLite database')
     .argument('[dir]', 'folder to initialize', '.')
-    .option('--force', 'overwrite an existing config and key')
-    .action(async (dir: string, o: { force?: boolean }) => runInit(dir, o));
+    .option('--force', 'overwrite an existing config (an existing key is kept)')
+    .option('--database <url>', 'a postgres:// URL instead of the embedded SQLite file')
+    .action(async (dir: string, o: { force?: boolean; database?: string }) => runInit(dir, o));
 
   p.command('demo')
     .description('one-shot on the embedded default: seed demo data, drop sample requests, process them, print where the signed responses are')

@@ -33,10 +33,11 @@ export function run(cmd: string, args: string[], opts: { env?: Record<string, st
   });
 }
 
-export async function makeInstance(): Promise<Instance> {
+/** An instance on SQLite (default) or, with `database`, on that PostgreSQL URL (set before init). */
+export async function makeInstance(opts: { database?: string } = {}): Promise<Instance> {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   const dir = await mkdtemp(join(tmpdir(), 'ldm-inst-'));
-  const { configFile } = await initInstance(dir, { quiet: true });
+  const { configFile } = await initInstance(dir, { quiet: true, database: opts.database });
   return {
     dir,
     config: configFile,

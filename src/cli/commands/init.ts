@@ -15,14 +15,16 @@ export interface InitResult {
 }
 
 /** Creates a working instance folder: config, development key, spool root, database with the OCMW list. */
-export async function initInstance(dir: string, opts: { force?: boolean; quiet?: boolean } = {}): Promise<InitResult> {
+export async function initInstance(dir: string, opts: { force?: boolean; quiet?: boolean; database?: string } = {}): Promise<InitResult> {
   const root = resolve(dir);
   const configFile = join(root, CONFIG_NAME);
   if (existsSync(configFile) && !opts.force) {
     throw new LdmError('INIT_EXISTS', `${configFile} exists already; use --force to overwrite it (the database and spool are kept)`, { exitCode: 2 });
   }
   await mkdir(root, { recursive: true });
-  await writeFile(configFile, JSON.stringify(defaultConfigJson(), null, 2) + '\n');
+  const json = defaultConfigJson();
+  if (opts.database) json.database = opts.database;
+  await writeFile(configFile, JSON.stringify(json, null, 2) + '\n');
   const config = loadConfig(configFile);
   await mkdir(join(root, 'keys'), { recursive: true, mode: 0o700 });
   const keys = await generateDevSigner(join(root, 'keys'));
@@ -43,6 +45,6 @@ export async function initInstance(dir: string, opts: { force?: boolean; quiet?:
   return { dir: root, configFile };
 }
 
-export async function runInit(dir: string, o: { force?: boolean }): Promise<void> {
+export async function runInit(dir: string, o: { force?: boolean; database?: string }): Promise<void> {
   await initInstance(dir, o);
 }
