@@ -4,7 +4,10 @@ import { LdmError } from '../../errors.js';
 import { print, printJson } from '../output.js';
 
 function counts(b: BatchRecord): string {
-  return Object.entries(b.statusCounts).map(([c, n]) => `${c}=${n}`).join(' ');
+  return Object.entries(b.statusCounts)
+    .sort(([a], [c]) => a.localeCompare(c))
+    .map(([c, n]) => `${c}=${n}`)
+    .join(' ');
 }
 
 export async function runBatchesList(o: { client?: string; state?: string; limit: string; json?: boolean; config?: string }): Promise<void> {
@@ -15,9 +18,11 @@ export async function runBatchesList(o: { client?: string; state?: string; limit
     const rows = await listBatches(app.db, { limit, clientId: o.client, state: o.state?.toUpperCase() });
     if (o.json) return printJson(rows);
     if (rows.length === 0) return print('no batches');
-    print(['id', 'client', 'file', 'fileId', 'state', 'lines', 'ref.date', 'processedAt', 'counts / error'].join('\t'));
+    print(['id', 'client', 'file', 'fileId', 'state', 'instance', 'lines', 'ref.date', 'processedAt', 'counts / error'].join('\t'));
     for (const b of rows) {
-      print([b.id, b.clientId ?? '-', b.fileName, b.fileId ?? '-', b.state, b.recordCount ?? '-', b.referenceDate, b.processedAt, b.errorCode ?? counts(b)].join('\t'));
+      // A batch in flight shows who holds it and until when.
+      const holder = b.state === 'CLAIMED' ? `${b.instanceId ?? '-'} (lease ${b.leaseUntil ?? '-'})` : (b.instanceId ?? '-');
+      print([b.id, b.clientId ?? '-', b.fileName, b.fileId ?? '-', b.state, holder, b.recordCount ?? '-', b.referenceDate, b.processedAt, b.errorCode ?? counts(b)].join('\t'));
     }
   } finally {
     await app.close();

@@ -73,7 +73,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
         for (const e of result.rejection.errors) print(`  line ${e.line}, column ${e.column}: ${e.message}`);
       } else {
         print(`  ${result.recordCount} line(s), reference date ${batch.referenceDate}`);
-        for (const [code, n] of Object.entries(result.statusCounts)) print(`  ${code}: ${n}`);
+        for (const [code, n] of Object.entries(result.statusCounts).sort(([a], [b]) => a.localeCompare(b))) print(`  ${code}: ${n}`);
       }
     }
     if (result.outcome === 'REJECTED') process.exitCode = 1;
