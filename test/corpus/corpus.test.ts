@@ -22,14 +22,7 @@ async function sha(path: string): Promise<string> {
 
 beforeAll(async () => {
   inst = await makeInstance();
-  for (const [kind, text] of [
-    ['clients', S.clientsCsv],
-    ['persons', S.personsCsv],
-    ['repertory', S.repertoryCsv],
-    ['amounts', S.amountsCsv],
-  ] as const) {
-    expect((await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)])).code).toBe(0);
-  }
+  await S.importScenario(inst);
   await mkdir(dir('in'), { recursive: true });
 }, 60_000);
 afterAll(async () => {

@@ -244,3 +244,31 @@ export async function startSshd(): Promise<Sshd> {
   await start();
   return server;
 }
+
+/** A known_hosts file holding the server's current key (for the OpenSSH client). */
+export async function writeKnownHosts(server: Sshd, path: string): Promise<string> {
+  await writeFile(path, `${server.knownHostsLine}\n`);
+  return path;
+}
+
+/**
+ * Runs OpenSSH's `sftp -b` with these commands, as a client institution would (strict host key
+ * checking against `knownHosts`). A command prefixed with `-` may fail without ending the batch.
+ */
+export function sftpBatch(server: Sshd, knownHosts: string, commands: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const cli = spawn('sftp', sftpArgs(server, knownHosts), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    cli.once('error', reject);
+    cli.once('exit', (code) => resolve({ code, stdout, stderr }));
+    cli.stdin.end(commands.map((c) => `${c}\n`).join(''));
+  });
+}
+
+/** The arguments of a batch-mode OpenSSH sftp session reading its commands from stdin. */
+export function sftpArgs(server: Sshd, knownHosts: string): string[] {
+  return ['-b', '-', '-q', '-i', server.clientKeyPath, '-P', String(server.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, `${server.user}@${server.host}`];
+}

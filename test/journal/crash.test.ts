@@ -23,14 +23,7 @@ async function seed(inst: Instance): Promise<void> {
   const cfg = JSON.parse(await readFile(inst.config, 'utf8'));
   cfg.leaseSeconds = 0.3; // a dead holder's batch is taken over quickly
   await writeFile(inst.config, JSON.stringify(cfg));
-  for (const [kind, text] of [
-    ['clients', S.clientsCsv],
-    ['persons', S.personsCsv],
-    ['repertory', S.repertoryCsv],
-    ['amounts', S.amountsCsv],
-  ] as const) {
-    expect((await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)])).code).toBe(0);
-  }
+  await S.importScenario(inst);
   await mkdir(join(inst.spool, 'fin', 'in'), { recursive: true });
 }
 

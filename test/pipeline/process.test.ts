@@ -22,15 +22,7 @@ let inst: Instance;
 
 beforeAll(async () => {
   inst = await makeInstance();
-  for (const [kind, text] of [
-    ['clients', S.clientsCsv],
-    ['persons', S.personsCsv],
-    ['repertory', S.repertoryCsv],
-    ['amounts', S.amountsCsv],
-  ] as const) {
-    const r = await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)]);
-    expect(r.code, r.stderr).toBe(0);
-  }
+  await S.importScenario(inst);
 });
 afterAll(async () => inst?.cleanup());
 
@@ -117,7 +109,7 @@ describe('a data response', () => {
 
 describe('file-level rejections (contract §4)', () => {
   const base = S.header();
-  const cases: { name: string; code: string; make: (path: string) => Promise<void>; args?: string[] }[] = [
+  const cases: { name: string; code: string; make: (path: string) => Promise<unknown>; args?: string[] }[] = [
     { name: 'not-well-formed', code: 'NOT_WELL_FORMED', make: (p) => writeFile(p, '<?xml version="1.0"?>\n<BatchRequest xmlns="urn:ldm-batch:v1"><Header>') },
     {
       name: 'dtd',

@@ -77,3 +77,16 @@ export const lines: (RequestSpec & { expect: string })[] = [
   { ssin: A, role: 'BENEFICIARY', period: { kind: 'year', year: 2026 }, expect: 'MSG00008' },
   { ssin: BIS, role: 'BENEFICIARY', period: { kind: 'months', from: '2025-01', to: '2025-12' }, expect: 'MSG00000' },
 ];
+
+/** Loads the scenario into an instance through the real `import` command (clients may be replaced). */
+export async function importScenario(inst: { cli(args: string[]): Promise<{ code: number; stderr: string }>; writeCsv(name: string, text: string): Promise<string> }, over: { clients?: string } = {}): Promise<void> {
+  for (const [kind, text] of [
+    ['clients', over.clients ?? clientsCsv],
+    ['persons', personsCsv],
+    ['repertory', repertoryCsv],
+    ['amounts', amountsCsv],
+  ] as const) {
+    const r = await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)]);
+    if (r.code !== 0) throw new Error(`import ${kind} failed: ${r.stderr}`);
+  }
+}

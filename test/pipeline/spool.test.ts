@@ -13,14 +13,7 @@ const folder = (f: string): string => join(inst.spool, 'fin', f);
 
 beforeAll(async () => {
   inst = await makeInstance();
-  for (const [kind, text] of [
-    ['clients', S.clientsCsv],
-    ['persons', S.personsCsv],
-    ['repertory', S.repertoryCsv],
-    ['amounts', S.amountsCsv],
-  ] as const) {
-    expect((await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)])).code).toBe(0);
-  }
+  await S.importScenario(inst);
   await mkdir(folder('in'), { recursive: true });
 });
 afterAll(async () => inst?.cleanup());

@@ -21,15 +21,7 @@ describe.skipIf(!available)(available ? 'on PostgreSQL' : `on PostgreSQL — SKI
     const cfg = JSON.parse(await readFile(inst.config, 'utf8'));
     cfg.leaseSeconds = 0.3;
     await writeFile(inst.config, JSON.stringify(cfg));
-    for (const [kind, text] of [
-      ['clients', S.clientsCsv],
-      ['persons', S.personsCsv],
-      ['repertory', S.repertoryCsv],
-      ['amounts', S.amountsCsv],
-    ] as const) {
-      const r = await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await S.importScenario(inst);
     await mkdir(join(inst.spool, 'fin', 'in'), { recursive: true });
   }, 60_000);
   afterAll(async () => {

@@ -16,15 +16,7 @@ const clients = S.clientsCsv.replace(
 
 beforeAll(async () => {
   inst = await makeInstance();
-  for (const [kind, text] of [
-    ['clients', clients],
-    ['persons', S.personsCsv],
-    ['repertory', S.repertoryCsv],
-    ['amounts', S.amountsCsv],
-  ] as const) {
-    const r = await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)]);
-    expect(r.code, r.stderr).toBe(0);
-  }
+  await S.importScenario(inst, { clients });
 }, 60_000);
 afterAll(async () => inst?.cleanup());
 
