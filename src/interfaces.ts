@@ -150,6 +150,34 @@ export interface YearTotal {
   beneficiarySsin?: string; // PARTNER lines
 }
 
+// ---------------------------------------------------------------- rights (LivingWages, contract §6/§6b)
+
+export type RightType = 'LEEFLOON' | 'EQUIVALENT_LEEFLOON';
+export const RIGHT_TYPES: readonly RightType[] = ['LEEFLOON', 'EQUIVALENT_LEEFLOON'];
+export type RightEvent = 'CREATED' | 'MODIFIED' | 'CANCELLED';
+export const RIGHT_EVENTS: readonly RightEvent[] = ['CREATED', 'MODIFIED', 'CANCELLED'];
+
+/** One version of a right (rights.csv row); versions are never changed once stored. */
+export interface RightVersion {
+  rightId: string;
+  version: number;
+  ssin: string;
+  ocmwCbe: string;
+  rightType: RightType;
+  startDate: string;
+  endDate: string | null; // null = open
+  event: RightEvent;
+  decidedOn: string;
+}
+
+/** A right in a LivingWages answer: its periods clipped to the requested range, never amounts. */
+export interface RightEntry {
+  rightId: string;
+  type: RightType;
+  ocmw: string;
+  periods: { from: string; to: string }[];
+}
+
 export interface ResponseLine {
   seq: number;
   ticket?: string;
@@ -158,6 +186,7 @@ export interface ResponseLine {
   newSsin?: string; // MSG00006
   year?: { year: number; totals: YearTotal[] };
   months?: { lastMonthIsLastPaid: boolean; entries: MonthEntry[] };
+  rights?: RightEntry[]; // LivingWages, MSG00000 only
 }
 
 /** A yearly total after the client's field profile: any attribute may be absent (proportionality). */

@@ -14,6 +14,7 @@ import { runVerify } from './commands/verify.js';
 import { runGenerate } from './commands/generate.js';
 import { runAudit, runAuditPurge } from './commands/audit.js';
 import { runRepertoryRegister, runRepertoryUnregister } from './commands/repertory.js';
+import { registerNotify } from './commands/notify.js';
 
 function program(): Command {
   const p = new Command('ldm-batch')
@@ -87,7 +88,7 @@ function program(): Command {
 
   p.command('import')
     .description('load a CSV file (contract §8); a file with any bad row changes nothing')
-    .argument('<kind>', 'clients | ocmws | persons | repertory | amounts')
+    .argument('<kind>', 'clients | ocmws | persons | repertory | amounts | rights')
     .argument('<file>', 'CSV file with the header row of its kind')
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
@@ -146,6 +147,8 @@ function program(): Command {
     .option('--json', 'machine-readable')
     .addOption(configOpt())
     .action(async (o: { ssin: string; sector: string; institution: string; qualityCode: string; end: string; json?: boolean; config?: string }) => runRepertoryUnregister(o));
+
+  registerNotify(p, configOpt);
 
   p.command('generate')
     .description('write a synthetic, realistic data set (CSV) and request files for demos, tests and benchmarks')

@@ -5,6 +5,8 @@ import { isValidCbe } from '../domain/cbe.js';
 import { isValidDate, isValidMonth, monthOf } from '../domain/dates.js';
 import { BENEFIT_TYPES, CATEGORIES, SERVICES } from '../interfaces.js';
 import { AMOUNT_FIELDS, unknownAmountFields } from '../services/amounts/profile.js';
+import { NOTIFICATION_SERVICE } from '../notifications/subscriptions.js';
+import { rights } from './rightsKind.js';
 
 /** Thrown by a row check; becomes "line N: reason" in the import report. */
 export class BadRow extends Error {}
@@ -150,7 +152,8 @@ export const clients: ImportKind = {
       cbe_number: cbe(v, 'cbe_number'),
       sector: code(required(v, 'sector'), 'sector'),
       name: required(v, 'name'),
-      service: oneOf(v, 'service', SERVICES),
+      // LivingWagesNotifications rows subscribe the client to rights change notifications.
+      service: oneOf(v, 'service', [...SERVICES, NOTIFICATION_SERVICE]),
       legal_context: required(v, 'legal_context'),
       quality_codes: [...new Set(qc)].join(' '),
       deliberation: v.deliberation ?? null,
@@ -178,4 +181,4 @@ export const clients: ImportKind = {
   },
 };
 
-export const IMPORT_KINDS: Record<string, ImportKind> = { clients, ocmws, persons, repertory, amounts };
+export const IMPORT_KINDS: Record<string, ImportKind> = { clients, ocmws, persons, repertory, amounts, rights };

@@ -3,10 +3,14 @@
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Db } from '../store/db.js';
-import { checkEnvelope, readRequest } from '../batch/reader.js';
-import { validateRequestFile } from '../batch/validate.js';
+import { checkEnvelope } from '../batch/reader.js';
+import { readRequestLines } from '../batch/fastReader.js';
+import { startRequestValidation } from '../batch/validate.js';
+import { forgetAudit } from '../audit/record.js';
+import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
 import { writeResponse } from '../response/writer.js';
 import { resolveAmounts } from '../services/amounts/resolve.js';
+import { resolveRights } from '../services/rights/resolve.js';
 import type { Client, Environment, FileError, ProfiledResponseLine, Rejection, RejectionCode, RequestHeader, ResponseHeader, Signer, StatusCode } from '../interfaces.js';
 
 export interface AnswerInput {
@@ -40,64 +44,114 @@ export interface AnswerResult {
   responseDigest: string;
   /** For REDELIVERED: the earlier response file to deliver again. */
   redeliver?: string;
+  /** Milliseconds per stage, when LDM_BATCH_TIMINGS=1 (see pipeline/timings.ts). */
+  timings?: Record<string, number>;
 }
 
 const at = (message: string, line = 1, column = 1): FileError => ({ line, column, message });
 
 export async function answerRequest(input: AnswerInput): Promise<AnswerResult> {
+  startTimings();
+  const t0 = performance.now();
+  const result = await answer(input);
+  addTiming('total', performance.now() - t0);
+  const timings = takeTimings();
+  return timings === undefined ? result : { ...result, timings };
+}
+
+async function answer(input: AnswerInput): Promise<AnswerResult> {
+  const tEnvelope = performance.now();
   const envelope = await checkEnvelope(input.requestPath);
+  addTiming('envelope', performance.now() - tEnvelope);
   const header = envelope.header;
   const base = { sha256: envelope.sha256, size: envelope.size, header };
   const reject = async (code: RejectionCode, errors: FileError[], client?: Client): Promise<AnswerResult> => {
     const written = await writeSigned(input, responseHeader(input, envelope.sha256, header, envelope.fileId), { rejection: { code, errors } });
+    if (written === undefined) throw new Error('unreachable: a rejection is always published');
     return { ...base, outcome: 'REJECTED', client, rejection: { code, errors }, ...written };
   };
 
-  const valid = await validateRequestFile(input.requestPath);
-  if (!valid.ok) return reject(valid.code, valid.errors);
-  if (!header) return reject('SCHEMA_INVALID', [at('the Header could not be read')]);
-  if (envelope.recordCount !== envelope.requestCount) {
-    const pos = envelope.trailerPosition ?? { line: 1, column: 1 };
-    return reject('TRAILER_MISMATCH', [at(`RecordCount is ${envelope.recordCount} but the file holds ${envelope.requestCount} Request element(s)`, pos.line, pos.column)]);
-  }
-  if (envelope.duplicateSeq) {
-    const d = envelope.duplicateSeq;
-    return reject('DUPLICATE_SEQ', [at(`seq ${d.seq} is used more than once`, d.line, d.column)]);
-  }
-  const sender = input.clients.find((c) => c.cbeNumber === header.senderCbe);
-  if (!sender) return reject('UNKNOWN_SENDER', [at(`sender CBE ${header.senderCbe} is not a known client`)], input.owner);
-  if (input.owner && input.owner.clientId !== sender.clientId) {
-    return reject('SENDER_MISMATCH', [at(`sender CBE ${header.senderCbe} belongs to client ${sender.clientId}, but the file came from the spool of ${input.owner.clientId}`)], input.owner);
-  }
-  if (header.environment !== input.environment) {
-    return reject('WRONG_ENVIRONMENT', [at(`the file is for environment ${header.environment}; this instance serves ${input.environment}`)], sender);
-  }
-  const authorization = sender.authorizations.find((a) => a.service === header.service && a.legalContext === header.legalContext);
-  if (!authorization) {
-    return reject('MSG00013', [at(`client ${sender.clientId} is not authorized for service ${header.service} with legal context ${header.legalContext}`)], sender);
-  }
-  if (input.checkFileId) {
-    const seen = await input.checkFileId(sender, header.fileId, envelope.sha256);
-    if (seen === 'reused') {
-      return reject('FILEID_REUSED', [at(`FileId ${header.fileId} was already used by ${sender.clientId} for a file with different content`)], sender);
+  // Schema validation runs while everything below does (for a big file in a worker thread): the
+  // response is written under a temporary name and published only once the file proved valid.
+  // A validation failure still wins over every later check, as when validating first.
+  const validation = startRequestValidation(input.requestPath, envelope.size);
+  const invalid = async (): Promise<AnswerResult | undefined> => {
+    const tWait = performance.now();
+    const valid = await validation.result;
+    addTiming('validateWait', performance.now() - tWait);
+    setTiming('validate', validation.elapsedMs() ?? 0);
+    return valid.ok ? undefined : reject(valid.code, valid.errors);
+  };
+  try {
+    if (!header) return (await invalid()) ?? reject('SCHEMA_INVALID', [at('the Header could not be read')]);
+    if (envelope.recordCount !== envelope.requestCount) {
+      const pos = envelope.trailerPosition ?? { line: 1, column: 1 };
+      return (
+        (await invalid()) ??
+        reject('TRAILER_MISMATCH', [at(`RecordCount is ${envelope.recordCount} but the file holds ${envelope.requestCount} Request element(s)`, pos.line, pos.column)])
+      );
     }
-    if (seen !== 'new') {
-      return { ...base, outcome: 'REDELIVERED', client: sender, recordCount: envelope.requestCount, statusCounts: {}, responseDigest: '', redeliver: seen.redeliver };
+    if (envelope.duplicateSeq) {
+      const d = envelope.duplicateSeq;
+      return (await invalid()) ?? reject('DUPLICATE_SEQ', [at(`seq ${d.seq} is used more than once`, d.line, d.column)]);
     }
+    const sender = input.clients.find((c) => c.cbeNumber === header.senderCbe);
+    if (!sender) return (await invalid()) ?? reject('UNKNOWN_SENDER', [at(`sender CBE ${header.senderCbe} is not a known client`)], input.owner);
+    if (input.owner && input.owner.clientId !== sender.clientId) {
+      return (
+        (await invalid()) ??
+        reject('SENDER_MISMATCH', [at(`sender CBE ${header.senderCbe} belongs to client ${sender.clientId}, but the file came from the spool of ${input.owner.clientId}`)], input.owner)
+      );
+    }
+    if (header.environment !== input.environment) {
+      return (await invalid()) ?? reject('WRONG_ENVIRONMENT', [at(`the file is for environment ${header.environment}; this instance serves ${input.environment}`)], sender);
+    }
+    const authorization = sender.authorizations.find((a) => a.service === header.service && a.legalContext === header.legalContext);
+    if (!authorization) {
+      return (
+        (await invalid()) ??
+        reject('MSG00013', [at(`client ${sender.clientId} is not authorized for service ${header.service} with legal context ${header.legalContext}`)], sender)
+      );
+    }
+    if (input.checkFileId) {
+      const seen = await input.checkFileId(sender, header.fileId, envelope.sha256);
+      if (seen === 'reused') {
+        return (await invalid()) ?? reject('FILEID_REUSED', [at(`FileId ${header.fileId} was already used by ${sender.clientId} for a file with different content`)], sender);
+      }
+      if (seen !== 'new') {
+        return (
+          (await invalid()) ?? { ...base, outcome: 'REDELIVERED', client: sender, recordCount: envelope.requestCount, statusCounts: {}, responseDigest: '', redeliver: seen.redeliver }
+        );
+      }
+    }
+    const resolveLines = header.service === 'LivingWages' ? resolveRights : resolveAmounts;
+    // The fast reader: the lines are only used if the file is valid (see fastReader.ts).
+    const lines = resolveLines(readRequestLines(input.requestPath), {
+      db: input.db,
+      client: sender,
+      authorization,
+      referenceDate: input.referenceDate,
+      // ProcessedAt is fixed at claim time, so a re-run after a crash writes the same entries.
+      audit: input.batchId === undefined ? undefined : { batchId: input.batchId, consultedAt: input.processedAt },
+    });
+    const valid = validation.result.then((v) => v.ok);
+    let written: Awaited<ReturnType<typeof writeSigned>> | undefined;
+    try {
+      written = await writeSigned(input, responseHeader(input, envelope.sha256, header), lines, valid);
+    } catch (err) {
+      // An invalid file may well break reading or answering: then its rejection is the answer.
+      if ((await valid.catch(() => true)) !== false) throw err;
+    }
+    if (written === undefined) {
+      // Not valid after all: nothing was disclosed, so the audit entries written meanwhile go too.
+      if (input.batchId !== undefined) await forgetAudit(input.db, input.batchId);
+      return (await invalid()) as AnswerResult;
+    }
+    await invalid(); // records the validation timings (the file is valid: `written` was published)
+    return { ...base, outcome: 'ANSWERED', client: sender, ...written };
+  } finally {
+    validation.stop();
   }
-  if (header.service !== 'LivingWagesWithAmount') {
-    return reject('MSG00013', [at(`service ${header.service} is not offered by this instance yet`)], sender);
-  }
-  const lines = resolveAmounts(readRequest(input.requestPath).lines, {
-    db: input.db,
-    client: sender,
-    authorization,
-    referenceDate: input.referenceDate,
-    // ProcessedAt is fixed at claim time, so a re-run after a crash writes the same entries.
-    audit: input.batchId === undefined ? undefined : { batchId: input.batchId, consultedAt: input.processedAt },
-  });
-  const written = await writeSigned(input, responseHeader(input, envelope.sha256, header), lines);
-  return { ...base, outcome: 'ANSWERED', client: sender, ...written };
 }
 
 function responseHeader(input: AnswerInput, sha256: string, header: RequestHeader | undefined, fileId?: string): ResponseHeader {
@@ -111,15 +165,32 @@ function responseHeader(input: AnswerInput, sha256: string, header: RequestHeade
   };
 }
 
+/**
+ * Writes the response under a temporary name and renames it into place. With `publishIf`, the
+ * rename waits for it: false (or its early arrival as false) discards the file instead, and the
+ * result is then undefined.
+ */
 async function writeSigned(
   input: AnswerInput,
   header: ResponseHeader,
   body: AsyncIterable<ProfiledResponseLine> | { rejection: Rejection },
-): Promise<{ recordCount: number; statusCounts: Partial<Record<StatusCode, number>>; responseDigest: string }> {
+  publishIf?: Promise<boolean>,
+): Promise<{ recordCount: number; statusCounts: Partial<Record<StatusCode, number>>; responseDigest: string } | undefined> {
   const tmp = `${input.outPath}.part`;
   try {
     const out = createWriteStream(tmp, { flags: 'w' });
+    // Stop writing as soon as the file is known to be invalid.
+    publishIf?.then(
+      (ok) => {
+        if (!ok) out.destroy(new Error('the request file is not valid'));
+      },
+      () => undefined,
+    );
     const result = await writeResponse(out, header, body, input.signer);
+    if (publishIf && !(await publishIf)) {
+      await unlink(tmp).catch(() => undefined);
+      return undefined;
+    }
     await rename(tmp, input.outPath);
     return { recordCount: result.recordCount, statusCounts: result.statusCounts, responseDigest: result.fileSha256 };
   } catch (err) {

@@ -374,7 +374,7 @@ async function scan(path: string): Promise<Scan> {
     } else if (signature !== undefined && depth === 1) {
       afterSignature = true;
     }
-    if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'InReplyTo' || tag.local === 'FileId')) {
+    if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'InReplyTo' || tag.local === 'FileId' || tag.local === 'NotificationId')) {
       captureTo = 'fileId';
     } else if (depth === 2 && openNames[1] === 'Trailer' && tag.local === 'RecordCount') {
       captureTo = 'recordCount';

@@ -24,11 +24,13 @@ import {
   type ProfiledYearTotal,
   type Rejection,
   type ResponseHeader,
+  type RightEntry,
   type Signer,
   type StatusCode,
 } from '../interfaces.js';
 import { element, escapeAttr, escapeText, startTag } from './c14n.js';
 import { signatureElement } from './sign.js';
+import { addTiming, timing } from '../pipeline/timings.js';
 
 export const LDM_NS = 'urn:ldm-batch:v1';
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -113,12 +115,21 @@ function monthXml(m: ProfiledMonthEntry): string {
   );
 }
 
+function rightXml(r: RightEntry): string {
+  // canonical order: ocmw rightId type; Period: from to. The XSD requires at least one Period.
+  if (r.periods.length === 0) throw new Error(`right ${r.rightId}: a Right needs at least one Period`);
+  let s = `        <Right ocmw="${escapeAttr(r.ocmw)}" rightId="${escapeAttr(r.rightId)}" type="${escapeAttr(r.type)}">\n`;
+  for (const p of r.periods) s += `          <Period from="${escapeAttr(p.from)}" to="${escapeAttr(p.to)}"></Period>\n`;
+  return `${s}        </Right>\n`;
+}
+
 /** One `<Response>` element, indented, ending with a newline. Exported for tests. */
 export function responseLineXml(line: ProfiledResponseLine): string {
   const value = STATUS_VALUE[line.status];
   if (value === undefined) throw new Error(`line ${line.seq}: unknown status code ${String(line.status)}`);
-  if (line.year !== undefined && line.months !== undefined) {
-    throw new Error(`line ${line.seq}: a response carries either Year or Months, not both`);
+  // Short-circuits on the common case (an amounts line has no rights) to keep the hot path cheap.
+  if (line.year !== undefined ? line.months !== undefined || line.rights !== undefined : line.months !== undefined && line.rights !== undefined) {
+    throw new Error(`line ${line.seq}: a response carries one answer (Year, Months or Rights), not both`);
   }
   let s = `    <Response seq="${int(line.seq, 'seq')}">\n`;
   if (line.ticket !== undefined) s += `      <Ticket>${escapeText(line.ticket)}</Ticket>\n`;
@@ -133,6 +144,10 @@ export function responseLineXml(line: ProfiledResponseLine): string {
     s += `      <Months${optBool('lastMonthIsLastPaid', line.months.lastMonthIsLastPaid)}>\n`;
     for (const m of line.months.entries) s += monthXml(m);
     s += `      </Months>\n`;
+  } else if (line.rights !== undefined) {
+    s += `      <Rights>\n`;
+    for (const r of line.rights) s += rightXml(r);
+    s += `      </Rights>\n`;
   }
   return `${s}    </Response>\n`;
 }
@@ -281,7 +296,15 @@ export async function writeResponse(
         return w.add(responseLineXml(line));
       };
       if (Symbol.asyncIterator in body) {
-        for await (const line of body) if (one(line)) await w.flush(true);
+        if (timing()) {
+          for await (const line of body) {
+            const t0 = performance.now();
+            if (one(line)) await w.flush(true);
+            addTiming('write', performance.now() - t0);
+          }
+        } else {
+          for await (const line of body) if (one(line)) await w.flush(true);
+        }
       } else {
         // Plain loop for sync iterables: for-await would cost a microtask per line.
         for (const line of body) if (one(line)) await w.flush(true);

@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import type { Authorization, Client, ServiceName } from '../interfaces.js';
+import { SERVICES, type Authorization, type Client, type ServiceName } from '../interfaces.js';
 
 interface ClientRow { client_id: string; cbe_number: string; sector: number; name: string }
 interface AuthRow { client_id: string; service: string; legal_context: string; quality_codes: string; deliberation: string | null; fields: string }
@@ -12,6 +12,7 @@ export async function loadClients(db: Db): Promise<Client[]> {
   const auths: AuthRow[] = await db('authorizations').select('*').orderBy(['client_id', 'service', 'legal_context']);
   const byClient = new Map<string, Authorization[]>();
   for (const a of auths) {
+    if (!(SERVICES as readonly string[]).includes(a.service)) continue; // e.g. notification subscriptions: not a request service
     const list = byClient.get(a.client_id) ?? [];
     list.push({
       service: a.service as ServiceName,

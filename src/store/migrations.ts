@@ -2,6 +2,7 @@
 // load the same list, on SQLite and PostgreSQL alike.
 import type { Knex } from 'knex';
 import { auditMigration } from '../audit/migration.js';
+import { rightsMigration } from './rightsMigration.js';
 
 interface NamedMigration {
   name: string;
@@ -120,6 +121,7 @@ const migrations: NamedMigration[] = [
     },
   },
   auditMigration,
+  rightsMigration,
 ];
 
 export const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -25,15 +25,7 @@ let inst: Instance;
 
 beforeAll(async () => {
   inst = await makeInstance();
-  for (const [kind, text] of [
-    ['clients', R.clientsCsv],
-    ['persons', R.personsCsv],
-    ['repertory', R.repertoryCsv],
-    ['rights', R.rightsCsv],
-  ] as const) {
-    const r = await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)]);
-    expect(r.code, r.stderr).toBe(0);
-  }
+  await R.importRightsScenario(inst);
 });
 afterAll(async () => inst?.cleanup());
 

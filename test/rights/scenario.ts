@@ -99,3 +99,16 @@ export const lines: (RequestSpec & { expect: string; rights?: string[] })[] = [
   // MSG00008 comes before MSG00012 (§4 order): a Role on a line without integration.
   { ticket: 'role-no-integration', ssin: NOINT, role: 'PARTNER', period: Y2025, expect: 'MSG00008' },
 ];
+
+/** Loads the rights scenario into an instance through the real `import` command. */
+export async function importRightsScenario(inst: { cli(args: string[]): Promise<{ code: number; stderr: string }>; writeCsv(name: string, text: string): Promise<string> }): Promise<void> {
+  for (const [kind, text] of [
+    ['clients', clientsCsv],
+    ['persons', personsCsv],
+    ['repertory', repertoryCsv],
+    ['rights', rightsCsv],
+  ] as const) {
+    const r = await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)]);
+    if (r.code !== 0) throw new Error(`import ${kind} failed: ${r.stderr}`);
+  }
+}

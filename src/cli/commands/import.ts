@@ -4,6 +4,7 @@ import { openApp } from '../context.js';
 import { importCsv, importKind, ImportRejected } from '../../import/importCsv.js';
 import { LdmError } from '../../errors.js';
 import { print, printJson, progressReporter } from '../output.js';
+import { notifyAfterRightsImport } from './notify.js';
 
 export async function runImport(kind: string, file: string, o: { json?: boolean; config?: string }): Promise<void> {
   importKind(kind); // usage error before touching the store
@@ -13,8 +14,14 @@ export async function runImport(kind: string, file: string, o: { json?: boolean;
   try {
     const progress = progressReporter(`importing ${kind}`, 50_000);
     const report = await importCsv(app.db, kind, path, progress);
-    if (o.json) printJson({ ok: true, ...report });
-    else print(`imported ${report.rows} ${kind} row(s) from ${path}`);
+    // New rights versions are events: the subscribed, integrated institutions are told now.
+    const notified = kind === 'rights' ? await notifyAfterRightsImport(app) : undefined;
+    if (o.json) printJson({ ok: true, ...report, ...(notified ? { notified } : {}) });
+    else {
+      print(`imported ${report.rows} ${kind} row(s) from ${path}`);
+      if (notified?.status === 'RAN') print(`notifications: ${JSON.stringify(notified.summary)}`);
+      if (notified?.status === 'FAILED') print(`notifications could not be sent now (${notified.error}); run "ldm-batch notify" to retry`);
+    }
   } catch (err) {
     if (err instanceof ImportRejected && o.json) {
       printJson({ ok: false, file: err.file, badRowCount: err.badRowCount, badRows: err.badRows });

@@ -29,7 +29,7 @@ export async function runVerify(response: string, o: { cert?: string; json?: boo
     print(`OK: ${path}`);
     print(`  signed by ${result.signerSubject} (SHA-256 ${result.signerFingerprint256})`);
     print(`  trusted certificate: ${trusted.source}`);
-    print(`  InReplyTo ${result.fileId ?? '-'}, ${result.recordCount} line(s)`);
+    print(`  InReplyTo/NotificationId ${result.fileId ?? '-'}, ${result.recordCount} line(s)`);
   } else {
     print(`INVALID: ${path}`);
     print(`  ${result.reason}`);
