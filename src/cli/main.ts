@@ -56,8 +56,9 @@ function program(): Command {
 
   p.command('daemon')
     .description('poll every spool on its cron schedule until SIGTERM/SIGINT, then stop cleanly')
+    .option('--http-port <port>', 'serve /healthz and /metrics on this port (overrides http.port; 0 = any free port)')
     .addOption(configOpt())
-    .action(async (o: { config?: string }) => runDaemon(o));
+    .action(async (o: { config?: string; httpPort?: string }) => runDaemon(o));
 
   p.command('reprocess')
     .description('re-run a batch from its archived request, writing a new response')

@@ -19,6 +19,22 @@ export interface SftpConfig {
   hostKeyFingerprint?: string;
   knownHostsFile?: string;
   readyTimeoutMs: number;
+  /** Reconnects per operation when the connection drops (spool.sftp.retry); unset fields keep the transport's defaults. */
+  retry?: Partial<SftpRetryConfig>;
+  /** SSH keepalive interval (spool.sftp.keepaliveIntervalMs); 0 disables. */
+  keepaliveIntervalMs?: number;
+}
+
+export interface SftpRetryConfig {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface HttpConfig {
+  /** 0 lets the system pick a free port (logged as http.listening). */
+  port: number;
+  host: string;
 }
 
 export interface SpoolConfig {
@@ -44,6 +60,12 @@ export interface Config {
   leaseSeconds: number;
   /** Clients declared in the config are loaded into the store at start (in addition to `import clients`). */
   clients: Client[];
+  /** Per-client cron expressions (clients[].schedule); other clients follow `schedule`. */
+  clientSchedules: Record<string, string>;
+  /** The daemon's /healthz and /metrics server; absent = off. */
+  http?: HttpConfig;
+  /** On SIGTERM the daemon waits this long for the files in hand, then exits leaving them to lease recovery. */
+  shutdownGraceSeconds: number;
 }
 
 export const CONFIG_NAME = 'ldm-batch.config.json';
@@ -125,7 +147,58 @@ export function parseConfig(raw: unknown, file: string): Config {
     timezone: str(raw, 'timezone', 'Europe/Brussels', file),
     leaseSeconds: positive(raw, 'leaseSeconds', 120, file),
     clients: parseClients(raw.clients, file),
+    clientSchedules: parseClientSchedules(raw.clients, file),
+    http: raw.http === undefined ? undefined : parseHttp(raw.http, file),
+    shutdownGraceSeconds: positive(raw, 'shutdownGraceSeconds', 30, file),
   };
+}
+
+/** A TCP port; 0 (any free port) only where `allowZero`. */
+export function parsePort(v: unknown, where: string, allowZero: boolean): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) {
+    throw new LdmError('CONFIG', `${where} must be a port number (${allowZero ? '0 for any free port, ' : ''}1-65535)`, { exitCode: 2 });
+  }
+  return n;
+}
+
+function parseHttp(v: unknown, file: string): HttpConfig {
+  const where = `${file}: http`;
+  if (!isObj(v)) throw new LdmError('CONFIG', `${where} must be an object like {"port": 9464}`, { exitCode: 2 });
+  return { port: parsePort(v.port, `${where}.port`, true), host: str(v, 'host', '127.0.0.1', where) };
+}
+
+function parseClientSchedules(v: unknown, file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(v)) return out;
+  v.forEach((c: unknown, i: number) => {
+    if (isObj(c) && c.schedule !== undefined) out[str(c, 'clientId', '', `${file}: clients[${i}]`)] = str(c, 'schedule', '', `${file}: clients[${i}]`);
+  });
+  return out;
+}
+
+function nonNegativeInt(o: Record<string, unknown>, key: string, where: string): number | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new LdmError('CONFIG', `${where}.${key} must be a whole number ≥ 0`, { exitCode: 2 });
+  return v;
+}
+
+function parseRetry(v: unknown, where: string): Partial<SftpRetryConfig> | undefined {
+  if (v === undefined) return undefined;
+  if (!isObj(v)) throw new LdmError('CONFIG', `${where} must be an object like {"maxRetries": 6, "baseDelayMs": 500, "maxDelayMs": 30000}`, { exitCode: 2 });
+  const retry: Partial<SftpRetryConfig> = {};
+  const maxRetries = nonNegativeInt(v, 'maxRetries', where);
+  if (maxRetries !== undefined) retry.maxRetries = maxRetries;
+  for (const key of ['baseDelayMs', 'maxDelayMs'] as const) {
+    const n = nonNegativeInt(v, key, where);
+    if (n === 0) throw new LdmError('CONFIG', `${where}.${key} must be a positive number of milliseconds`, { exitCode: 2 });
+    if (n !== undefined) retry[key] = n;
+  }
+  if (retry.baseDelayMs !== undefined && retry.maxDelayMs !== undefined && retry.maxDelayMs < retry.baseDelayMs) {
+    throw new LdmError('CONFIG', `${where}.maxDelayMs (${retry.maxDelayMs}) must not be below baseDelayMs (${retry.baseDelayMs})`, { exitCode: 2 });
+  }
+  return retry;
 }
 
 function parseSftp(v: unknown, file: string, abs: (p: string) => string): SftpConfig {
@@ -150,6 +223,8 @@ function parseSftp(v: unknown, file: string, abs: (p: string) => string): SftpCo
     hostKeyFingerprint: fingerprint,
     knownHostsFile: knownHosts,
     readyTimeoutMs: timeout,
+    retry: parseRetry(v.retry, `${where}.retry`),
+    keepaliveIntervalMs: nonNegativeInt(v, 'keepaliveIntervalMs', where),
   };
 }
 

@@ -31,7 +31,10 @@ import {
 } from '../journal/batches.js';
 import { answerRequest, type AnswerResult } from './answerRequest.js';
 import { sha256File } from './sha256File.js';
-import { errorMessage } from '../errors.js';
+import { LdmError, errorMessage } from '../errors.js';
+
+/** Transport errors that say nothing about the file: the batch is abandoned, not failed. */
+const TRANSPORT_DOWN = new Set(['SFTP_UNREACHABLE', 'HOST_KEY_MISMATCH', 'SFTP_AUTH', 'SFTP_KEY']);
 import { clockNow, type Clock } from './clock.js';
 import { crashPoint } from './crashPoint.js';
 
@@ -229,6 +232,12 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
     log.info('batch.done', { outcome: result.outcome, lines: result.recordCount, rejection: result.rejection?.code, statusCounts: result.statusCounts });
     return result.outcome;
   } catch (err) {
+    if (err instanceof LdmError && TRANSPORT_DOWN.has(err.code)) {
+      // The spool is unreachable, not the file bad: leave the batch CLAIMED; when its lease
+      // expires, whoever polls next finishes it from the step it reached.
+      log.warn('batch.abandoned', { code: err.code, error: errorMessage(err) });
+      throw err;
+    }
     log.error('batch.failed', { error: errorMessage(err) });
     // The request goes to error/ (kept) so a poison file cannot block the spool.
     const where = await locateRequest(ctx, client, batch).catch(() => undefined);
@@ -259,7 +268,9 @@ async function dispose(ctx: SpoolContext, client: Client, batch: BatchRecord, wh
   const name = (await ctx.transport.exists(client.clientId, folder, batch.fileName)) ? numbered(batch.fileName, batch.id) : batch.fileName;
   await markBatch(ctx.db, batch.id, ctx.instanceId, { archiveName: `${folder}/${name}` });
   if (!(await ctx.transport.renameNoClobber(client.clientId, where, { folder, name }))) {
-    throw new Error(`could not move ${where.name} to ${folder}/${name}`);
+    // Over SFTP a rename whose reply was lost reports "not done" although it happened.
+    const done = !(await ctx.transport.exists(client.clientId, where.folder, where.name)) && (await ctx.transport.exists(client.clientId, folder, name));
+    if (!done) throw new Error(`could not move ${where.name} to ${folder}/${name}`);
   }
   return `${folder}/${name}`;
 }

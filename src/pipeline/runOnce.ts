@@ -1,24 +1,151 @@
-// One poll of every client's spool: pick up ready files, process each, report what happened.
-import type { Client } from '../interfaces.js';
+// One poll of a client's spool: finish what dead holders left, pick up ready files, process
+// each, and report what happened — with what the journal recorded about each file, for metrics.
+import type { Client, StatusCode } from '../interfaces.js';
+import { LdmError, errorMessage } from '../errors.js';
+import { isCandidateRequest } from '../spool/transport.js';
 import { pickReady, type PickupState } from '../spool/pickup.js';
 import { processSpoolFile, recoverClient, type FileOutcome, type SpoolContext } from './processSpoolFile.js';
 
-export interface PollSummary {
-  files: { client: string; file: string; outcome: FileOutcome }[];
+export interface FileResult {
+  client: string;
+  file: string;
+  outcome: FileOutcome;
+  /** Claim to completion in this process, ms; absent for batches finished by recovery. */
+  durationMs?: number;
+  batchId?: number;
+  /** Lines in the response (0 for a rejection). */
+  lines?: number;
+  statusCounts?: Partial<Record<StatusCode, number>>;
+  /** The journal's error code: the rejection code, REDELIVERY, INTERNAL… */
+  code?: string;
 }
 
-export async function pollOnce(ctx: SpoolContext, clients: readonly Client[], opts: { minAgeMs: number; states?: Map<string, PickupState>; shouldStop?: () => boolean }): Promise<PollSummary> {
-  const summary: PollSummary = { files: [] };
-  for (const client of clients) {
-    await ctx.transport.ensureFolders(client.clientId);
-    for (const r of await recoverClient(ctx, client)) summary.files.push({ client: client.clientId, ...r });
-    const entries = await ctx.transport.list(client.clientId, 'in');
-    const ready = pickReady(entries, opts.states?.get(client.clientId), Date.now(), opts.minAgeMs);
-    for (const entry of ready) {
-      if (opts.shouldStop?.()) return summary;
+export interface ClientPoll {
+  client: string;
+  /** Final-name request files in in/ that the previous poll had not listed (all of them without pickup state). */
+  seen: number;
+  files: FileResult[];
+}
+
+export interface SpoolFailure {
+  client: string;
+  code: string;
+  error: string;
+}
+
+export interface PollSummary {
+  files: FileResult[];
+  /** Clients whose poll failed (the others were still polled). */
+  failures: SpoolFailure[];
+}
+
+export interface PollOptions {
+  minAgeMs: number;
+  /** The daemon's memory of the previous listing: a file is taken only when unchanged since then. */
+  state?: PickupState;
+  /** Checked before each file: the file in hand is always finished. */
+  shouldStop?: () => boolean;
+  /** Told which file is in hand (for shutdown logs). */
+  onFile?: (file: string | null) => void;
+  /** Told each result as soon as it is known, so a poll that fails later still counts what it did. */
+  onResult?: (result: FileResult) => void;
+  /** Told how many files this poll saw for the first time. */
+  onSeen?: (count: number) => void;
+}
+
+/** Errors of the spool connection itself: every client on it would fail the same way. */
+const TRANSPORT_WIDE = new Set(['SFTP_UNREACHABLE', 'HOST_KEY_MISMATCH', 'SFTP_AUTH', 'SFTP_KEY', 'SFTP_CONNECT', 'KEY_PERMISSIONS', 'CONFIG']);
+
+export function errorCode(err: unknown): string {
+  if (err instanceof LdmError) return err.code;
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'SPOOL_ERROR';
+}
+
+interface JournalRow {
+  id: number;
+  state: string;
+  record_count: number | null;
+  status_counts: string | null;
+  error_code: string | null;
+}
+
+/** What the journal recorded for a file just finished (the pipeline returns only the outcome). */
+async function journalEntry(ctx: SpoolContext, client: Client, file: string, afterId: number | null): Promise<Partial<FileResult>> {
+  const q = ctx.db('batches').select('id', 'state', 'record_count', 'status_counts', 'error_code').where({ client_id: client.clientId, file_name: file }).whereNot('state', 'CLAIMED');
+  // A fresh claim is newer than the watermark; a recovered batch can be older, so take the last one finished.
+  const row: JournalRow | undefined = afterId === null ? await q.orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first() : await q.where('id', '>', afterId).orderBy('id', 'desc').first();
+  if (!row) return {};
+  return {
+    batchId: Number(row.id),
+    lines: row.record_count === null ? undefined : Number(row.record_count),
+    statusCounts: row.status_counts ? (JSON.parse(row.status_counts) as Partial<Record<StatusCode, number>>) : undefined,
+    code: row.error_code ?? undefined,
+  };
+}
+
+async function lastBatchId(ctx: SpoolContext): Promise<number> {
+  const row = (await ctx.db('batches').max({ id: 'id' }).first()) as { id: number | string | null } | undefined;
+  return Number(row?.id ?? 0);
+}
+
+/** Polls one client; throws when the spool cannot be read (the caller decides what that means). */
+export async function pollClient(ctx: SpoolContext, client: Client, opts: PollOptions): Promise<ClientPoll> {
+  const result: ClientPoll = { client: client.clientId, seen: 0, files: [] };
+  if (opts.shouldStop?.()) return result;
+  await ctx.transport.ensureFolders(client.clientId);
+  const add = (f: FileResult): void => {
+    result.files.push(f);
+    opts.onResult?.(f);
+  };
+  for (const r of await recoverClient(ctx, client)) {
+    add({ client: client.clientId, ...r, ...(r.outcome === 'SKIPPED' ? {} : await journalEntry(ctx, client, r.file, null)) });
+  }
+  const entries = await ctx.transport.list(client.clientId, 'in');
+  const previous = opts.state?.previous;
+  result.seen = entries.filter((e) => isCandidateRequest(e.name) && !previous?.has(e.name)).length;
+  opts.onSeen?.(result.seen);
+  const ready = pickReady(entries, opts.state, Date.now(), opts.minAgeMs);
+  for (const entry of ready) {
+    if (opts.shouldStop?.()) break;
+    opts.onFile?.(entry.name);
+    try {
+      const watermark = await lastBatchId(ctx);
+      const started = Date.now();
       const outcome = await processSpoolFile(ctx, client, entry.name);
-      summary.files.push({ client: client.clientId, file: entry.name, outcome });
+      const durationMs = Date.now() - started;
+      const journal = outcome === 'SKIPPED' ? {} : await journalEntry(ctx, client, entry.name, watermark);
+      add({ client: client.clientId, file: entry.name, outcome, ...(outcome === 'SKIPPED' ? {} : { durationMs }), ...journal });
+    } finally {
+      opts.onFile?.(null);
     }
+  }
+  return result;
+}
+
+/**
+ * One poll of every client (run-once, demo). A client whose spool fails is reported in
+ * `failures`; after a failure of the connection itself the remaining clients are reported
+ * with the same error instead of each waiting out its own retries.
+ */
+export async function pollOnce(ctx: SpoolContext, clients: readonly Client[], opts: { minAgeMs: number; states?: Map<string, PickupState>; shouldStop?: () => boolean }): Promise<PollSummary> {
+  const summary: PollSummary = { files: [], failures: [] };
+  let broken: SpoolFailure | null = null;
+  for (const client of clients) {
+    if (broken) {
+      summary.failures.push({ client: client.clientId, code: broken.code, error: `not polled: ${broken.error}` });
+      continue;
+    }
+    try {
+      const r = await pollClient(ctx, client, { minAgeMs: opts.minAgeMs, state: opts.states?.get(client.clientId), shouldStop: opts.shouldStop });
+      summary.files.push(...r.files);
+    } catch (err) {
+      const failure = { client: client.clientId, code: errorCode(err), error: errorMessage(err) };
+      ctx.log.error('poll.failed', failure);
+      summary.failures.push(failure);
+      if (TRANSPORT_WIDE.has(failure.code)) broken = failure;
+    }
+    if (opts.shouldStop?.()) break;
   }
   return summary;
 }

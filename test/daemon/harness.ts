@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expect } from 'vitest';
 import { BIN, makeInstance, type Instance } from '../helpers/instance.js';
 import type { Sshd } from '../helpers/sshd.js';
 import { openDatabase, parseDatabaseSpec, type Db } from '../../src/store/db.js';
@@ -20,15 +19,7 @@ export type LogEvent = Record<string, unknown> & { event: string; level: string 
 
 export async function scenarioInstance(): Promise<Instance> {
   const inst = await makeInstance();
-  for (const [kind, text] of [
-    ['clients', S.clientsCsv],
-    ['persons', S.personsCsv],
-    ['repertory', S.repertoryCsv],
-    ['amounts', S.amountsCsv],
-  ] as const) {
-    const r = await inst.cli(['import', kind, await inst.writeCsv(`${kind}.csv`, text)]);
-    expect(r.code, r.stderr).toBe(0);
-  }
+  await S.importScenario(inst);
   return inst;
 }
 

@@ -67,14 +67,14 @@ describe.skipIf(!available)(`daemon pickup and delivery over SFTP${why}`, () => 
     await dropRequest(local, 'P1.xml', { fileId: 'PK-P1' });
     const put = await sftpBatch(srv, knownHosts, [`cd ${fin('in')}`, `put ${join(local, 'P1.xml')} P1.xml.part`]);
     expect(put.code, put.stderr).toBe(0);
-    await polls(3); // the daemon looked at the .part three times…
+    await polls(2); // the daemon looked at the .part twice…
     expect(await readdir(fin('in'))).toEqual(['P1.xml.part']); // …and left it alone
     expect(await rows(db, 'P1')).toEqual([]);
 
     const mv = await sftpBatch(srv, knownHosts, [`cd ${fin('in')}`, 'rename P1.xml.part P1.xml']);
     expect(mv.code, mv.stderr).toBe(0);
     await waitUntil(() => existsSync(join(fin('out'), 'P1.response.xml')), 15_000, 'P1.response.xml');
-    await polls(3); // later polls must not answer it again
+    await polls(2); // later polls must not answer it again
     const journal = await rows(db, 'P1');
     expect(journal.map((r) => [r.file_name, r.state])).toEqual([['P1.xml', 'DONE']]);
     expect((await readdir(fin('out'))).filter((n) => n.startsWith('P1'))).toEqual(['P1.response.xml']);

@@ -1,59 +1,52 @@
-// The daemon: every spool on the cron schedule, never overlapping itself; on SIGTERM/SIGINT the
-// file in hand is finished (or stays claimable) and the process exits 0.
-import cron from 'node-cron';
+// `daemon`: polls every spool on its cron schedule until SIGTERM/SIGINT. The first signal stops
+// the schedules and lets the files in hand finish (up to shutdownGraceSeconds); a second signal,
+// or the grace running out, exits at once and leaves them claimed for lease recovery. Exit 0.
 import { openApp } from '../context.js';
-import { pollOnce } from '../../pipeline/runOnce.js';
-import type { PickupState } from '../../spool/pickup.js';
+import { parsePort } from '../../config/config.js';
 import { createLogger } from '../../log/logger.js';
-import { errorMessage } from '../../errors.js';
+import { Daemon, daemonSettings } from '../../daemon/daemon.js';
+import type { SpoolContext } from '../../pipeline/processSpoolFile.js';
 import { spoolContext } from './runOnce.js';
 
-export async function runDaemon(o: { config?: string }): Promise<void> {
+export async function runDaemon(o: { config?: string; httpPort?: string }): Promise<void> {
+  // Checked before the store is opened: an open database would keep the process alive after the error.
+  const httpPort = o.httpPort === undefined ? undefined : parsePort(o.httpPort, '--http-port', true);
   const app = await openApp(o.config);
   const log = createLogger({ base: { instance: app.config.instanceId } });
-  const ctx = await spoolContext(app, log);
-  const states = new Map<string, PickupState>(app.clients.map((c) => [c.clientId, { previous: new Map() }]));
-  let stopping = false;
-  let running: Promise<void> | null = null;
-
-  const tick = (): void => {
-    if (stopping) return;
-    if (running) {
-      log.warn('poll.skipped', { reason: 'the previous poll is still running' });
-      return;
-    }
-    const started = Date.now();
-    running = pollOnce(ctx, app.clients, { minAgeMs: app.config.spool.minAgeSeconds * 1000, states, shouldStop: () => stopping })
-      .then((s) => log.info('poll.done', { files: s.files.length, ms: Date.now() - started }))
-      .catch((err: unknown) => log.error('poll.failed', { error: errorMessage(err) }))
-      .finally(() => {
-        running = null;
-      });
-  };
-
-  if (!cron.validate(app.config.schedule)) {
-    log.error('daemon.bad_schedule', { schedule: app.config.schedule });
-    process.exitCode = 2;
-    return;
-  }
-  const task = cron.schedule(app.config.schedule, tick, { timezone: app.config.timezone, noOverlap: true });
-  log.info('daemon.started', { schedule: app.config.schedule, timezone: app.config.timezone, spool: ctx.transport.description, clients: app.clients.length });
-  tick();
-
-  await new Promise<void>((resolveStop) => {
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info('daemon.stopping', { signal });
-      void task.stop();
-      resolveStop();
+  const httpOverride = httpPort === undefined ? undefined : { host: app.config.http?.host ?? '127.0.0.1', port: httpPort };
+  let ctx: SpoolContext | undefined;
+  let daemon: Daemon | undefined;
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const first = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
+  const handler = (signal: NodeJS.Signals): void => onSignal(signal);
+  // Installed first: a signal during start-up must not kill the process half-way.
+  for (const s of signals) process.on(s, handler);
+  const started = Date.now();
+  try {
+    ctx = await spoolContext(app, log);
+    daemon = new Daemon(ctx, app.clients, daemonSettings(app.config, httpOverride), log);
+    const d = daemon;
+    await d.start();
+    const signal = await first;
+    onSignal = (again) => {
+      // A second signal: the operator wants out now. The batches in hand stay claimed.
+      d.logAbandoned(`second signal (${again}) during shutdown`);
+      log.info('daemon.stopped', { abandoned: true, ms: Date.now() - started });
+      process.exit(0);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  if (running) await running;
-  await ctx.transport.close();
-  await app.close();
-  log.info('daemon.stopped');
+    if (!(await d.stop(signal))) {
+      // Closing the connection under a running batch would fail it; exiting leaves it claimed.
+      log.info('daemon.stopped', { abandoned: true, ms: Date.now() - started });
+      process.exit(0);
+    }
+  } finally {
+    await (daemon ? daemon.close() : ctx?.transport.close());
+    await app.close();
+    for (const s of signals) process.off(s, handler);
+  }
+  log.info('daemon.stopped', { abandoned: false, ms: Date.now() - started });
   process.exitCode = 0;
+  // Everything is closed; should a library still hold a handle, do not hang a service manager.
+  setTimeout(() => process.exit(0), 3_000).unref();
 }

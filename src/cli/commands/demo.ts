@@ -34,7 +34,7 @@ export async function runDemo(o: { dir: string; json?: boolean }): Promise<void>
       say(`imported ${String(r.rows).padStart(6)} ${kind}`);
     }
     app.clients = await loadClients(app.db);
-    const transport = openTransport(app.config);
+    const transport = openTransport(app.config, silentLogger);
     const r = rng(7);
     const createdAt = `${DEMO_DATE}T03:00:00Z`;
     for (const [i, c] of DEMO_CLIENTS.entries()) {
@@ -60,6 +60,8 @@ export async function runDemo(o: { dir: string; json?: boolean }): Promise<void>
     const ctx = await spoolContext(app, log, DEMO_DATE);
     const summary = await pollOnce(ctx, app.clients, { minAgeMs: 0 });
     await ctx.transport.close();
+    for (const f of summary.failures) say(`  spool of ${f.client} could not be read: ${f.error}`);
+    if (summary.failures.length > 0) process.exitCode = 1;
     const cert = await readFile(app.config.signing.certFile, 'utf8');
     const results = [];
     for (const f of summary.files) {

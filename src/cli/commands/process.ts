@@ -64,6 +64,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
       recordCount: result.recordCount,
       statusCounts: result.statusCounts,
       rejection: result.rejection,
+      ...(result.timings ? { timings: result.timings } : {}),
     };
     if (o.json) printJson(summary);
     else {

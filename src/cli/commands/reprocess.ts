@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import { openApp } from '../context.js';
 import { openTransport } from '../../spool/open.js';
+import { createLogger } from '../../log/logger.js';
 import { findBatch, claimBatch, completeBatch } from '../../journal/batches.js';
 import { answerRequest } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
@@ -13,7 +14,7 @@ import type { SpoolFolder } from '../../spool/transport.js';
 export async function runReprocess(id: string, o: { asOf?: string; force?: boolean; json?: boolean; config?: string }): Promise<void> {
   const asOf = isoDate(o.asOf, '--as-of');
   const app = await openApp(o.config);
-  const transport = openTransport(app.config);
+  const transport = openTransport(app.config, createLogger({ base: { instance: app.config.instanceId } }));
   const work = join(app.workDir, `reprocess-${process.pid}-${Date.now()}`);
   try {
     const original = await findBatch(app.db, id);

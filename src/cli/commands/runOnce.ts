@@ -2,13 +2,13 @@ import { openApp, type AppContext } from '../context.js';
 import { openTransport } from '../../spool/open.js';
 import { pollOnce, type PollSummary } from '../../pipeline/runOnce.js';
 import type { SpoolContext } from '../../pipeline/processSpoolFile.js';
-import { createLogger, type Logger } from '../../log/logger.js';
+import { createLogger, redact, type Logger } from '../../log/logger.js';
 import { isoDate, print, printJson } from '../output.js';
 
 export async function spoolContext(app: AppContext, log: Logger, asOf?: string): Promise<SpoolContext> {
   return {
     db: app.db,
-    transport: openTransport(app.config),
+    transport: openTransport(app.config, log),
     environment: app.config.environment,
     clients: app.clients,
     signer: await app.signer(),
@@ -23,24 +23,39 @@ export async function spoolContext(app: AppContext, log: Logger, asOf?: string):
 
 export function printSummary(summary: PollSummary, json: boolean | undefined): void {
   if (json) {
-    printJson(summary);
+    // The journal details stay in the journal (`batches show`); stdout keeps the stable shape.
+    printJson({
+      files: summary.files.map((f) => ({ client: f.client, file: f.file, outcome: f.outcome })),
+      failures: summary.failures.map((f) => ({ ...f, error: redact(f.error) })),
+    });
     return;
   }
-  if (summary.files.length === 0) print('no request files ready');
+  if (summary.files.length === 0 && summary.failures.length === 0) print('no request files ready');
   for (const f of summary.files) print(`${f.client}/${f.file}: ${f.outcome}`);
+  for (const f of summary.failures) print(`${f.client}: poll failed [${f.code}]: ${redact(f.error)}`);
+}
+
+/** Exit code of a poll: 2 when a spool failed on configuration (host key, key file…), 1 when anything else failed. */
+function exitCodeOf(summary: PollSummary): number {
+  const configErrors = new Set(['HOST_KEY_MISMATCH', 'SFTP_AUTH', 'SFTP_KEY', 'KEY_PERMISSIONS', 'CONFIG']);
+  if (summary.failures.some((f) => configErrors.has(f.code))) return 2;
+  if (summary.failures.length > 0) return 1;
+  return summary.files.some((f) => f.outcome === 'REJECTED' || f.outcome === 'FAILED') ? 1 : 0;
 }
 
 export async function runRunOnce(o: { asOf?: string; json?: boolean; config?: string }): Promise<void> {
   const asOf = isoDate(o.asOf, '--as-of');
   const app = await openApp(o.config);
   const log = createLogger({ base: { instance: app.config.instanceId } });
-  const ctx = await spoolContext(app, log, asOf);
+  let ctx: SpoolContext | undefined;
   try {
+    ctx = await spoolContext(app, log, asOf);
     const summary = await pollOnce(ctx, app.clients, { minAgeMs: app.config.spool.minAgeSeconds * 1000 });
     printSummary(summary, o.json);
-    if (summary.files.some((f) => f.outcome === 'REJECTED' || f.outcome === 'FAILED')) process.exitCode = 1;
+    process.exitCode = exitCodeOf(summary);
   } finally {
-    await ctx.transport.close();
+    // The SFTP connection's keepalive timer would keep the process alive.
+    await ctx?.transport.close();
     await app.close();
   }
 }
