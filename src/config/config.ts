@@ -5,6 +5,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LdmError } from '../errors.js';
 import type { Client, Environment, ServiceName } from '../interfaces.js';
 import { SERVICES } from '../interfaces.js';
+import { isValidCbe } from '../domain/cbe.js';
+import { unknownAmountFields } from '../services/amounts/profile.js';
+import { NOTIFICATION_SERVICE } from '../notifications/subscriptions.js';
 
 export interface SftpConfig {
   host: string;
@@ -79,6 +82,28 @@ function str(o: Record<string, unknown>, key: string, dflt: string, where: strin
   return v;
 }
 
+/**
+ * Secrets never live in the config: a key that names one (password, passphrase, secret, private
+ * key material) is refused wherever it is nested; references to them (…File, …Env) are fine.
+ */
+function assertNoSecrets(v: unknown, file: string, path: string): void {
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => assertNoSecrets(x, file, `${path}[${i}]`));
+    return;
+  }
+  if (!isObj(v)) return;
+  for (const [key, x] of Object.entries(v)) {
+    const where = path ? `${path}.${key}` : key;
+    if (/pass(word|phrase)|secret|privateKey|token/i.test(key) && !/(File|Env)$/.test(key)) {
+      throw new LdmError('CONFIG_SECRET', `${file}: "${where}" looks like a secret; secrets never go in the config — reference a file (…File) or an environment variable (…Env)`, { exitCode: 2 });
+    }
+    if (typeof x === 'string' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(x)) {
+      throw new LdmError('CONFIG_SECRET', `${file}: "${where}" holds a private key; put it in a file (chmod 600) and reference its path`, { exitCode: 2 });
+    }
+    assertNoSecrets(x, file, where);
+  }
+}
+
 function positive(o: Record<string, unknown>, key: string, dflt: number, where: string): number {
   const v = o[key] ?? dflt;
   if (typeof v !== 'number' || !(v > 0)) throw new LdmError('CONFIG', `${where}: "${key}" must be a positive number`, { exitCode: 2 });
@@ -115,11 +140,7 @@ export function parseConfig(raw: unknown, file: string): Config {
   if (!isObj(raw)) throw new LdmError('CONFIG', `${file}: the config must be a JSON object`, { exitCode: 2 });
   const base = dirname(file);
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
-  for (const key of Object.keys(raw)) {
-    if (/pass(word|phrase)|secret|privateKey$/i.test(key)) {
-      throw new LdmError('CONFIG_SECRET', `${file}: "${key}" looks like a secret; secrets never go in the config — reference a key file or an environment variable`, { exitCode: 2 });
-    }
-  }
+  assertNoSecrets(raw, file, '');
   const env = str(raw, 'environment', 'PROD', file);
   if (!['PROD', 'ACPT', 'TEST'].includes(env)) throw new LdmError('CONFIG', `${file}: "environment" must be PROD, ACPT or TEST`, { exitCode: 2 });
   const spoolRaw = isObj(raw.spool) ? raw.spool : {};
@@ -235,22 +256,31 @@ function parseClients(v: unknown, file: string): Client[] {
     const where = `${file}: clients[${i}]`;
     if (!isObj(c)) throw new LdmError('CONFIG', `${where} must be an object`, { exitCode: 2 });
     const auths = Array.isArray(c.authorizations) ? c.authorizations : [];
+    // The same checks as `import clients`: the id names a spool folder, the CBE and sector are real.
+    const clientId = str(c, 'clientId', '', where);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) throw new LdmError('CONFIG', `${where}: clientId must be 1-64 of A-Z a-z 0-9 . _ - (it names the spool folder)`, { exitCode: 2 });
+    const cbeNumber = str(c, 'cbeNumber', '', where);
+    if (!isValidCbe(cbeNumber)) throw new LdmError('CONFIG', `${where}: cbeNumber "${cbeNumber}" is not a valid 10-digit CBE number`, { exitCode: 2 });
+    if (!Number.isInteger(Number(c.sector))) throw new LdmError('CONFIG', `${where}: sector must be a number`, { exitCode: 2 });
     return {
-      clientId: str(c, 'clientId', '', where),
-      cbeNumber: str(c, 'cbeNumber', '', where),
+      clientId,
+      cbeNumber,
       sector: Number(c.sector),
       name: str(c, 'name', String(c.clientId), where),
       authorizations: auths.map((a: unknown, j: number) => {
         const w = `${where}.authorizations[${j}]`;
         if (!isObj(a)) throw new LdmError('CONFIG', `${w} must be an object`, { exitCode: 2 });
         const service = str(a, 'service', '', w);
-        if (!(SERVICES as readonly string[]).includes(service)) throw new LdmError('CONFIG', `${w}: unknown service "${service}"`, { exitCode: 2 });
+        if (![...SERVICES, NOTIFICATION_SERVICE].includes(service)) throw new LdmError('CONFIG', `${w}: unknown service "${service}"`, { exitCode: 2 });
+        const fields = Array.isArray(a.fields) ? a.fields.map(String) : [];
+        const unknown = service === 'LivingWagesWithAmount' ? unknownAmountFields(fields) : [];
+        if (unknown.length > 0) throw new LdmError('CONFIG', `${w}: unknown field name(s) ${unknown.join(', ')}`, { exitCode: 2 });
         return {
           service: service as ServiceName,
           legalContext: str(a, 'legalContext', '', w),
           qualityCodes: (Array.isArray(a.qualityCodes) ? a.qualityCodes : []).map(Number),
           deliberation: typeof a.deliberation === 'string' ? a.deliberation : null,
-          fields: Array.isArray(a.fields) ? a.fields.map(String) : [],
+          fields,
         };
       }),
     };
