@@ -16,6 +16,7 @@ import { GrowableBitset } from './bitset.js';
 import { readableFileId, toHeader, type HeaderField, type RawHeader } from './header.js';
 import { LDM_NS } from './slices.js';
 import { decodeXmlText, XmlByteScanner, type ScanHandler } from './xmlScan.js';
+import { readChunks } from './readChunks.js';
 
 const READ_CHUNK = 1 << 20;
 
@@ -521,15 +522,11 @@ export async function checkEnvelope(path: string): Promise<Envelope> {
   const scanner = new XmlByteScanner(h);
   scanner.textLimit = 512; // header fields are short; longer text is not a valid value anyway
   let size = 0;
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-      scanner.feed(chunk);
-    }
-  } finally {
-    stream.destroy();
+  // one reused buffer: the scanner and the hash keep nothing of a chunk
+  for await (const chunk of readChunks(path, READ_CHUNK)) {
+    hash.update(chunk);
+    size += chunk.length;
+    scanner.feed(chunk);
   }
   const env: Envelope = { requestCount: h.requestCount, sha256: hash.digest('hex'), size };
   const header = toHeader(h.raw);

@@ -3,6 +3,10 @@
 // counted and the next tick tries again, except HOST_KEY_MISMATCH, which stops that spool until
 // an operator has checked the server and restarted. On stop the files in hand are finished;
 // after the grace period they are abandoned claimed, and lease recovery finishes them later.
+//
+// The notify run (LivingWagesNotifications) has its own cron task, on `notifySchedule` (default:
+// `schedule`; "off" disables it). Every instance runs it; the lock in the database lets one run
+// at a time across instances and hosts, and the outbox sends each notification once.
 import cron, { type ScheduledTask, type Logger as CronLogger } from 'node-cron';
 import type { Client } from '../interfaces.js';
 import type { Config } from '../config/config.js';
@@ -11,6 +15,7 @@ import type { Logger } from '../log/logger.js';
 import type { PickupState } from '../spool/pickup.js';
 import type { SpoolContext } from '../pipeline/processSpoolFile.js';
 import { errorCode, pollClient } from '../pipeline/runOnce.js';
+import { MAX_NOTIFICATIONS_PER_FILE, runNotifications } from '../notifications/notify.js';
 import { Health } from './health.js';
 import { Metrics } from './metrics.js';
 import { startHttp, type HttpEndpoint } from './http.js';
@@ -23,9 +28,24 @@ export interface DaemonSettings {
   minAgeSeconds: number;
   shutdownGraceSeconds: number;
   http?: { host: string; port: number };
+  /** The notify run's cron expression and file size; null: the daemon sends no notifications. */
+  notify: { schedule: string; maxPerFile: number } | null;
 }
 
-export function daemonSettings(config: Config, httpOverride?: { host: string; port: number }): DaemonSettings {
+/** `notifySchedule` is read once config.ts parses it (a cron expression, or "off"); until then notifications follow `schedule`. */
+type NotifyScheduleConfig = { notifySchedule?: string };
+
+/** LDM_BATCH_NOTIFY_PER_FILE, as `notify` reads it: a bad value stops the daemon at start, not at the first run. */
+function notifyPerFile(): number {
+  const raw = process.env.LDM_BATCH_NOTIFY_PER_FILE;
+  if (raw === undefined || raw === '') return MAX_NOTIFICATIONS_PER_FILE;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new LdmError('CONFIG', `LDM_BATCH_NOTIFY_PER_FILE must be a positive whole number, got "${raw}"`, { exitCode: 2 });
+  return n;
+}
+
+export function daemonSettings(config: Config & NotifyScheduleConfig, httpOverride?: { host: string; port: number }): DaemonSettings {
+  const notifySchedule = config.notifySchedule ?? config.schedule;
   return {
     instanceId: config.instanceId,
     schedule: config.schedule,
@@ -34,6 +54,7 @@ export function daemonSettings(config: Config, httpOverride?: { host: string; po
     minAgeSeconds: config.spool.minAgeSeconds,
     shutdownGraceSeconds: config.shutdownGraceSeconds,
     http: httpOverride ?? config.http,
+    notify: notifySchedule === 'off' ? null : { schedule: notifySchedule, maxPerFile: notifyPerFile() },
   };
 }
 
@@ -72,6 +93,8 @@ export class Daemon {
   private tasks: ScheduledTask[] = [];
   private http: HttpEndpoint | null = null;
   private stopping = false;
+  /** The notify run in progress (never two in one process; the database lock covers other instances). */
+  private notifying: { startedAt: number; warned: boolean; done: Promise<void> } | null = null;
 
   constructor(
     private readonly ctx: SpoolContext,
@@ -81,6 +104,7 @@ export class Daemon {
   ) {
     checkTimezone(settings.timezone);
     checkSchedule(settings.schedule, '"schedule"');
+    if (settings.notify) checkSchedule(settings.notify.schedule, '"notifySchedule"');
     const known = new Set(clients.map((c) => c.clientId));
     for (const [clientId, expr] of Object.entries(settings.clientSchedules)) {
       checkSchedule(expr, `clients[${clientId}].schedule`);
@@ -121,11 +145,18 @@ export class Daemon {
       await task.start();
       this.tasks.push(task);
     }
+    if (this.settings.notify) {
+      const task = cron.createTask(this.settings.notify.schedule, () => this.notifyTick(), { timezone: this.settings.timezone, name: 'notify', logger: cronLog });
+      task.on('execution:missed', (c) => this.log.debug('cron.missed_tick', { schedule: this.settings.notify?.schedule, task: 'notify', at: c.date.toISOString() }));
+      await task.start();
+      this.tasks.push(task);
+    }
     this.log.info('daemon.started', {
       spool: this.ctx.transport.description,
       timezone: this.settings.timezone,
       schedules: this.groups.map((g) => ({ schedule: g.schedule, clients: g.clients.map((c) => c.clientId) })),
       minAgeSeconds: this.settings.minAgeSeconds,
+      notifySchedule: this.settings.notify?.schedule ?? 'off',
       http: this.http ? `${this.http.host}:${this.http.port}` : null,
       pid: process.pid,
     });
@@ -187,6 +218,37 @@ export class Daemon {
     }
   }
 
+  /** Starts a notify run unless one of this process is still going (never awaits it). */
+  private notifyTick(): void {
+    const notify = this.settings.notify;
+    if (this.stopping || !notify) return;
+    if (this.notifying) {
+      if (!this.notifying.warned) this.log.warn('notify.skipped', { reason: 'the previous notify run of this instance is still running', runningMs: Date.now() - this.notifying.startedAt });
+      this.notifying.warned = true;
+      return;
+    }
+    const entry = { startedAt: Date.now(), warned: false, done: Promise.resolve() };
+    this.notifying = entry;
+    entry.done = this.notify(notify.maxPerFile).finally(() => (this.notifying = null));
+  }
+
+  private async notify(maxPerFile: number): Promise<void> {
+    const started = Date.now();
+    try {
+      const { db, transport, signer, workDir, instanceId, timezone, clock, leaseSeconds } = this.ctx;
+      const summary = await runNotifications({ db, transport, signer, workDir, instanceId, timezone, log: this.log, clock, leaseSeconds, maxPerFile });
+      this.metrics.recordNotify(summary);
+      // Quiet when there was nothing to do, which is most runs.
+      if (summary.eventsPlanned > 0 || summary.files.length > 0) {
+        this.log.info('notify.done', { eventsPlanned: summary.eventsPlanned, queued: summary.notificationsQueued, files: summary.files.length, notifications: summary.files.reduce((n, f) => n + f.notifications, 0), ms: Date.now() - started });
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      this.metrics.recordNotifyFailure();
+      this.log.error('notify.failed', { code, error: errorMessage(err), ms: Date.now() - started, next: 'what is pending stays in the outbox for the next run (of any instance)' });
+    }
+  }
+
   /** The files being processed right now. */
   inHand(): { client: string; file: string | null; runningMs: number }[] {
     return [...this.inFlight].map(([client, e]) => ({ client, file: e.file, runningMs: Date.now() - e.startedAt }));
@@ -201,6 +263,7 @@ export class Daemon {
     for (const t of this.tasks) await t.destroy();
     this.tasks = [];
     const running = [...this.inFlight.values()].map((e) => e.done);
+    if (this.notifying) running.push(this.notifying.done);
     this.log.info('daemon.stopping', { signal, inFlight: this.inHand(), graceSeconds: this.settings.shutdownGraceSeconds });
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([

@@ -4,6 +4,7 @@
 import { redact } from '../log/logger.js';
 import type { ClientPoll, FileResult } from '../pipeline/runOnce.js';
 import type { FileOutcome } from '../pipeline/processSpoolFile.js';
+import type { NotifySummary } from '../notifications/notify.js';
 
 /** Seconds; from a small file (~50 ms) to a very large one (minutes). */
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -121,6 +122,9 @@ export class Metrics {
   private readonly pollFailures = new Family('ldm_poll_failures_total', 'counter', 'Failed polls, by error code (SFTP_UNREACHABLE, HOST_KEY_MISMATCH…).');
   private readonly lastSuccess = new Family('ldm_last_successful_poll_timestamp_seconds', 'gauge', 'Unix time of the last poll of the client that succeeded.');
   private readonly stopped = new Family('ldm_spool_stopped', 'gauge', '1 when the daemon stopped polling this spool until a restart (HOST_KEY_MISMATCH).');
+  private readonly notifyRuns = new Family('ldm_notify_runs_total', 'counter', 'Notify runs of this instance, by result (locked: another run, of any instance, held the lock).');
+  private readonly notifyFiles = new Family('ldm_notification_files_total', 'counter', 'Notification files this instance published, by client (ALREADY_PUBLISHED ones of a dead run included).');
+  private readonly notifications = new Family('ldm_notifications_total', 'counter', 'Notifications in the files this instance published, by client.');
 
   constructor(instanceId: string, clients: readonly string[]) {
     this.info.set({ instance_id: instanceId }, 1);
@@ -132,6 +136,20 @@ export class Metrics {
       this.duration.touch({ client });
       this.stopped.set({ client }, 0);
     }
+    for (const result of ['ok', 'locked', 'failed']) this.notifyRuns.touch({ result });
+  }
+
+  recordNotify(s: NotifySummary): void {
+    this.notifyRuns.inc({ result: s.ran ? 'ok' : 'locked' });
+    for (const f of s.files) {
+      this.notifyFiles.inc({ client: f.client });
+      this.notifications.inc({ client: f.client }, f.notifications);
+    }
+  }
+
+  /** The code goes to the log (notify.failed): a failed run retries at the next tick anyway. */
+  recordNotifyFailure(): void {
+    this.notifyRuns.inc({ result: 'failed' });
   }
 
   /** A whole poll at once (the daemon feeds the parts as they happen). */
@@ -169,7 +187,7 @@ export class Metrics {
   }
 
   render(): string {
-    const families = [this.info, this.seen, this.processed, this.rejected, this.failed, this.lines, this.duration, this.polls, this.pollFailures, this.lastSuccess, this.stopped];
+    const families = [this.info, this.seen, this.processed, this.rejected, this.failed, this.lines, this.duration, this.polls, this.pollFailures, this.lastSuccess, this.stopped, this.notifyRuns, this.notifyFiles, this.notifications];
     return families.flatMap((f) => f.render()).join('\n') + '\n';
   }
 }

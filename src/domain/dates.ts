@@ -28,22 +28,40 @@ function formatDate(y: number, m: number, d: number): string {
   return `${formatMonth(y, m)}-${pad(d, 2)}`;
 }
 
-function parseMonth(s: string): { y: number; m: number } {
+// Parsed values are remembered: the same few thousand dates and months come back millions of
+// times in a big batch. Only valid input is remembered (invalid input throws every time); the
+// results are never modified by their callers. A full cache is simply emptied.
+const MAX_REMEMBERED = 50_000;
+const parsedMonths = new Map<string, Readonly<{ y: number; m: number }>>();
+const parsedDates = new Map<string, Readonly<{ y: number; m: number; d: number }>>();
+const dayNumbers = new Map<string, number>();
+
+function remember<K, V>(cache: Map<K, V>, key: K, value: V): V {
+  if (cache.size >= MAX_REMEMBERED) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+function parseMonth(s: string): Readonly<{ y: number; m: number }> {
+  const hit = parsedMonths.get(s);
+  if (hit !== undefined) return hit;
   const match = MONTH_RE.exec(s);
   const y = match ? Number(match[1]) : NaN;
   const m = match ? Number(match[2]) : NaN;
   if (!match || m < 1 || m > 12) throw new RangeError(`not a month YYYY-MM: "${s}"`);
-  return { y, m };
+  return remember(parsedMonths, s, { y, m });
 }
 
-function parseDate(s: string): { y: number; m: number; d: number } {
+function parseDate(s: string): Readonly<{ y: number; m: number; d: number }> {
+  const hit = parsedDates.get(s);
+  if (hit !== undefined) return hit;
   const match = DATE_RE.exec(s);
   if (!match) throw new RangeError(`not a date YYYY-MM-DD: "${s}"`);
   const y = Number(match[1]);
   const m = Number(match[2]);
   const d = Number(match[3]);
   if (m < 1 || m > 12 || d < 1 || d > monthLength(y, m)) throw new RangeError(`not a calendar date: "${s}"`);
-  return { y, m, d };
+  return remember(parsedDates, s, { y, m, d });
 }
 
 export function isValidDate(s: string): boolean {
@@ -87,6 +105,11 @@ export function monthOf(date: string): string {
 
 /** Days since 1970-01-01 (negative before). Algorithm: H. Hinnant, days_from_civil. */
 export function dayNumber(date: string): number {
+  const hit = dayNumbers.get(date);
+  return hit !== undefined ? hit : remember(dayNumbers, date, computeDayNumber(date));
+}
+
+function computeDayNumber(date: string): number {
   const { y: y0, m, d } = parseDate(date);
   const y = m <= 2 ? y0 - 1 : y0;
   const era = Math.floor(y / 400);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { makeSsin } from '../domain/ssin.js';
 import { addMonths, daysInMonth, lastDayOfMonth } from '../domain/dates.js';
-import { firstVisibleDay } from '../domain/visibility.js';
+import { firstVisibleDay, isVisible } from '../domain/visibility.js';
 import { BENEFIT_TYPES, CATEGORIES, type BenefitType, type Category } from '../interfaces.js';
 
 /** mulberry32: small, fast, good enough for test data; the same seed gives the same data. */
@@ -46,6 +46,16 @@ export interface GeneratedPerson {
   replacedBy: string | null;
   partner: string | null;
   beneficiary: boolean;
+  /** Per DEMO_CLIENTS entry, the repertory row written for this person (null: none). */
+  dossiers?: (GeneratedDossier | null)[];
+  /** Months (YYYY-MM, ascending) with at least one amount row visible on the reference date. */
+  visibleMonths?: string[];
+}
+
+export interface GeneratedDossier {
+  qualityCode: number;
+  start: string;
+  end: string | null;
 }
 
 export interface GenerateOptions {
@@ -56,13 +66,15 @@ export interface GenerateOptions {
   referenceDate: string;
   ocmws: string[];
   firstYear?: number;
+  /** false: compute the persons (with their dossiers and visible months) without writing the CSV files. */
+  writeFiles?: boolean;
 }
 
 class CsvOut {
   private buf: string[] = [];
-  private stream: WriteStream;
-  constructor(path: string, header: string) {
-    this.stream = createWriteStream(path);
+  private stream: WriteStream | undefined;
+  constructor(path: string, header: string, write = true) {
+    this.stream = write ? createWriteStream(path) : undefined;
     this.buf.push(header);
   }
   async row(cells: (string | number | null)[]): Promise<void> {
@@ -71,12 +83,17 @@ class CsvOut {
   }
   private async flush(): Promise<void> {
     if (this.buf.length === 0) return;
+    if (!this.stream) {
+      this.buf = [];
+      return;
+    }
     const ok = this.stream.write(this.buf.join('\n') + '\n');
     this.buf = [];
     if (!ok) await once(this.stream, 'drain');
   }
   async close(): Promise<void> {
     await this.flush();
+    if (!this.stream) return;
     this.stream.end();
     await once(this.stream, 'finish');
   }
@@ -100,7 +117,7 @@ export interface GeneratedDataset {
 
 export async function generateDataset(o: GenerateOptions): Promise<GeneratedDataset> {
   const r = rng(o.seed);
-  await mkdir(o.out, { recursive: true });
+  if (o.writeFiles ?? true) await mkdir(o.out, { recursive: true });
   const files = {
     clients: join(o.out, 'clients.csv'),
     persons: join(o.out, 'persons.csv'),
@@ -108,7 +125,8 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
     amounts: join(o.out, 'amounts.csv'),
   };
 
-  const clients = new CsvOut(files.clients, 'client_id,cbe_number,sector,name,service,legal_context,quality_codes,deliberation,fields');
+  const write = o.writeFiles ?? true;
+  const clients = new CsvOut(files.clients, 'client_id,cbe_number,sector,name,service,legal_context,quality_codes,deliberation,fields', write);
   for (const c of DEMO_CLIENTS) {
     await clients.row([c.clientId, c.cbeNumber, c.sector, `"${c.name}"`, c.service, c.legalContext, c.qualityCodes.join(' '), c.deliberation, null]);
   }
@@ -146,31 +164,39 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
       current[i + 1].partner = current[i].ssin;
     }
   }
-  const personsCsv = new CsvOut(files.persons, 'ssin,replaced_by');
+  const personsCsv = new CsvOut(files.persons, 'ssin,replaced_by', write);
   for (const p of persons) await personsCsv.row([p.ssin, p.replacedBy]);
   await personsCsv.close();
 
   // Repertory: each client holds an integration for most persons; some end early, some start late.
   const firstYear = o.firstYear ?? 2022;
-  const repertory = new CsvOut(files.repertory, 'ssin,sector,institution_cbe,quality_code,start_date,end_date');
+  const repertory = new CsvOut(files.repertory, 'ssin,sector,institution_cbe,quality_code,start_date,end_date', write);
   for (const p of persons) {
+    p.dossiers = [];
     for (const c of DEMO_CLIENTS) {
       const x = r();
-      if (x < 0.1) continue; // no dossier at this institution: MSG00012
+      if (x < 0.1) {
+        p.dossiers.push(null);
+        continue; // no dossier at this institution: MSG00012
+      }
       const start = x < 0.2 ? `${firstYear + 2}-07-01` : `${firstYear - 1}-01-01`;
       const end = x > 0.93 ? `${firstYear + 1}-06-30` : null;
       const wrongCode = r() < 0.03;
-      await repertory.row([p.ssin, String(c.sector).padStart(3, '0'), c.cbeNumber, wrongCode ? 99 : pick(r, c.qualityCodes), start, end]);
+      const qualityCode = wrongCode ? 99 : pick(r, c.qualityCodes);
+      p.dossiers.push({ qualityCode, start, end });
+      await repertory.row([p.ssin, String(c.sector).padStart(3, '0'), c.cbeNumber, qualityCode, start, end]);
     }
   }
   await repertory.close();
 
   // Amounts: spells of months per beneficiary, paid the month after, visible from the first
   // Saturday after that; provisional for the last months before the reference date.
-  const amounts = new CsvOut(files.amounts, 'ssin,partner_ssin,ocmw_cbe,benefit_type,category,month,grant_from,grant_to,amount_cents,paid_on,status');
+  const amounts = new CsvOut(files.amounts, 'ssin,partner_ssin,ocmw_cbe,benefit_type,category,month,grant_from,grant_to,amount_cents,paid_on,status', write);
   const lastMonth = o.referenceDate.slice(0, 7);
   for (const p of persons) {
     if (!p.beneficiary || p.replacedBy) continue;
+    const visible = new Set<string>();
+    p.visibleMonths = [];
     let month = `${firstYear + Math.floor(r() * 3)}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}`;
     const spells = 1 + Math.floor(r() * 3);
     for (let s = 0; s < spells && month <= lastMonth; s++) {
@@ -189,15 +215,20 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
         if (firstVisibleDay(paidOn) > o.referenceDate && paidOn > o.referenceDate) break; // not paid yet
         const status = addMonths(paidOn.slice(0, 7), 4) <= lastMonth ? 'DEFINITIVE' : 'PROVISIONAL';
         await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, cents, paidOn, status]);
+        if (isVisible(paidOn, o.referenceDate)) visible.add(month);
         if (r() < 0.02) {
           // a correction paid two months later
           const corrPaid = `${addMonths(month, 3)}-10`;
-          if (corrPaid <= o.referenceDate) await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, -Math.round(cents / 10), corrPaid, 'DEFINITIVE']);
+          if (corrPaid <= o.referenceDate) {
+            await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, -Math.round(cents / 10), corrPaid, 'DEFINITIVE']);
+            if (isVisible(corrPaid, o.referenceDate)) visible.add(month);
+          }
         }
         month = addMonths(month, 1);
       }
       month = addMonths(month, 1 + Math.floor(r() * 6)); // a gap between spells
     }
+    p.visibleMonths = [...visible].sort();
   }
   await amounts.close();
   return { dir: o.out, persons, files };

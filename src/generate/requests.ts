@@ -2,7 +2,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { RequestHeader, RequestPeriod, Role } from '../interfaces.js';
-import type { GeneratedPerson } from './dataset.js';
+import type { GeneratedDossier, GeneratedPerson } from './dataset.js';
+import { isValidSsin } from '../domain/ssin.js';
 
 export interface RequestSpec {
   ticket?: string;
@@ -72,5 +73,120 @@ export function* sampleLines(persons: readonly GeneratedPerson[], r: () => numbe
     const period: RequestPeriod =
       r() < 0.5 ? { kind: 'year', year } : { kind: 'months', from: `${year}-${String(1 + Math.floor(r() * 6)).padStart(2, '0')}`, to: `${year}-12` };
     yield { ticket: r() < 0.5 ? `ref-${i + 1}` : undefined, ssin, role, period };
+  }
+}
+
+/** The status mix of a benchmark request (fractions; the rest of 1 is NO_DATA_FOUND). */
+export interface LineMix {
+  /** MSG00000 DATA_FOUND */
+  dataFound: number;
+  /** MSG00012: no integration of the sender covers the person and period */
+  noIntegration: number;
+  /** MSG00011: wrong check digits */
+  badSsin: number;
+  /** Share of the DATA_FOUND lines asked as PARTNER (about the person's partner's amounts). */
+  partner: number;
+}
+
+export const BENCH_MIX: LineMix = { dataFound: 0.7, noIntegration: 0.05, badSsin: 0.05, partner: 0.1 };
+
+export interface MixedLine {
+  spec: RequestSpec;
+  /** The status the line is built to get (MSG00000, MSG00100, MSG00012 or MSG00011). */
+  expected: 'MSG00000' | 'MSG00100' | 'MSG00012' | 'MSG00011';
+}
+
+const monthOfYear = (y: number, m: number): string => `${y}-${String(m).padStart(2, '0')}`;
+
+/**
+ * Lines with a chosen status mix over a generated data set (generateDataset with its dossiers
+ * and visible months), for the benchmark: half yearly, half monthly lines; some PARTNER lines.
+ * `clientIndex` is the sender (DEMO_CLIENTS); `qualityCodes` its allowed codes. Deterministic
+ * for `r`. The expected status follows the contract's rules as the generator knows the data;
+ * the benchmark compares it with the real answer line by line.
+ */
+export function* mixedLines(
+  persons: readonly GeneratedPerson[],
+  r: () => number,
+  count: number,
+  referenceDate: string,
+  sender: { clientIndex: number; qualityCodes: readonly number[] },
+  mix: LineMix = BENCH_MIX,
+): Generator<MixedLine> {
+  const refYear = Number(referenceDate.slice(0, 4));
+  const refMonth = referenceDate.slice(0, 7);
+  const byPerson = new Map(persons.map((p) => [p.ssin, p]));
+  const dossierOk = (p: GeneratedPerson): GeneratedDossier | undefined => {
+    const d = p.dossiers?.[sender.clientIndex];
+    return d && sender.qualityCodes.includes(d.qualityCode) ? d : undefined;
+  };
+  const covers = (d: GeneratedDossier, from: string, to: string): boolean => d.start <= to && (d.end === null || from <= d.end);
+  const current = persons.filter((p) => p.replacedBy === null);
+  const withData = current.filter((p) => dossierOk(p) && (p.visibleMonths?.length ?? 0) > 0);
+  // PARTNER lines ask for the rows that name the person as partner: their partner's amounts.
+  const partnerData = current.filter((p) => {
+    const partner = p.partner === null ? undefined : byPerson.get(p.partner);
+    return dossierOk(p) && partner !== undefined && partner.partner === p.ssin && (partner.visibleMonths?.length ?? 0) > 0;
+  });
+  const withDossier = current.filter((p) => dossierOk(p));
+  const withoutDossier = current.filter((p) => !dossierOk(p));
+  if (withData.length === 0 || withDossier.length === 0 || withoutDossier.length === 0) throw new Error('the data set is too small for a mixed request');
+  const pickOf = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  /** A period around `month` (a yearly or a monthly line, half each), never after the reference month. */
+  const periodAround = (month: string, yearly: boolean): RequestPeriod | undefined => {
+    const y = Number(month.slice(0, 4));
+    const m = Number(month.slice(5, 7));
+    if (yearly) return y <= refYear - 1 ? { kind: 'year', year: y } : undefined; // a year must be over
+    const from = monthOfYear(y, 1 + Math.floor(r() * m));
+    let to = monthOfYear(y, m + Math.floor(r() * (13 - m)));
+    if (to > refMonth) to = refMonth;
+    return to < month ? undefined : { kind: 'months', from, to };
+  };
+  const bounds = (p: RequestPeriod): [string, string] =>
+    p.kind === 'year' ? [`${p.year}-01-01`, `${p.year}-12-31`] : [`${p.from}-01`, `${p.to}-31`];
+  const randomPeriod = (yearly: boolean): RequestPeriod => {
+    const y = refYear - 1 - Math.floor(r() * 4);
+    if (yearly) return { kind: 'year', year: y };
+    const a = 1 + Math.floor(r() * 12);
+    return { kind: 'months', from: monthOfYear(y, a), to: monthOfYear(y, a + Math.floor(r() * (13 - a))) };
+  };
+  const hasDataIn = (months: readonly string[] | undefined, p: RequestPeriod): boolean => {
+    if (!months) return false;
+    return p.kind === 'year' ? months.some((m) => m.startsWith(`${p.year}-`)) : months.some((m) => m >= p.from && m <= p.to);
+  };
+
+  for (let i = 0; i < count; i++) {
+    const x = r();
+    const yearly = r() < 0.5;
+    const ticket = r() < 0.5 ? `ref-${i + 1}` : undefined;
+    let line: MixedLine | undefined;
+    for (let attempt = 0; line === undefined; attempt++) {
+      if (attempt > 1000) throw new Error('could not build a line of the requested kind');
+      if (x < mix.badSsin) {
+        const p = pickOf(current);
+        let ssin = p.ssin;
+        for (let k = 1; isValidSsin(ssin); k++) ssin = ssin.slice(0, 9) + String((Number(p.ssin.slice(9)) + k) % 100).padStart(2, '0');
+        line = { spec: { ticket, ssin, period: randomPeriod(yearly) }, expected: 'MSG00011' };
+      } else if (x < mix.badSsin + mix.noIntegration) {
+        const p = pickOf(withoutDossier);
+        line = { spec: { ticket, ssin: p.ssin, period: randomPeriod(yearly) }, expected: 'MSG00012' };
+      } else if (x < mix.badSsin + mix.noIntegration + mix.dataFound) {
+        const asPartner = r() < mix.partner && partnerData.length > 0;
+        const p = pickOf(asPartner ? partnerData : withData);
+        const months = asPartner ? (byPerson.get(p.partner as string) as GeneratedPerson).visibleMonths : p.visibleMonths;
+        const period = periodAround(pickOf(months as string[]), yearly);
+        if (period === undefined) continue;
+        const [from, to] = bounds(period);
+        if (!covers(dossierOk(p) as GeneratedDossier, from, to)) continue;
+        line = { spec: { ticket, ssin: p.ssin, role: asPartner ? 'PARTNER' : r() < 0.5 ? 'BENEFICIARY' : undefined, period }, expected: 'MSG00000' };
+      } else {
+        const p = pickOf(withDossier);
+        const period = randomPeriod(yearly);
+        const [from, to] = bounds(period);
+        if (!covers(dossierOk(p) as GeneratedDossier, from, to) || hasDataIn(p.visibleMonths, period)) continue;
+        line = { spec: { ticket, ssin: p.ssin, role: r() < 0.5 ? 'BENEFICIARY' : undefined, period }, expected: 'MSG00100' };
+      }
+    }
+    yield line;
   }
 }

@@ -187,6 +187,15 @@ export async function markBatch(
   if (n !== 1) throw new LdmError('LEASE_LOST', `batch ${id} is no longer held by instance ${instanceId} (its lease expired and another instance took it over)`);
 }
 
+/**
+ * Deletes a CLAIMED record of this instance whose claim file another instance's recovery took
+ * first (this one stalled past the lease between its rename and its record): it never held the
+ * file, did nothing, and must not show up as a second batch of that request.
+ */
+export async function withdrawClaim(db: Db, id: number, instanceId: string): Promise<boolean> {
+  return (await db('batches').where({ id, state: 'CLAIMED', instance_id: instanceId }).del()) === 1;
+}
+
 /** Batches of a client still in flight (CLAIMED), for takeover after a crash. */
 export async function claimedBatches(db: Db, clientId: string): Promise<BatchRecord[]> {
   const rows: BatchRow[] = await db('batches').where({ client_id: clientId, state: 'CLAIMED' }).orderBy('id');

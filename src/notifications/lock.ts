@@ -4,22 +4,46 @@
 //
 // A lease row with its holder; an expired lease is taken over, and so is one whose holder is a
 // dead process on this host (a run killed with SIGKILL must not block the next for a lease time).
+// The row lives in the shared database, so instances on several hosts take turns through it.
+//
+// "This host" must really mean the same process table: containers (or cloned VMs) often share a
+// host name, and a pid there says nothing here. The holder therefore carries a key of the kernel
+// boot and pid namespace, and a pid is only checked when that key is ours.
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { NOTIFY_LOCK_TABLE } from '../store/rightsMigration.js';
 
 const LOCK = 'notify';
 
-export function lockHolder(instanceId: string): string {
-  return `${hostname()}|${process.pid}|${instanceId}|${randomBytes(3).toString('hex')}`;
+let pidSpaceKey: string | undefined;
+
+/** 12 hex digits naming this kernel boot and pid namespace (Linux); '' where /proc cannot tell. */
+export function pidSpace(): string {
+  if (pidSpaceKey === undefined) {
+    try {
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const ns = readlinkSync('/proc/self/ns/pid');
+      pidSpaceKey = createHash('sha256').update(`${boot}|${ns}`).digest('hex').slice(0, 12);
+    } catch {
+      pidSpaceKey = '';
+    }
+  }
+  return pidSpaceKey;
 }
 
-/** A holder on this host whose process no longer exists. */
+export function lockHolder(instanceId: string): string {
+  return `${hostname()}|${process.pid}|${instanceId}|${randomBytes(3).toString('hex')}|${pidSpace()}`;
+}
+
+/** A holder in this process table (same host name and pid namespace) whose process no longer exists. */
 export function holderIsDead(holder: string): boolean {
-  const [host, pidText] = holder.split('|');
+  const [host, pidText, , , space] = holder.split('|');
   const pid = Number(pidText);
   if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  // A holder written without the key (an older version) is taken as local, as it always was.
+  if (space !== undefined && space !== pidSpace()) return false;
   try {
     process.kill(pid, 0);
     return false;
@@ -37,9 +61,12 @@ export async function acquireNotifyLock(db: Db, holder: string, leaseSeconds: nu
   if (row === undefined) return false;
   const free = row.holder === null || row.lease_until === null || row.lease_until < new Date().toISOString() || holderIsDead(row.holder);
   if (!free) return false;
+  // Compare-and-set on holder *and* lease: a holder that renewed since the read keeps its lock.
   const q = db(NOTIFY_LOCK_TABLE).where('name', LOCK);
   if (row.holder === null) q.whereNull('holder');
   else q.where('holder', row.holder);
+  if (row.lease_until === null) q.whereNull('lease_until');
+  else q.where('lease_until', row.lease_until);
   return (await q.update({ holder, lease_until: leaseUntil(leaseSeconds) })) === 1;
 }
 

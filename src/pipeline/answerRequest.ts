@@ -5,9 +5,10 @@ import { rename, unlink } from 'node:fs/promises';
 import type { Db } from '../store/db.js';
 import { checkEnvelope } from '../batch/reader.js';
 import { readRequestLines } from '../batch/fastReader.js';
-import { startRequestValidation } from '../batch/validate.js';
+import { startRequestValidation } from '../batch/validateInBackground.js';
 import { forgetAudit } from '../audit/record.js';
 import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
+import { boundHeapGrowth } from './memory.js';
 import { writeResponse } from '../response/writer.js';
 import { resolveAmounts } from '../services/amounts/resolve.js';
 import { resolveRights } from '../services/rights/resolve.js';
@@ -51,6 +52,7 @@ export interface AnswerResult {
 const at = (message: string, line = 1, column = 1): FileError => ({ line, column, message });
 
 export async function answerRequest(input: AnswerInput): Promise<AnswerResult> {
+  boundHeapGrowth();
   startTimings();
   const t0 = performance.now();
   const result = await answer(input);

@@ -27,6 +27,7 @@ import {
   heartbeat,
   markBatch,
   takeOver,
+  withdrawClaim,
   type BatchRecord,
 } from '../journal/batches.js';
 import { answerRequest, type AnswerResult } from './answerRequest.js';
@@ -58,7 +59,8 @@ export type FileOutcome = 'ANSWERED' | 'REJECTED' | 'REDELIVERED' | 'FAILED' | '
 /** Claims a fresh request file of a client's in/ folder and processes it; never throws for a bad file. */
 export async function processSpoolFile(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
   if (!isProcessableName(name)) return quarantine(ctx, client, name);
-  const claimName = claimFileName(name, ctx.instanceId, Date.now());
+  const claimedAt = Date.now();
+  const claimName = claimFileName(name, ctx.instanceId, claimedAt);
   const claimed = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'in', name: claimName });
   if (!claimed) return 'SKIPPED'; // another poller took it first
   crashPoint('claimed');
@@ -76,7 +78,33 @@ export async function processSpoolFile(ctx: SpoolContext, client: Client, name: 
     leaseSeconds: ctx.leaseSeconds,
   });
   crashPoint('recorded');
-  return runBatch(ctx, client, batch);
+  const held = await confirmClaim(ctx, client, batch, claimedAt);
+  return held ? runBatch(ctx, client, held) : 'SKIPPED';
+}
+
+/**
+ * A claim recorded more than a lease after its rename (this process stalled in between) may have
+ * been taken for an orphan by another instance's recovery, which renames the claim file. Renaming
+ * it once more, under a fresh name, settles it: exactly one of the two renames succeeds. The
+ * loser withdraws its record, so a request never gets a second batch.
+ */
+async function confirmClaim(ctx: SpoolContext, client: Client, batch: BatchRecord, claimedAt: number): Promise<BatchRecord | undefined> {
+  const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  if (batch.claimName === null || Date.now() - claimedAt < lease * 1000) return batch;
+  // The record's own lease may have run out as well and the batch been taken over: then it is
+  // the new holder's, file included. Otherwise this renews it, so nobody takes it over meanwhile.
+  if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, lease))) {
+    ctx.log.warn('batch.lease_lost', { batch: batch.id, client: client.clientId, file: batch.fileName, error: 'taken over before this instance confirmed its claim' });
+    return undefined;
+  }
+  const fresh = claimFileName(batch.fileName, ctx.instanceId, Date.now());
+  if (await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name: batch.claimName }, { folder: 'in', name: fresh })) {
+    await markBatch(ctx.db, batch.id, ctx.instanceId, { claimName: fresh });
+    return { ...batch, claimName: fresh };
+  }
+  await withdrawClaim(ctx.db, batch.id, ctx.instanceId);
+  ctx.log.warn('batch.claim_taken', { batch: batch.id, client: client.clientId, file: batch.fileName, note: 'this instance stalled past the lease before recording its claim; another instance recovered the file' });
+  return undefined;
 }
 
 /**
@@ -129,10 +157,11 @@ export async function recoverClient(ctx: SpoolContext, client: Client): Promise<
     if (Date.now() - parsed.epochMs < lease * 1000) continue; // its claimer may still be about to record it
     const known = await ctx.db('batches').where({ client_id: client.clientId, claim_name: c.name }).first();
     if (known) continue; // finished meanwhile, or taken over above
-    const claimName = claimFileName(parsed.name, ctx.instanceId, Date.now());
+    const reclaimedAt = Date.now();
+    const claimName = claimFileName(parsed.name, ctx.instanceId, reclaimedAt);
     if (!(await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name: c.name }, { folder: 'in', name: claimName }))) continue;
     const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
-    const batch = await claimBatch(ctx.db, {
+    const recordedClaim = await claimBatch(ctx.db, {
       clientId: client.clientId,
       fileName: parsed.name,
       size: 0,
@@ -144,6 +173,8 @@ export async function recoverClient(ctx: SpoolContext, client: Client): Promise<
       claimName,
       leaseSeconds: lease,
     });
+    const batch = await confirmClaim(ctx, client, recordedClaim, reclaimedAt);
+    if (!batch) continue;
     ctx.log.warn('batch.orphan_claim', { batch: batch.id, client: client.clientId, file: parsed.name, previousClaim: c.name });
     done.push({ file: parsed.name, outcome: await runBatch(ctx, client, batch) });
   }
@@ -203,6 +234,9 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
 
     const deliverable = result.outcome === 'REDELIVERED' ? await ctx.transport.fetch(client.clientId, 'archive', result.redeliver as string, work) : responsePath;
     if (!batch.deliveredAt) {
+      // Deliver only while still the holder: one that stalled past its lease would publish again
+      // what the new holder delivered and the client may already have taken away.
+      if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, lease))) throw new LdmError('LEASE_LOST', `batch ${batch.id} was taken over by another instance before delivery`);
       const delivered = await ctx.transport.publish(deliverable, client.clientId, 'out', responseName);
       crashPoint('delivered');
       if (delivered === 'exists') await checkSameResponse(ctx, client, responseName, deliverable, work, log);
@@ -237,6 +271,14 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
       // expires, whoever polls next finishes it from the step it reached.
       log.warn('batch.abandoned', { code: err.code, error: errorMessage(err) });
       throw err;
+    }
+    // This instance stalled past its lease and another took the batch over (the error is then a
+    // refused journal update, or a file the new holder already moved): its request file and
+    // journal row are the new holder's now; moving or failing them would undo its work.
+    const lost = err instanceof LdmError && (err.code === 'LEASE_LOST' || err.code === 'JOURNAL_CONFLICT');
+    if (lost || !(await heartbeat(ctx.db, batch.id, ctx.instanceId, lease).catch(() => true))) {
+      log.warn('batch.lease_lost', { error: errorMessage(err) });
+      return 'SKIPPED';
     }
     log.error('batch.failed', { error: errorMessage(err) });
     // The request goes to error/ (kept) so a poison file cannot block the spool.

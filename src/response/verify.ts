@@ -11,6 +11,7 @@
 
 import { createHash, verify as rsaVerify, X509Certificate, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
 import { ALG_ENVELOPED, ALG_EXC_C14N, ALG_RSA_SHA256, ALG_SHA256, DS_NS } from './sign.js';
 import { LDM_NS } from './writer.js';
@@ -278,6 +279,11 @@ interface Scan {
 
 /** Parses the file once, hashing its canonical form minus the Signature; returns what it found. */
 async function scan(path: string): Promise<Scan> {
+  return scanSource(path, createReadStream(path, { highWaterMark: 1 << 20 }));
+}
+
+/** scan() over any source of bytes; `path` names it in messages. */
+async function scanSource(path: string, source: AsyncIterable<Buffer | string> | Iterable<Buffer>): Promise<Scan> {
   const parser = new SaxesParser({ xmlns: true, fileName: path });
   const c14n = new ExcC14n();
   const hash: Hash = createHash('sha256');
@@ -396,7 +402,7 @@ async function scan(path: string): Promise<Scan> {
   // fatal: true so that a corrupted byte is an error, not a silent U+FFFD.
   const decoder = new TextDecoder('utf-8', { fatal: true });
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    for await (const chunk of source) {
       parser.write(decoder.decode(chunk as Buffer, { stream: true }));
     }
     parser.write(decoder.decode());
@@ -430,6 +436,8 @@ export async function verifyResponse(path: string, opts: VerifyOptions = {}): Pr
       } catch {
         return { ok: false, reason: 'the trusted certificate given is not a PEM X.509 certificate' };
       }
+      const fast = await verifyOwnLayout(path, trusted);
+      if (fast !== undefined) return fast;
     }
     const found = await scan(path);
     const sig = readSignature(found.signature);
@@ -465,5 +473,91 @@ export async function verifyResponse(path: string, opts: VerifyOptions = {}): Pr
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.message };
     throw err;
+  }
+}
+
+// ------------------------------------------------------------------------ the fast path
+
+const OWN_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+const OWN_ROOT = /^<(BatchResponse|BatchNotification) xmlns="urn:ldm-batch:v1">/;
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * A file exactly in the layout our writer produces (writer.ts), checked against a trusted
+ * certificate, without parsing its body: our writer writes the body in canonical form, so the
+ * bytes from the root's start tag up to the Signature, followed by the root's end tag, are what
+ * the DigestValue covers. They are hashed as they are; then the Signature (and the Header and
+ * Trailer, for the FileId and RecordCount) are read by the streaming checker above, from a
+ * small document made of those elements alone, and SignedInfo is checked as always.
+ *
+ * Only ever accepts: undefined (not our layout, a digest that does not match the raw bytes,
+ * anything unexpected) means "check the whole document" (scan), which then decides. So a
+ * re-serialized but equivalent document still verifies, and every rejection and its reason
+ * come from the full check. Acceptance here relies on the trusted signer having signed the
+ * canonical form of a well-formed document (our writer only writes such): with integrity-only
+ * checking (no trusted certificate) anyone could sign anything, and the full check always runs.
+ * Exported for tests; use verifyResponse.
+ */
+export async function verifyOwnLayout(path: string, trusted: X509Certificate): Promise<VerifyResult | undefined> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const size = (await fh.stat()).size;
+    const headLength = Math.min(size, HEAD_BYTES);
+    const tailLength = Math.min(size, MAX_SIGNATURE_CHARS + HEAD_BYTES);
+    const head = Buffer.alloc(headLength);
+    const tail = Buffer.alloc(tailLength);
+    await fh.read(head, 0, headLength, 0);
+    await fh.read(tail, 0, tailLength, size - tailLength);
+    const tailStart = size - tailLength;
+
+    if (head.toString('latin1', 0, OWN_DECLARATION.length) !== OWN_DECLARATION) return undefined;
+    const rootStart = OWN_DECLARATION.length;
+    const root = OWN_ROOT.exec(head.toString('latin1', rootStart, rootStart + 64));
+    if (!root) return undefined;
+    const rootOpen = root[0];
+    const rootClose = `</${root[1]}>`;
+    const sigClose = `</ds:Signature>${rootClose}`;
+    const end = tail.toString('latin1', Math.max(0, tail.length - sigClose.length - 1));
+    const closing = end.endsWith(`${sigClose}\n`) ? rootClose.length + 1 : end.endsWith(sigClose) ? rootClose.length : -1;
+    if (closing < 0) return undefined;
+    const sigAt = tail.lastIndexOf(`<ds:Signature xmlns:ds="${DS_NS}">`);
+    if (sigAt < 0 || tailStart + sigAt <= rootStart + rootOpen.length) return undefined;
+    const headerAt = head.indexOf('<Header>', rootStart + rootOpen.length);
+    const headerEnd = headerAt < 0 ? -1 : head.indexOf('</Header>', headerAt);
+    const trailerAt = tail.lastIndexOf('<Trailer>', sigAt);
+    const trailerEnd = trailerAt < 0 ? -1 : tail.indexOf('</Trailer>', trailerAt);
+    if (headerEnd < 0 || trailerEnd < 0 || trailerEnd > sigAt || tailStart + trailerAt <= headerEnd) return undefined;
+
+    // the Signature, Header and Trailer elements, read by the full checker
+    const found = await scanSource(path, [
+      Buffer.from(rootOpen, 'latin1'),
+      head.subarray(headerAt, headerEnd + '</Header>'.length),
+      tail.subarray(trailerAt, trailerEnd + '</Trailer>'.length),
+      tail.subarray(sigAt, tail.length - closing),
+      Buffer.from(rootClose, 'latin1'),
+    ]);
+    const sig = readSignature(found.signature);
+    // the canonical content: the bytes before the Signature, then the root's end tag
+    const hash = createHash('sha256');
+    const sigStart = tailStart + sigAt;
+    for await (const chunk of fh.createReadStream({ start: rootStart, end: sigStart - 1, highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
+    hash.update(rootClose, 'latin1');
+    if (!hash.digest().equals(sig.digest)) return undefined;
+    if (sig.cert.publicKey.asymmetricKeyType !== 'rsa' || !trusted.raw.equals(sig.cert.raw)) return undefined;
+    if (!rsaVerify('sha256', Buffer.from(sig.signedInfoC14n, 'utf8'), sig.cert.publicKey, sig.signatureValue)) return undefined;
+    const rc = found.recordCount?.trim();
+    if (rc === undefined || !/^\d+$/.test(rc)) return undefined;
+    return {
+      ok: true,
+      ...(found.fileId === undefined ? {} : { fileId: found.fileId }),
+      recordCount: Number(rc),
+      signerSubject: sig.cert.subject.replace(/\n/g, ', '),
+      signerFingerprint256: sig.cert.fingerprint256,
+    };
+  } catch {
+    return undefined; // the full check decides, and says why
+  } finally {
+    await fh?.close();
   }
 }

@@ -19,9 +19,12 @@ export async function runBatchesList(o: { client?: string; state?: string; limit
     if (o.json) return printJson(rows);
     if (rows.length === 0) return print('no batches');
     print(['id', 'client', 'file', 'fileId', 'state', 'instance', 'lines', 'ref.date', 'processedAt', 'counts / error'].join('\t'));
+    const now = new Date().toISOString();
     for (const b of rows) {
-      // A batch in flight shows who holds it and until when.
-      const holder = b.state === 'CLAIMED' ? `${b.instanceId ?? '-'} (lease ${b.leaseUntil ?? '-'})` : (b.instanceId ?? '-');
+      // A batch in flight shows who holds it and until when; an expired lease means its holder
+      // stopped renewing it (died or stalled), and the next poll of any instance takes it over.
+      const expired = b.leaseUntil !== null && b.leaseUntil < now ? ', expired: taken over at the next poll' : '';
+      const holder = b.state === 'CLAIMED' ? `${b.instanceId ?? '-'} (lease ${b.leaseUntil ?? '-'}${expired})` : (b.instanceId ?? '-');
       print([b.id, b.clientId ?? '-', b.fileName, b.fileId ?? '-', b.state, holder, b.recordCount ?? '-', b.referenceDate, b.processedAt, b.errorCode ?? counts(b)].join('\t'));
     }
   } finally {

@@ -1,0 +1,446 @@
+#!/usr/bin/env node
+// npm run bench [-- --lines N] [--runs R] [--persons P] [--seed S] [--import bulk|csv] [--sample K] [--no-xmlsec]
+//
+// End-to-end benchmark of one big yearly batch on the embedded default (SQLite), through the
+// real CLI (bin/ldm-batch.js, compiled dist/; run `npm run build` first):
+//
+//   store    `ldm-batch init`, then a generated data set (seeded): clients through `ldm-batch
+//            import`, persons/repertory/amounts through the same import checks and tables but a
+//            bulk write (generate/bulkLoad.ts; `--import csv` uses `ldm-batch import` throughout).
+//            Built once per (seed, persons) under bench-work/ and copied fresh for every run.
+//   request  N lines (default 1,000,000): ~70 % DATA_FOUND, 20 % NO_DATA_FOUND, 5 % MSG00012,
+//            5 % bad SSIN; half yearly, half monthly; some PARTNER lines (generate/requests.ts).
+//   timed    `ldm-batch process` (wall, lines/s, peak RSS, per-stage times via LDM_BATCH_TIMINGS=1),
+//            `xmllint --stream --schema` of the same file (and the ratio), `ldm-batch verify` of the
+//            response against `xmlsec1 --verify` (wall and peak RSS of each).
+//   checked  xmlsec1 and `ldm-batch verify` accept the response; the status of every line is the
+//            one it was generated for; the status mix; audit rows; and a sample of lines recomputed
+//            independently (saxes reader, full amount rows, the domain rules) matches byte for byte.
+// With --runs R the figures are printed per run and as medians. Generation is not timed.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(ROOT, 'bin', 'ldm-batch.js');
+const DIST = join(ROOT, 'dist');
+const REFERENCE_DATE = '2026-03-15';
+const STATUS_CODES = ['MSG00000', 'MSG00100', 'MSG00012', 'MSG00011'];
+const TARGET_MIX = { MSG00000: 0.7, MSG00100: 0.2, MSG00012: 0.05, MSG00011: 0.05 };
+
+// ------------------------------------------------------------------ arguments
+
+function parseArgs(argv) {
+  const o = { lines: 1_000_000, runs: 1, persons: 200_000, seed: 42, import: 'bulk', sample: 200, xmlsec: true, work: join(ROOT, 'bench-work') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const count = (v) => {
+      const n = Number(v.replace(/_/g, ''));
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} must be a whole number ≥ 1, got ${v}`);
+      return n;
+    };
+    if (a === '--lines') o.lines = count(next());
+    else if (a === '--runs') o.runs = count(next());
+    else if (a === '--persons') o.persons = count(next());
+    else if (a === '--seed') o.seed = count(next());
+    else if (a === '--sample') o.sample = count(next());
+    else if (a === '--import') o.import = next();
+    else if (a === '--work') o.work = resolve(next());
+    else if (a === '--no-xmlsec') o.xmlsec = false;
+    else if (a === '--help' || a === '-h') {
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 20).join('\n').replace(/^\/\/ ?/gm, ''));
+      process.exit(0);
+    } else throw new Error(`unknown option ${a} (see --help)`);
+  }
+  if (o.import !== 'bulk' && o.import !== 'csv') throw new Error('--import is bulk or csv');
+  return o;
+}
+
+// ------------------------------------------------------------------ measuring
+
+const HAVE_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M %U %S', 'true']).status === 0;
+
+/**
+ * Runs a command; resolves with wall seconds, peak RSS (MB), CPU seconds (user + system, all
+ * threads), exit code, stdout. Peak RSS and CPU come from /usr/bin/time when it exists, else
+ * from /proc/<pid>/status (VmHWM) and /proc/<pid>/stat polled every 20 ms.
+ */
+function measure(cmd, args, opts = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const timeFile = join(tmpdir(), `ldm-bench-time-${process.pid}-${Date.now()}`);
+    const [c, a] = HAVE_TIME ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
+    const t0 = process.hrtime.bigint();
+    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      if (stdout.length < 1 << 20) stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 1 << 20) stderr += d;
+    });
+    let peakKb = 0;
+    let cpu = 0;
+    const poll = HAVE_TIME
+      ? undefined
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) peakKb = Math.max(peakKb, Number(m[1]));
+            const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+            cpu = (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime in clock ticks (100 Hz)
+          } catch {
+            /* gone */
+          }
+        }, 20);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (poll) clearInterval(poll);
+      if (HAVE_TIME) {
+        try {
+          const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
+          const [kb, user, sys] = lines[lines.length - 1].split(' ').map(Number);
+          peakKb = kb || 0;
+          cpu = (user || 0) + (sys || 0);
+        } catch {
+          /* no figure */
+        }
+        rmSync(timeFile, { force: true });
+      }
+      resolvePromise({ wall, peakMb: peakKb / 1024, cpu, code, stdout, stderr });
+    });
+  });
+}
+
+function run(cmd, args, what) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (n, d = 2) => n.toFixed(d);
+const int = (n) => Math.round(n).toLocaleString('en');
+const mb = (n) => `${Math.round(n)} MB`;
+
+// ------------------------------------------------------------------ the store and the request
+
+async function buildStore(o) {
+  const dir = join(o.work, `store-s${o.seed}-p${o.persons}${o.import === 'csv' ? '-csv' : ''}`);
+  const ready = join(dir, 'ready.json');
+  if (existsSync(ready)) return { dir, ...JSON.parse(readFileSync(ready, 'utf8')) };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  console.log(`building the store in ${dir} (${int(o.persons)} persons, seed ${o.seed}; not timed)…`);
+  const t0 = Date.now();
+  run(process.execPath, [BIN, 'init', join(dir, 'instance')], 'ldm-batch init');
+  const config = join(dir, 'instance', 'ldm-batch.config.json');
+  const { generateDataset } = await import(join(DIST, 'generate', 'dataset.js'));
+  const { readOcmwList } = await import(join(DIST, 'generate', 'ocmwList.js'));
+  const ds = await generateDataset({ out: join(dir, 'csv'), persons: o.persons, seed: o.seed, referenceDate: REFERENCE_DATE, ocmws: await readOcmwList() });
+  run(process.execPath, [BIN, 'import', 'clients', ds.files.clients, '--config', config], 'import clients');
+  const counts = {};
+  if (o.import === 'csv') {
+    for (const kind of ['persons', 'repertory', 'amounts']) {
+      const out = run(process.execPath, [BIN, 'import', kind, ds.files[kind], '--config', config, '--json'], `import ${kind}`);
+      counts[kind] = JSON.parse(out).rows;
+    }
+  } else {
+    const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
+    const { bulkLoad } = await import(join(DIST, 'generate', 'bulkLoad.js'));
+    const db = await openDatabase({ client: 'sqlite', filename: join(dir, 'instance', 'data', 'ldm-batch.sqlite') });
+    try {
+      Object.assign(counts, await bulkLoad(db, ds.files));
+      await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+    } finally {
+      await db.destroy();
+    }
+  }
+  rmSync(join(dir, 'csv'), { recursive: true, force: true }); // regenerated (in memory) when a request is made
+  copyFileSync(join(dir, 'instance', 'data', 'ldm-batch.sqlite'), join(dir, 'pristine.sqlite'));
+  const info = { counts, seconds: (Date.now() - t0) / 1000 };
+  writeFileSync(ready, JSON.stringify(info, null, 2));
+  console.log(`  store ready in ${fmt(info.seconds, 0)} s: ${Object.entries(counts).map(([k, v]) => `${int(v)} ${k}`).join(', ')}`);
+  return { dir, ...info };
+}
+
+async function buildRequest(o, store) {
+  const file = join(store.dir, `request-${o.lines}.xml`);
+  const expectedFile = join(store.dir, `request-${o.lines}.expected`);
+  if (existsSync(file) && existsSync(expectedFile)) return { file, expected: readFileSync(expectedFile) };
+  console.log(`writing a ${int(o.lines)}-line request (not timed)…`);
+  const { generateDataset, rng, DEMO_CLIENTS } = await import(join(DIST, 'generate', 'dataset.js'));
+  const { readOcmwList } = await import(join(DIST, 'generate', 'ocmwList.js'));
+  const { mixedLines, writeRequestFile } = await import(join(DIST, 'generate', 'requests.js'));
+  const ds = await generateDataset({ out: join(store.dir, 'csv'), persons: o.persons, seed: o.seed, referenceDate: REFERENCE_DATE, ocmws: await readOcmwList(), writeFiles: false });
+  const c = DEMO_CLIENTS[0];
+  const expected = Buffer.alloc(o.lines);
+  let n = 0;
+  function* specs() {
+    for (const l of mixedLines(ds.persons, rng(o.seed * 7919 + o.lines), o.lines, REFERENCE_DATE, { clientIndex: 0, qualityCodes: c.qualityCodes })) {
+      expected[n++] = STATUS_CODES.indexOf(l.expected);
+      yield l.spec;
+    }
+  }
+  const header = { fileId: `BENCH-${o.seed}-${o.lines}`, senderCbe: c.cbeNumber, service: c.service, legalContext: c.legalContext, environment: 'PROD', createdAt: `${REFERENCE_DATE}T03:00:00Z` };
+  await writeRequestFile(`${file}.tmp`, header, specs());
+  copyFileSync(`${file}.tmp`, file);
+  rmSync(`${file}.tmp`);
+  writeFileSync(expectedFile, expected);
+  return { file, expected };
+}
+
+// ------------------------------------------------------------------ correctness
+
+/** Statuses of every line, and the XML of the sampled lines, from the response file. */
+async function readResponse(path, wanted) {
+  const statuses = new Map();
+  const blocks = new Map();
+  let seq = 0;
+  let block;
+  const rl = createInterface({ input: createReadStream(path, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (line.startsWith('    <Response seq="')) {
+      seq = Number(line.slice(19, line.indexOf('"', 19)));
+      block = wanted.has(seq) ? [line] : undefined;
+    } else if (block) block.push(line);
+    if (line.startsWith('      <Status code="')) statuses.set(seq, line.slice(20, 28));
+    if (block && line === '    </Response>') {
+      blocks.set(seq, `${block.join('\n')}\n`);
+      block = undefined;
+    }
+  }
+  return { statuses, blocks };
+}
+
+/**
+ * The sampled lines answered again, independently of the pipeline's fast paths: the saxes reader,
+ * every amount row of the person (not only the requested months), the domain rules, the writer's
+ * line serialization. The logic is the original per-line resolution.
+ */
+async function recompute(o, store, requestFile, wanted) {
+  const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
+  const { readRequest } = await import(join(DIST, 'batch', 'reader.js'));
+  const { lookupPersons } = await import(join(DIST, 'store', 'lookupPersons.js'));
+  const { lookupIntegrations } = await import(join(DIST, 'store', 'lookupIntegrations.js'));
+  const { lookupAmounts } = await import(join(DIST, 'store', 'lookupAmounts.js'));
+  const { isValidSsin } = await import(join(DIST, 'domain', 'ssin.js'));
+  const { periodBounds } = await import(join(DIST, 'domain', 'period.js'));
+  const { findIntegration } = await import(join(DIST, 'domain', 'finality.js'));
+  const { decideLine } = await import(join(DIST, 'domain', 'lineStatus.js'));
+  const { aggregateMonths, aggregateYear } = await import(join(DIST, 'domain', 'aggregate.js'));
+  const { applyFieldProfile, periodKindAllowed } = await import(join(DIST, 'services', 'amounts', 'profile.js'));
+  const { responseLineXml } = await import(join(DIST, 'response', 'writer.js'));
+  const { loadClients } = await import(join(DIST, 'store', 'clients.js'));
+  const db = await openDatabase({ client: 'sqlite', filename: join(store.dir, 'pristine.sqlite') });
+  const out = new Map();
+  try {
+    const client = (await loadClients(db)).find((c) => c.clientId === 'fin');
+    const authorization = client.authorizations.find((a) => a.service === 'LivingWagesWithAmount');
+    const finality = { senderCbe: client.cbeNumber, sector: client.sector, allowedQualityCodes: authorization.qualityCodes };
+    for await (const line of readRequest(requestFile).lines) {
+      if (!wanted.has(line.seq)) continue;
+      const valid = isValidSsin(line.ssin);
+      const persons = await lookupPersons(db, valid ? [line.ssin] : []);
+      const integrations = await lookupIntegrations(db, client.cbeNumber, valid ? [line.ssin] : []);
+      let integration;
+      try {
+        integration = findIntegration(integrations.get(line.ssin) ?? [], finality, periodBounds(line.period));
+      } catch {
+        integration = undefined;
+      }
+      let decision = decideLine({ ssin: line.ssin, period: line.period, service: 'LivingWagesWithAmount', referenceDate: REFERENCE_DATE, person: persons.get(line.ssin), integrationFound: integration !== undefined });
+      if (!periodKindAllowed(line.period.kind, authorization.fields) && (decision.code === 'CONTINUE' || decision.code === 'MSG00012')) decision = { code: 'MSG00008' };
+      const base = { seq: line.seq, ticket: line.ticket, ssin: line.ssin };
+      let answered;
+      if (decision.code !== 'CONTINUE') answered = { ...base, status: decision.code, newSsin: decision.newSsin };
+      else {
+        const role = line.role ?? 'BENEFICIARY';
+        const rows = (await lookupAmounts(db, role, [line.ssin])).get(line.ssin) ?? [];
+        let r;
+        if (line.period.kind === 'year') {
+          const totals = aggregateYear(rows, role, line.period.year, REFERENCE_DATE);
+          r = totals.length === 0 ? { ...base, status: 'MSG00100' } : { ...base, status: 'MSG00000', year: { year: line.period.year, totals } };
+        } else {
+          const months = aggregateMonths(rows, role, line.period.from, line.period.to, REFERENCE_DATE);
+          r = months.entries.length === 0 ? { ...base, status: 'MSG00100' } : { ...base, status: 'MSG00000', months };
+        }
+        answered = applyFieldProfile(r, authorization.fields);
+      }
+      out.set(line.seq, responseLineXml(answered));
+    }
+  } finally {
+    await db.destroy();
+  }
+  return out;
+}
+
+async function check(o, store, request, responsePath, processJson, batchId) {
+  const problems = [];
+  const notes = [];
+  if (processJson.outcome !== 'ANSWERED') problems.push(`outcome ${processJson.outcome}`);
+  if (processJson.recordCount !== o.lines) problems.push(`recordCount ${processJson.recordCount}, expected ${o.lines}`);
+  // the mix
+  const counts = processJson.statusCounts ?? {};
+  const mix = Object.entries(TARGET_MIX).map(([code, target]) => {
+    const share = (counts[code] ?? 0) / o.lines;
+    if (Math.abs(share - target) > 0.02) problems.push(`${code} is ${(share * 100).toFixed(1)} % of the lines, expected about ${target * 100} %`);
+    return `${code} ${(share * 100).toFixed(1)} %`;
+  });
+  const others = Object.keys(counts).filter((c) => !(c in TARGET_MIX));
+  if (others.length > 0) problems.push(`unexpected status codes ${others.join(', ')}`);
+  notes.push(`mix: ${mix.join(', ')}`);
+  // every line, and a sample recomputed
+  const r = ((seed) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed / 2147483648))(o.seed);
+  const wanted = new Set();
+  while (wanted.size < Math.min(o.sample, o.lines)) wanted.add(1 + Math.floor(r() * o.lines));
+  const [{ statuses, blocks }, again] = await Promise.all([readResponse(responsePath, wanted), recompute(o, store, request.file, wanted)]);
+  let wrongStatus = 0;
+  let firstWrong;
+  for (let seq = 1; seq <= o.lines; seq++) {
+    if (statuses.get(seq) !== STATUS_CODES[request.expected[seq - 1]]) {
+      wrongStatus++;
+      firstWrong ??= `seq ${seq}: ${statuses.get(seq)} instead of ${STATUS_CODES[request.expected[seq - 1]]}`;
+    }
+  }
+  if (wrongStatus > 0) problems.push(`${wrongStatus} line(s) with another status than generated for (first: ${firstWrong})`);
+  else notes.push(`all ${int(o.lines)} statuses as generated`);
+  let differ = 0;
+  for (const seq of wanted) {
+    if (blocks.get(seq) !== again.get(seq)) {
+      if (differ++ === 0) problems.push(`recomputed line ${seq} differs:\n--- response\n${blocks.get(seq)}--- recomputed\n${again.get(seq)}`);
+    }
+  }
+  if (differ === 0) notes.push(`${wanted.size} sampled lines recomputed independently: identical`);
+  else problems.push(`${differ} of ${wanted.size} recomputed lines differ`);
+  // audit rows
+  const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
+  const db = await openDatabase({ client: 'sqlite', filename: join(store.dir, 'instance', 'data', 'ldm-batch.sqlite') });
+  try {
+    const n = Number((await db('audit_log').where({ batch_id: batchId }).count({ n: '*' }))[0].n);
+    const expected = o.lines - (counts.MSG00011 ?? 0);
+    if (n !== expected) problems.push(`${n} audit rows, expected ${expected}`);
+    else notes.push(`${int(n)} audit rows`);
+  } finally {
+    await db.destroy();
+  }
+  return { problems, notes };
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!existsSync(join(DIST, 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  mkdirSync(o.work, { recursive: true });
+  const store = await buildStore(o);
+  const request = await buildRequest(o, store);
+  const instance = join(store.dir, 'instance');
+  const config = join(instance, 'ldm-batch.config.json');
+  const cert = join(instance, 'keys', 'signing-cert.pem');
+  const dbFile = join(instance, 'data', 'ldm-batch.sqlite');
+  const responsePath = join(store.dir, `response-${o.lines}.xml`);
+  const sizeMb = statSync(request.file).size / 1e6;
+  const haveXmllint = spawnSync('xmllint', ['--version']).status === 0;
+  const haveXmlsec = o.xmlsec && spawnSync('xmlsec1', ['--version']).status === 0;
+  console.log(
+    `ldm-batch bench: ${int(o.lines)} lines (${fmt(sizeMb, 1)} MB), store of ${int(o.persons)} persons ` +
+      `(${Object.entries(store.counts).map(([k, v]) => `${int(v)} ${k}`).join(', ')}), seed ${o.seed}, reference date ${REFERENCE_DATE}; ` +
+      `peak RSS from ${HAVE_TIME ? '/usr/bin/time' : '/proc/<pid>/status VmHWM'}`,
+  );
+  const results = [];
+  let failed = false;
+  for (let i = 1; i <= o.runs; i++) {
+    // a fresh copy of the store, so every run starts from the same state (empty audit log)
+    for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+    copyFileSync(join(store.dir, 'pristine.sqlite'), dbFile);
+    rmSync(responsePath, { force: true });
+    const res = { load: load() };
+    const p = await measure(process.execPath, [BIN, 'process', request.file, '-o', responsePath, '--as-of', REFERENCE_DATE, '--config', config, '--json'], { env: { LDM_BATCH_TIMINGS: '1' } });
+    if (p.code !== 0) throw new Error(`ldm-batch process failed (exit ${p.code}):\n${p.stdout}\n${p.stderr}`);
+    const json = JSON.parse(p.stdout);
+    Object.assign(res, { process: p.wall, processRss: p.peakMb, processCpu: p.cpu, timings: json.timings ?? {} });
+    if (haveXmllint) {
+      const x = await measure('xmllint', ['--stream', '--noout', '--schema', join(ROOT, 'schemas', 'ldm-batch-request.xsd'), request.file]);
+      if (x.code !== 0) throw new Error(`xmllint rejects the request:\n${x.stderr.slice(0, 2000)}`);
+      Object.assign(res, { xmllint: x.wall, xmllintRss: x.peakMb, xmllintCpu: x.cpu });
+    }
+    const v = await measure(process.execPath, [BIN, 'verify', responsePath, '--cert', cert, '--json']);
+    const vj = JSON.parse(v.stdout || '{}');
+    Object.assign(res, { verify: v.wall, verifyRss: v.peakMb, verifyCpu: v.cpu, verifyOk: v.code === 0 && vj.ok === true });
+    // xmlsec1 builds a DOM (about 16 bytes of memory per byte of the file): skip it when that cannot fit
+    const responseMb = statSync(responsePath).size / 1e6;
+    const availableMb = Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024;
+    if (haveXmlsec && responseMb * 17 < availableMb * 0.6) {
+      const s = await measure('xmlsec1', ['--verify', '--trusted-pem', cert, responsePath]);
+      Object.assign(res, { xmlsec: s.wall, xmlsecRss: s.peakMb, xmlsecCpu: s.cpu, xmlsecOk: s.code === 0 });
+    } else if (haveXmlsec) {
+      res.xmlsecSkipped = `needs ≈ ${int(responseMb * 17)} MB, ${int(availableMb)} MB available`;
+    }
+    results.push(res);
+    printRun(i, o, res, sizeMb, responseMb);
+    if (i === 1) {
+      const { problems, notes } = await check(o, store, request, responsePath, json, json.batch);
+      if (!res.verifyOk) problems.push(`ldm-batch verify rejects the response: ${v.stdout}${v.stderr}`);
+      if (res.xmlsecOk === false) problems.push('xmlsec1 --verify rejects the response');
+      for (const n of notes) console.log(`  check: ${n}`);
+      for (const pr of problems) console.log(`  CHECK FAILED: ${pr}`);
+      if (problems.length > 0) failed = true;
+      else console.log(`  checks passed${res.xmlsecOk ? ' (xmlsec1 and ldm-batch verify accept the response)' : ' (ldm-batch verify accepts the response)'}`);
+    }
+  }
+  if (o.runs > 1) printMedians(o, results);
+  if (failed) process.exitCode = 1;
+}
+
+function printRun(i, o, r, sizeMb, responseMb) {
+  console.log(`run ${i}/${o.runs} (load ${r.load})`);
+  console.log(`  process            ${fmt(r.process).padStart(7)} s  ${int(o.lines / r.process).padStart(9)} lines/s  peak RSS ${mb(r.processRss)}  cpu ${fmt(r.processCpu, 1)} s (user+sys, all threads)`);
+  const t = r.timings;
+  if (Object.keys(t).length > 0) {
+    const s = (k) => (t[k] === undefined ? '-' : `${fmt(t[k] / 1000)} s`);
+    console.log(
+      `    stages (busy time, overlapped): envelope ${s('envelope')}, validate ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
+        `resolve: lookups ${s('lookups')} + rules ${s('rules')} + audit wait ${s('auditWait')}, write+sign ${s('write')}; total ${s('total')}`,
+    );
+  }
+  if (r.xmllint !== undefined) {
+    console.log(`  xmllint --stream   ${fmt(r.xmllint).padStart(7)} s  peak RSS ${mb(r.xmllintRss)}  cpu ${fmt(r.xmllintCpu, 1)} s   process / xmllint = ${fmt(r.process / r.xmllint, 1)}× (goal ≤ 3×)`);
+  }
+  console.log(`  ldm-batch verify   ${fmt(r.verify).padStart(7)} s  peak RSS ${mb(r.verifyRss)}  cpu ${fmt(r.verifyCpu, 1)} s  (${fmt(responseMb, 0)} MB response) ${r.verifyOk ? 'OK' : 'REJECTED'}`);
+  if (r.xmlsec !== undefined) {
+    console.log(`  xmlsec1 --verify   ${fmt(r.xmlsec).padStart(7)} s  peak RSS ${mb(r.xmlsecRss)}  cpu ${fmt(r.xmlsecCpu, 1)} s  ${r.xmlsecOk ? 'OK' : 'REJECTED'}   verify / xmlsec1 = ${fmt(r.verify / r.xmlsec, 2)}× (goal ≤ 2×)`);
+  } else if (r.xmlsecSkipped) {
+    console.log(`  xmlsec1 --verify   skipped: ${r.xmlsecSkipped}`);
+  }
+}
+
+function printMedians(o, results) {
+  const m = (k) => median(results.map((r) => r[k]).filter((x) => x !== undefined));
+  console.log(`median of ${results.length} runs (loads: ${results.map((r) => r.load.split(' ')[0]).join(', ')})`);
+  console.log(`  process            ${fmt(m('process')).padStart(7)} s  ${int(o.lines / m('process')).padStart(9)} lines/s  peak RSS ${mb(m('processRss'))}  cpu ${fmt(m('processCpu'), 1)} s`);
+  const stages = [...new Set(results.flatMap((r) => Object.keys(r.timings)))];
+  if (stages.length > 0) console.log(`    stages: ${stages.map((k) => `${k} ${fmt(median(results.map((r) => r.timings[k] ?? 0)) / 1000)} s`).join(', ')}`);
+  if (results[0].xmllint !== undefined) console.log(`  xmllint --stream   ${fmt(m('xmllint')).padStart(7)} s  peak RSS ${mb(m('xmllintRss'))}   ratio ${fmt(median(results.map((r) => r.process / r.xmllint)), 1)}× (goal ≤ 3×)`);
+  console.log(`  ldm-batch verify   ${fmt(m('verify')).padStart(7)} s  peak RSS ${mb(m('verifyRss'))}`);
+  if (results[0].xmlsec !== undefined) console.log(`  xmlsec1 --verify   ${fmt(m('xmlsec')).padStart(7)} s  peak RSS ${mb(m('xmlsecRss'))}   ratio ${fmt(median(results.map((r) => r.verify / r.xmlsec)), 2)}× (goal ≤ 2×)`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 2;
+});
