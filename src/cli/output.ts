@@ -15,6 +15,7 @@ export function progressReporter(label: string, every = 10_000): (n: number, don
   let last = 0;
   return (n, done = false) => {
     if (!done && n - last < every) return;
+    if (done && last === 0) return; // a short run: no progress was shown, no need to close it
     last = n;
     if (tty) process.stderr.write(`\r${label}: ${n.toLocaleString('en')}${done ? '\n' : ''}`);
     else process.stderr.write(`${label}: ${n}${done ? ' (done)' : ''}\n`);

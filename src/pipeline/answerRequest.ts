@@ -28,6 +28,8 @@ export interface AnswerInput {
   outPath: string;
   /** The journal batch, when there is one: every answered line is then audited under it. */
   batchId?: number;
+  /** Called as lines are answered (for progress on long files), and once at the end with done=true. */
+  onProgress?: (lines: number, done?: boolean) => void;
   /** Called once the sender is known, before lines are resolved: decides FileId re-use. */
   checkFileId?: (client: Client, fileId: string, sha256: string) => Promise<'new' | 'reused' | { redeliver: string }>;
 }
@@ -139,7 +141,7 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
     const valid = validation.result.then((v) => v.ok);
     let written: Awaited<ReturnType<typeof writeSigned>> | undefined;
     try {
-      written = await writeSigned(input, responseHeader(input, envelope.sha256, header), lines, valid);
+      written = await writeSigned(input, responseHeader(input, envelope.sha256, header), input.onProgress ? counted(lines, input.onProgress) : lines, valid);
     } catch (err) {
       // An invalid file may well break reading or answering: then its rejection is the answer.
       if ((await valid.catch(() => true)) !== false) throw err;
@@ -154,6 +156,15 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
   } finally {
     validation.stop();
   }
+}
+
+async function* counted<T>(items: AsyncIterable<T>, onProgress: (n: number, done?: boolean) => void): AsyncGenerator<T> {
+  let n = 0;
+  for await (const item of items) {
+    yield item;
+    onProgress(++n);
+  }
+  onProgress(n, true);
 }
 
 function responseHeader(input: AnswerInput, sha256: string, header: RequestHeader | undefined, fileId?: string): ResponseHeader {

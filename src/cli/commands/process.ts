@@ -6,7 +6,7 @@ import { clockNow } from '../../pipeline/clock.js';
 import { responseFileName } from '../../response/writer.js';
 import { claimBatch, completeBatch } from '../../journal/batches.js';
 import { LdmError } from '../../errors.js';
-import { isoDate, print, printJson } from '../output.js';
+import { isoDate, print, printJson, progressReporter } from '../output.js';
 
 export async function runProcess(request: string, o: { output?: string; client?: string; asOf?: string; json?: boolean; config?: string }): Promise<void> {
   const requestPath = resolve(request);
@@ -39,6 +39,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
       signer: await app.signer(),
       outPath,
       batchId: batch.id,
+      onProgress: progressReporter('lines answered', 10_000),
     });
     await completeBatch(app.db, batch.id, app.config.instanceId, {
       state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',

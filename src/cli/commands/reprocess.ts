@@ -8,7 +8,7 @@ import { findBatch, claimBatch, completeBatch } from '../../journal/batches.js';
 import { answerRequest } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
 import { LdmError } from '../../errors.js';
-import { isoDate, print, printJson } from '../output.js';
+import { isoDate, print, printJson, progressReporter } from '../output.js';
 import type { SpoolFolder } from '../../spool/transport.js';
 
 export async function runReprocess(id: string, o: { asOf?: string; force?: boolean; json?: boolean; config?: string }): Promise<void> {
@@ -54,6 +54,7 @@ export async function runReprocess(id: string, o: { asOf?: string; force?: boole
       signer: await app.signer(),
       outPath: responsePath,
       batchId: batch.id,
+      onProgress: progressReporter('lines answered', 10_000),
     });
     if (o.force) await transport.renameNoClobber(client.clientId, { folder: 'out', name: responseName }, { folder: 'archive', name: `${responseName}.replaced-${batch.id}` });
     const delivered = await transport.publish(responsePath, client.clientId, 'out', responseName);
