@@ -30,10 +30,55 @@ export type GuardResult =
 const READ_CHUNK = 1 << 20;
 const DECLARATIONS = ['DOCTYPE', 'ENTITY', 'ELEMENT', 'ATTLIST', 'NOTATION'];
 
+/**
+ * No valid request holds 1 MiB between two tag boundaries ('<' or '>'); refusing such a run here,
+ * while streaming, keeps a hostile single huge value (a 1 GB line) from being buffered later.
+ */
+const MAX_RUN = 1 << 20;
+
+class RunLimit {
+  private run = 0;
+  private offset = 0;
+  tooLongAt: number | undefined;
+
+  push(chunk: Buffer): boolean {
+    const lt = chunk.indexOf(0x3c);
+    const gt = chunk.indexOf(0x3e);
+    const first = lt < 0 ? gt : gt < 0 ? lt : Math.min(lt, gt);
+    if (first < 0) {
+      this.run += chunk.length;
+    } else {
+      if (this.run + first > MAX_RUN) this.tooLongAt = this.offset - this.run;
+      // Chunks are at most READ_CHUNK (1 MiB): a run inside one chunk cannot exceed the limit.
+      this.run = chunk.length - 1 - Math.max(chunk.lastIndexOf(0x3c), chunk.lastIndexOf(0x3e));
+    }
+    if (this.tooLongAt === undefined && this.run > MAX_RUN) this.tooLongAt = this.offset + chunk.length - this.run;
+    this.offset += chunk.length;
+    return this.tooLongAt === undefined;
+  }
+}
+
+/** Line and column (1-based, in bytes) of a byte offset; only used to report an error. */
+async function lineColumnAt(path: string, offset: number): Promise<{ line: number; column: number }> {
+  let line = 1;
+  let lineStart = 0;
+  let pos = 0;
+  const stream = createReadStream(path, { highWaterMark: READ_CHUNK, end: Math.max(0, offset - 1) });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) {
+      line++;
+      lineStart = pos + i + 1;
+    }
+    pos += chunk.length;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
 /** Scans the prolog for declarations and the whole file for UTF-8 validity. Never throws on content; I/O errors propagate. */
 export async function guardRequestFile(path: string): Promise<GuardResult> {
   const prolog = new PrologScanner();
   const utf8 = new Utf8Checker();
+  const runs = new RunLimit();
   let first = true;
   let bom = false;
   let size = 0;
@@ -56,9 +101,19 @@ export async function guardRequestFile(path: string): Promise<GuardResult> {
         }
       }
       if (!utf8.push(chunk)) break;
+      if (!runs.push(chunk)) break;
     }
   } finally {
     stream.destroy();
+  }
+  if (runs.tooLongAt !== undefined) {
+    const at = await lineColumnAt(path, runs.tooLongAt);
+    return {
+      ok: false,
+      code: 'NOT_WELL_FORMED',
+      error: { ...at, message: `resource limit: more than ${MAX_RUN >> 20} MiB of text or markup without a tag boundary, from byte offset ${runs.tooLongAt} (no request element is that large)` },
+      bom,
+    };
   }
   if (!utf8.ok || !utf8.end()) {
     const at = await locateInvalidUtf8(path);

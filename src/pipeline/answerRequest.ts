@@ -9,6 +9,7 @@ import { startRequestValidation } from '../batch/validateInBackground.js';
 import { forgetAudit } from '../audit/record.js';
 import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
 import { boundHeapGrowth } from './memory.js';
+import { guardRequestFile } from '../batch/guard.js';
 import { writeResponse } from '../response/writer.js';
 import { resolveAmounts } from '../services/amounts/resolve.js';
 import { resolveRights } from '../services/rights/resolve.js';
@@ -74,6 +75,13 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
     if (written === undefined) throw new Error('unreachable: a rejection is always published');
     return { ...base, outcome: 'REJECTED', client, rejection: { code, errors }, ...written };
   };
+
+  // The byte-level guard first (DTD, UTF-8, no huge run without a tag): cheap, streaming, and it
+  // keeps a hostile file from reaching the readers below, which may buffer one huge value.
+  const tGuard = performance.now();
+  const guard = await guardRequestFile(input.requestPath);
+  addTiming('guard', performance.now() - tGuard);
+  if (!guard.ok) return reject(guard.code, [guard.error]);
 
   // Schema validation runs while everything below does (for a big file in a worker thread): the
   // response is written under a temporary name and published only once the file proved valid.
