@@ -3,6 +3,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Db } from '../store/db.js';
+import type { Completion } from '../journal/batches.js';
 import { checkEnvelope } from '../batch/reader.js';
 import { readRequestLines } from '../batch/fastReader.js';
 import { startRequestValidation } from '../batch/validateInBackground.js';
@@ -218,4 +219,18 @@ async function writeSigned(
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** What the journal records of an answer (the caller adds where the files went). */
+export function completionOf(result: AnswerResult): Omit<Completion, 'archiveName' | 'responseCopy'> {
+  return {
+    state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',
+    fileId: result.header?.fileId ?? null,
+    service: result.header?.service ?? null,
+    recordCount: result.recordCount,
+    statusCounts: result.statusCounts,
+    errorCode: result.outcome === 'REDELIVERED' ? 'REDELIVERY' : result.rejection?.code,
+    error: result.rejection?.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n'),
+    responseSha256: result.responseDigest,
+  };
 }

@@ -30,14 +30,14 @@ import {
   withdrawClaim,
   type BatchRecord,
 } from '../journal/batches.js';
-import { answerRequest, type AnswerResult } from './answerRequest.js';
+import { answerRequest, completionOf, type AnswerResult } from './answerRequest.js';
 import { sha256File } from './sha256File.js';
 import { LdmError, errorMessage } from '../errors.js';
+import { clockNow, type Clock } from './clock.js';
+import { crashPoint } from './crashPoint.js';
 
 /** Transport errors that say nothing about the file: the batch is abandoned, not failed. */
 const TRANSPORT_DOWN = new Set(['SFTP_UNREACHABLE', 'HOST_KEY_MISMATCH', 'SFTP_AUTH', 'SFTP_KEY']);
-import { clockNow, type Clock } from './clock.js';
-import { crashPoint } from './crashPoint.js';
 
 export interface SpoolContext {
   db: Db;
@@ -251,14 +251,7 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
     const archiveName = await dispose(ctx, client, batch, where, result);
     crashPoint('disposed');
     await completeBatch(ctx.db, batch.id, ctx.instanceId, {
-      state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',
-      fileId: result.header?.fileId ?? null,
-      service: result.header?.service ?? null,
-      recordCount: result.recordCount,
-      statusCounts: result.statusCounts,
-      errorCode: result.outcome === 'REDELIVERED' ? 'REDELIVERY' : result.rejection?.code,
-      error: result.rejection?.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n'),
-      responseSha256: result.responseDigest,
+      ...completionOf(result),
       archiveName,
       responseCopy,
     });

@@ -1,7 +1,7 @@
 import { resolve, dirname, basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { openApp } from '../context.js';
-import { answerRequest } from '../../pipeline/answerRequest.js';
+import { answerRequest, completionOf } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
 import { responseFileName } from '../../response/writer.js';
 import { claimBatch, completeBatch } from '../../journal/batches.js';
@@ -42,17 +42,10 @@ export async function runProcess(request: string, o: { output?: string; client?:
       onProgress: progressReporter('lines answered', 10_000),
     });
     await completeBatch(app.db, batch.id, app.config.instanceId, {
-      state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',
+      ...completionOf(result),
       clientId: result.client?.clientId ?? null,
       size: result.size,
       sha256: result.sha256,
-      fileId: result.header?.fileId ?? null,
-      service: result.header?.service ?? null,
-      recordCount: result.recordCount,
-      statusCounts: result.statusCounts,
-      errorCode: result.rejection?.code,
-      error: result.rejection?.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n'),
-      responseSha256: result.responseDigest,
       archiveName: null,
       responseCopy: null,
     });

@@ -5,7 +5,7 @@ import { openApp } from '../context.js';
 import { openTransport } from '../../spool/open.js';
 import { createLogger } from '../../log/logger.js';
 import { findBatch, claimBatch, completeBatch } from '../../journal/batches.js';
-import { answerRequest } from '../../pipeline/answerRequest.js';
+import { answerRequest, completionOf } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
 import { LdmError } from '../../errors.js';
 import { isoDate, print, printJson, progressReporter } from '../output.js';
@@ -62,14 +62,7 @@ export async function runReprocess(id: string, o: { asOf?: string; force?: boole
     const copy = `${responseName.replace(/\.response\.xml$/, '')}.${batch.id}.response.xml`;
     await transport.publish(responsePath, client.clientId, 'archive', copy);
     await completeBatch(app.db, batch.id, app.config.instanceId, {
-      state: result.outcome === 'REJECTED' ? 'REJECTED' : 'DONE',
-      fileId: result.header?.fileId ?? null,
-      service: result.header?.service ?? null,
-      recordCount: result.recordCount,
-      statusCounts: result.statusCounts,
-      errorCode: result.rejection?.code,
-      error: result.rejection?.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n'),
-      responseSha256: result.responseDigest,
+      ...completionOf(result),
       archiveName: original.archiveName,
       responseCopy: copy,
     });
