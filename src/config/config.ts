@@ -58,6 +58,8 @@ export interface Config {
   spool: SpoolConfig;
   signing: { keyFile: string; certFile: string };
   schedule: string;
+  /** The daemon's notify run: a cron expression, or 'off'; absent = `schedule`. */
+  notifySchedule?: string;
   timezone: string;
   /** A batch in flight whose holder stops renewing it for this long is taken over. */
   leaseSeconds: number;
@@ -165,6 +167,7 @@ export function parseConfig(raw: unknown, file: string): Config {
     },
     signing: { keyFile: abs(str(signing, 'keyFile', './keys/signing-key.pem', file)), certFile: abs(str(signing, 'certFile', './keys/signing-cert.pem', file)) },
     schedule: str(raw, 'schedule', '*/5 * * * *', file),
+    notifySchedule: raw.notifySchedule === undefined ? undefined : str(raw, 'notifySchedule', '', file),
     timezone: str(raw, 'timezone', 'Europe/Brussels', file),
     leaseSeconds: positive(raw, 'leaseSeconds', 120, file),
     clients: parseClients(raw.clients, file),
