@@ -334,7 +334,7 @@ describe.skipIf(!available)(`SftpSpool on a real OpenSSH server${why}`, () => {
     it('a response is never visible under its final name while incomplete', async () => {
       const t = spool();
       await t.ensureFolders('vis');
-      const size = 32 << 20;
+      const size = 64 << 20; // a longer upload window, so the observer sees it even on a loaded machine
       const src = join(work, 'big.response.xml');
       await bigFile(src, size >> 20);
       const kh = join(work, 'known_hosts_cli');
