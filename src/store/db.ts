@@ -28,8 +28,34 @@ export async function openDatabase(spec: DatabaseSpec): Promise<Db> {
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     db = openSqlite(filename);
   }
-  await db.migrate.latest({ migrationSource });
+  try {
+    await migrateLatest(db, spec.client);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return db;
+}
+
+/** The advisory lock key that serializes ldm-batch migrations on one database (any fixed number). */
+const MIGRATION_LOCK_KEY = 0x6c646d62; // 'ldmb'
+
+/**
+ * On PostgreSQL several instances may start at once on a new database: knex's own lock table is
+ * created by the migration run itself (two creators collide) and a second runner fails with
+ * MigrationLocked instead of waiting. A transaction-scoped advisory lock, held on its own pooled
+ * connection while knex migrates on the others, makes the rest wait; they then find the
+ * migrations done. The lock goes with the transaction, also when the process dies.
+ */
+async function migrateLatest(db: Knex, client: DatabaseSpec['client']): Promise<void> {
+  if (client !== 'postgres') {
+    await db.migrate.latest({ migrationSource });
+    return;
+  }
+  await db.transaction(async (trx) => {
+    await trx.raw('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+    await db.migrate.latest({ migrationSource });
+  });
 }
 
 function openSqlite(filename: string, cacheMiB = 8): Knex {
