@@ -202,6 +202,7 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
   await mkdir(work, { recursive: true });
   try {
     const where = await locateRequest(ctx, client, batch);
+    crashPoint('located');
     if (!where) throw new Error(`the request file of batch ${batch.id} is neither claimed in in/ nor at ${batch.archiveName ?? 'its archive name'}`);
     const local = await ctx.transport.fetch(client.clientId, where.folder, where.name, work);
     const size = (await stat(local)).size;
@@ -302,6 +303,7 @@ async function dispose(ctx: SpoolContext, client: Client, batch: BatchRecord, wh
   const folder = result.outcome === 'REJECTED' ? 'error' : 'archive';
   const name = (await ctx.transport.exists(client.clientId, folder, batch.fileName)) ? numbered(batch.fileName, batch.id) : batch.fileName;
   await markBatch(ctx.db, batch.id, ctx.instanceId, { archiveName: `${folder}/${name}` });
+  crashPoint('disposing');
   if (!(await ctx.transport.renameNoClobber(client.clientId, where, { folder, name }))) {
     // Over SFTP a rename whose reply was lost reports "not done" although it happened.
     const done = !(await ctx.transport.exists(client.clientId, where.folder, where.name)) && (await ctx.transport.exists(client.clientId, folder, name));
