@@ -225,10 +225,12 @@ export async function completeBatch(db: Db, id: number, instanceId: string, c: C
   if (n !== 1) throw new LdmError('JOURNAL_CONFLICT', `batch ${id} is no longer claimed by instance ${instanceId}; its result was not recorded twice`);
 }
 
-export async function failBatch(db: Db, id: number, instanceId: string, errorCode: string, error: string, archiveName: string | null): Promise<void> {
-  await db('batches')
+/** Marks a batch this instance holds FAILED; false when it no longer holds it (nothing is changed then). */
+export async function failBatch(db: Db, id: number, instanceId: string, errorCode: string, error: string, archiveName: string | null): Promise<boolean> {
+  const n = await db('batches')
     .where({ id, state: 'CLAIMED', instance_id: instanceId })
     .update({ state: 'FAILED', error_code: errorCode, error, archive_name: archiveName, lease_until: null, updated_at: now() });
+  return n === 1;
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   completeBatch,
   failBatch,
   findAnsweredByFileId,
+  getBatch,
   heartbeat,
   markBatch,
   takeOver,
@@ -126,10 +127,15 @@ async function quarantine(ctx: SpoolContext, client: Client, name: string): Prom
   });
   const target = `${sanitizedName(name).replace(/\.xml$/, '')}.${batch.id}.xml`;
   const moved = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'error', name: target });
+  if (!moved) {
+    // Another instance quarantined it first: its entry is the file's one.
+    await withdrawClaim(ctx.db, batch.id, ctx.instanceId);
+    return 'SKIPPED';
+  }
   const reason = `file name ${JSON.stringify(name)} has control characters or a path separator; not processed`;
-  await failBatch(ctx.db, batch.id, ctx.instanceId, 'UNSAFE_NAME', reason, moved ? `error/${target}` : null);
-  ctx.log.warn('batch.unsafe_name', { client: client.clientId, batch: batch.id, movedTo: moved ? `error/${target}` : null });
-  return moved ? 'FAILED' : 'SKIPPED';
+  await failBatch(ctx.db, batch.id, ctx.instanceId, 'UNSAFE_NAME', reason, `error/${target}`);
+  ctx.log.warn('batch.unsafe_name', { client: client.clientId, batch: batch.id, movedTo: `error/${target}` });
+  return 'FAILED';
 }
 
 /**
@@ -191,7 +197,14 @@ async function locateRequest(ctx: SpoolContext, client: Client, b: BatchRecord):
   return undefined;
 }
 
+/** Runs a held batch from the step it reached; once more when a stale holder moved its request meanwhile. */
 async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): Promise<FileOutcome> {
+  const first = await runBatchOnce(ctx, client, batch, true);
+  if (typeof first === 'string') return first;
+  return (await runBatchOnce(ctx, client, first.rerun, false)) as FileOutcome;
+}
+
+async function runBatchOnce(ctx: SpoolContext, client: Client, batch: BatchRecord, mayRerun: boolean): Promise<FileOutcome | { rerun: BatchRecord }> {
   const log = ctx.log.child({ client: client.clientId, file: batch.fileName, batch: batch.id });
   const work = join(ctx.workDir, `b${batch.id}-${process.pid}-${Date.now()}`);
   const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
@@ -200,8 +213,11 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
   }, Math.max(100, (lease * 1000) / 3));
   beat.unref();
   await mkdir(work, { recursive: true });
+  let where: { folder: SpoolFolder; name: string } | undefined;
+  /** The request's bytes, to recognise it if it has to be found after someone else moved it. */
+  const request = { sha256: batch.sha256, work };
   try {
-    const where = await locateRequest(ctx, client, batch);
+    where = await locateRequest(ctx, client, batch);
     crashPoint('located');
     if (!where) throw new Error(`the request file of batch ${batch.id} is neither claimed in in/ nor at ${batch.archiveName ?? 'its archive name'}`);
     const local = await ctx.transport.fetch(client.clientId, where.folder, where.name, work);
@@ -209,6 +225,7 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
     const sha256 = await sha256File(local);
     if (batch.sha256 && batch.sha256 !== sha256) throw new Error(`the request file of batch ${batch.id} changed after it was claimed`);
     if (!batch.sha256) await markBatch(ctx.db, batch.id, ctx.instanceId, { sha256, size });
+    request.sha256 = sha256;
     log.info('batch.claimed', { size, referenceDate: batch.referenceDate, attempt: batch.attempts });
 
     const responseName = batch.responseName ?? responseFileName(batch.fileName);
@@ -249,7 +266,7 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
       await ctx.transport.publish(responsePath, client.clientId, 'archive', responseCopy);
       crashPoint('kept');
     }
-    const archiveName = await dispose(ctx, client, batch, where, result);
+    const archiveName = await dispose(ctx, client, batch, where, result, request);
     crashPoint('disposed');
     await completeBatch(ctx.db, batch.id, ctx.instanceId, {
       ...completionOf(result),
@@ -274,14 +291,35 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
       log.warn('batch.lease_lost', { error: errorMessage(err) });
       return 'SKIPPED';
     }
+    // Still the holder, but the request left in/ while this run read it: a holder that stalled
+    // past its lease moved it to the archive name it had recorded. Run again from there (every
+    // step is idempotent) instead of failing an answerable batch.
+    if (mayRerun && where?.folder === 'in' && !(await ctx.transport.exists(client.clientId, 'in', where.name).catch(() => true))) {
+      const fresh = await getBatch(ctx.db, batch.id).catch(() => undefined);
+      if (fresh && fresh.state === 'CLAIMED' && fresh.instanceId === ctx.instanceId) {
+        log.warn('batch.request_moved', { error: errorMessage(err), note: 'the request left in/ during this run (moved by a stale holder); running the batch again from where it is' });
+        return { rerun: fresh };
+      }
+    }
     log.error('batch.failed', { error: errorMessage(err) });
     // The request goes to error/ (kept) so a poison file cannot block the spool.
-    const where = await locateRequest(ctx, client, batch).catch(() => undefined);
+    const at = await locateRequest(ctx, client, batch).catch(() => undefined);
     let moved: string | null = null;
-    if (where?.folder === 'in') {
-      moved = await moveUnique(ctx.transport, client.clientId, where.name, 'error', batch.fileName, batch.id).catch(() => null);
+    if (at?.folder === 'in') {
+      try {
+        moved = await moveRecorded(ctx, client, batch, at.name, 'error', [batch.fileName, numbered(batch.fileName, batch.id)], request);
+      } catch (moveErr) {
+        if (moveErr instanceof LdmError && moveErr.code === 'LEASE_LOST') {
+          log.warn('batch.lease_lost', { error: errorMessage(moveErr) });
+          return 'SKIPPED';
+        }
+      }
     }
-    await failBatch(ctx.db, batch.id, ctx.instanceId, 'INTERNAL', errorMessage(err), moved ? `error/${moved}` : batch.archiveName).catch(() => undefined);
+    const failed = await failBatch(ctx.db, batch.id, ctx.instanceId, 'INTERNAL', errorMessage(err), moved ?? batch.archiveName).catch(() => true);
+    if (!failed) {
+      log.warn('batch.lease_lost', { error: 'taken over by another instance before this one could record the failure' });
+      return 'SKIPPED';
+    }
     return 'FAILED';
   } finally {
     clearInterval(beat);
@@ -289,34 +327,78 @@ async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): 
   }
 }
 
-/** An existing out/ file of the same name must be our own earlier delivery; anything else is reported, never replaced. */
+/**
+ * An existing out/ file of the same name must be our own earlier delivery (or a stale holder's);
+ * anything else is reported, never replaced. If the client took it away meanwhile, it was delivered.
+ */
 async function checkSameResponse(ctx: SpoolContext, client: Client, responseName: string, ours: string, work: string, log: Logger): Promise<void> {
-  const theirs = await ctx.transport.fetch(client.clientId, 'out', responseName, join(work, 'existing'));
-  if ((await sha256File(theirs)) !== (await sha256File(ours))) {
+  let theirs: string;
+  try {
+    theirs = await sha256File(await ctx.transport.fetch(client.clientId, 'out', responseName, join(work, 'existing')));
+  } catch (err) {
+    if (err instanceof LdmError && TRANSPORT_DOWN.has(err.code)) throw err;
+    if (await ctx.transport.exists(client.clientId, 'out', responseName)) throw err;
+    log.info('response.taken', { response: responseName, note: 'the response already in out/ was fetched by the client before it could be compared; not delivered again' });
+    return;
+  }
+  if (theirs !== (await sha256File(ours))) {
     log.warn('response.exists', { response: responseName, note: 'a different response with this name is still in out/; it was not replaced' });
   }
 }
 
-/** Moves the request to archive/ or error/, recording the target name first so a re-run finds it. */
-async function dispose(ctx: SpoolContext, client: Client, batch: BatchRecord, where: { folder: SpoolFolder; name: string }, result: AnswerResult): Promise<string> {
+/** Moves the request to archive/ or error/ (see moveRecorded); a request found disposed of already stays where it is. */
+async function dispose(ctx: SpoolContext, client: Client, batch: BatchRecord, where: { folder: SpoolFolder; name: string }, result: AnswerResult, request: RequestBytes): Promise<string> {
   if (where.folder !== 'in') return `${where.folder}/${where.name}`; // disposed of before a crash
   const folder = result.outcome === 'REJECTED' ? 'error' : 'archive';
-  const name = (await ctx.transport.exists(client.clientId, folder, batch.fileName)) ? numbered(batch.fileName, batch.id) : batch.fileName;
-  await markBatch(ctx.db, batch.id, ctx.instanceId, { archiveName: `${folder}/${name}` });
-  crashPoint('disposing');
-  if (!(await ctx.transport.renameNoClobber(client.clientId, where, { folder, name }))) {
-    // Over SFTP a rename whose reply was lost reports "not done" although it happened.
-    const done = !(await ctx.transport.exists(client.clientId, where.folder, where.name)) && (await ctx.transport.exists(client.clientId, folder, name));
-    if (!done) throw new Error(`could not move ${where.name} to ${folder}/${name}`);
+  // An earlier holder's recorded name comes first: if it stalled after recording it, it may
+  // still move the file there, and both moves must then aim at the same name.
+  const recorded = batch.archiveName?.startsWith(`${folder}/`) ? batch.archiveName.slice(folder.length + 1) : undefined;
+  return moveRecorded(ctx, client, batch, where.name, folder, [recorded ?? batch.fileName, batch.fileName, numbered(batch.fileName, batch.id)], request);
+}
+
+/** The request's SHA-256 ('' when not read yet) and a work folder to fetch a candidate into. */
+interface RequestBytes {
+  sha256: string;
+  work: string;
+}
+
+/**
+ * Moves the claimed request `claimName` out of in/ to the first free name of `names` in `folder`,
+ * recording each name before trying it, so a later holder knows where to look. Returns
+ * `<folder>/<name>`. A rename that fails although the source has left in/ is a move already
+ * done: by a holder that stalled past its lease after recording a name (the batch's recorded one
+ * when this run started), or by this rename itself (over SFTP its reply can be lost); the file
+ * is recognised by its bytes. Throws LEASE_LOST when this instance no longer holds the batch: it
+ * must not move the new holder's file.
+ */
+async function moveRecorded(ctx: SpoolContext, client: Client, batch: BatchRecord, claimName: string, folder: 'archive' | 'error', names: string[], request: RequestBytes): Promise<string> {
+  const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const candidates = [...new Set(names)];
+  for (const name of candidates) {
+    await markBatch(ctx.db, batch.id, ctx.instanceId, { archiveName: `${folder}/${name}` });
+    crashPoint('disposing');
+    if (await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name: claimName }, { folder, name })) return `${folder}/${name}`;
+    if (await ctx.transport.exists(client.clientId, 'in', claimName)) continue; // that name is another file's: try the next
+    if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, lease))) throw new LdmError('LEASE_LOST', `batch ${batch.id} was taken over by another instance while this one moved its request`);
+    for (const at of new Set([batch.archiveName, `${folder}/${name}`])) {
+      if (at && (await isRequestAt(ctx, client, at, request))) {
+        if (at !== `${folder}/${name}`) await markBatch(ctx.db, batch.id, ctx.instanceId, { archiveName: at });
+        ctx.log.info('batch.moved_already', { client: client.clientId, file: batch.fileName, batch: batch.id, archiveName: at });
+        return at;
+      }
+    }
+    throw new Error(`the request of batch ${batch.id} left in/ but is neither at ${folder}/${name} nor at ${batch.archiveName ?? 'an earlier recorded name'}`);
   }
-  return `${folder}/${name}`;
+  throw new Error(`could not move ${claimName} to ${folder}/: ${candidates.join(' and ')} exist`);
+}
+
+/** Whether `<folder>/<name>` holds this request (same bytes; any file there when they are not known yet). */
+async function isRequestAt(ctx: SpoolContext, client: Client, at: string, request: RequestBytes): Promise<boolean> {
+  const [folder, name] = at.split('/') as [SpoolFolder, string];
+  if (!(await ctx.transport.exists(client.clientId, folder, name))) return false;
+  if (!request.sha256) return true;
+  const local = await ctx.transport.fetch(client.clientId, folder, name, join(request.work, 'moved'));
+  return (await sha256File(local)) === request.sha256;
 }
 
 const numbered = (name: string, batchId: number): string => name.replace(/\.xml$/, '') + `.${batchId}.xml`;
-
-async function moveUnique(t: SpoolTransport, clientId: string, from: string, folder: 'archive' | 'error', name: string, batchId: number): Promise<string> {
-  for (const candidate of [name, numbered(name, batchId)]) {
-    if (await t.renameNoClobber(clientId, { folder: 'in', name: from }, { folder, name: candidate })) return candidate;
-  }
-  throw new Error(`could not move ${from} to ${folder}/: both ${name} and its batch-numbered name exist`);
-}

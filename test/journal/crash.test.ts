@@ -11,7 +11,7 @@ import { writeRequestFile, type RequestSpec } from '../../src/generate/requests.
 import * as S from '../pipeline/scenario.js';
 
 const CLOCK = '2026-02-15T03:00:00Z';
-const POINTS = ['claimed', 'recorded', 'answered', 'delivered', 'kept', 'disposed', 'completed'];
+const POINTS = ['claimed', 'recorded', 'located', 'answered', 'delivered', 'kept', 'disposing', 'disposed', 'completed'];
 const RANDOM_KILLS = 20;
 const LINES_PER_FILE = 3000;
 
