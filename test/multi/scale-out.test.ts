@@ -117,6 +117,9 @@ describe.skipIf(pgWhy !== '')(
       const child = m.daemon.child;
       for (let attempt = 0; attempt < 200; attempt++) {
         child.kill('SIGSTOP');
+        // A journal update it sent just before the stop still lands (e.g. a completion): let it,
+        // so `held` is what it really holds from now on.
+        await sleep(300);
         const held: { id: number; sha256: string; delivered_at: string | null; archive_name: string | null }[] = await db('batches')
           .select('id', 'sha256', 'delivered_at', 'archive_name')
           .where({ state: 'CLAIMED', instance_id: m.instanceId })
