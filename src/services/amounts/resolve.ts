@@ -7,8 +7,7 @@
 // (AuditSink, a third connection) that are all written before the last line is handed over.
 import type { Db } from '../../store/db.js';
 import { KEYS_PER_QUERY, SQLITE_LINES_PER_CHUNK, isSqlite, siblingConnection } from '../../store/db.js';
-import { lookupPersons } from '../../store/lookupPersons.js';
-import { lookupIntegrations } from '../../store/lookupIntegrations.js';
+import { lookupRegister } from '../../store/lookupRegister.js';
 import { lookupAmountRanges, type AmountRange } from '../../store/lookupAmounts.js';
 import { chunked } from '../../pipeline/chunked.js';
 import { isValidSsin } from '../../domain/ssin.js';
@@ -108,7 +107,7 @@ async function resolveChunk(chunk: RequestLine[], ctx: ResolveContext, threshold
   const validity = chunk.map((l) => isValidSsin(l.ssin));
   const ssins = chunk.filter((_, i) => validity[i]).map((l) => l.ssin);
   const t0 = timing() ? performance.now() : 0;
-  const [persons, integrations] = await Promise.all([lookupPersons(ctx.db, ssins), lookupIntegrations(ctx.db, ctx.client.cbeNumber, ssins)]);
+  const { persons, integrations } = await lookupRegister(ctx.db, ctx.client.cbeNumber, ssins);
   const t1 = t0 !== 0 ? performance.now() : 0;
 
   const out: ProfiledResponseLine[] = new Array(chunk.length);

@@ -3,8 +3,7 @@
 // line. Same code order, finality rule and audit entries as LivingWagesWithAmount; never amounts.
 import type { Db } from '../../store/db.js';
 import { KEYS_PER_QUERY } from '../../store/db.js';
-import { lookupPersons } from '../../store/lookupPersons.js';
-import { lookupIntegrations } from '../../store/lookupIntegrations.js';
+import { lookupRegister } from '../../store/lookupRegister.js';
 import { lookupRightVersions } from '../../store/rights.js';
 import { chunked } from '../../pipeline/chunked.js';
 import { isValidSsin } from '../../domain/ssin.js';
@@ -28,11 +27,7 @@ export async function* resolveRights(lines: AsyncIterable<RequestLine>, ctx: Rig
   const finality: FinalityContext = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
   for await (const chunk of chunked(lines, KEYS_PER_QUERY)) {
     const ssins = chunk.filter((l) => isValidSsin(l.ssin)).map((l) => l.ssin);
-    const [persons, integrations, rights] = await Promise.all([
-      lookupPersons(ctx.db, ssins),
-      lookupIntegrations(ctx.db, ctx.client.cbeNumber, ssins),
-      lookupRightVersions(ctx.db, ssins),
-    ]);
+    const [{ persons, integrations }, rights] = await Promise.all([lookupRegister(ctx.db, ctx.client.cbeNumber, ssins), lookupRightVersions(ctx.db, ssins)]);
     const out: ProfiledResponseLine[] = [];
     const entries: AuditEntry[] = [];
     for (const line of chunk) {
