@@ -421,6 +421,42 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
 }
 
 /**
+ * The checks once the document's digest is known (both paths): DigestValue, the RSA-SHA256
+ * signature over the canonical SignedInfo, the trusted certificate when given, RecordCount.
+ */
+function judge(found: Scan, digest: Buffer, sig: ParsedSignature, trusted: X509Certificate | undefined): VerifyResult {
+  if (!digest.equals(sig.digest)) {
+    return { ok: false, reason: 'digest mismatch: the signed content of the document was changed' };
+  }
+  if (sig.cert.publicKey.asymmetricKeyType !== 'rsa') {
+    return { ok: false, reason: 'the KeyInfo certificate does not hold an RSA key' };
+  }
+  const good = rsaVerify('sha256', Buffer.from(sig.signedInfoC14n, 'utf8'), sig.cert.publicKey, sig.signatureValue);
+  if (!good) {
+    return { ok: false, reason: 'signature mismatch: SignatureValue does not verify with the KeyInfo certificate' };
+  }
+  if (trusted !== undefined && !trusted.raw.equals(sig.cert.raw)) {
+    return {
+      ok: false,
+      reason:
+        `signed with an untrusted certificate (${sig.cert.subject.replace(/\n/g, ', ')}, ` +
+        `SHA-256 ${sig.cert.fingerprint256}); expected ${trusted.subject.replace(/\n/g, ', ')}, SHA-256 ${trusted.fingerprint256}`,
+    };
+  }
+  const rc = found.recordCount?.trim();
+  if (rc === undefined || !/^\d+$/.test(rc)) {
+    return { ok: false, reason: 'the Trailer has no valid RecordCount' };
+  }
+  return {
+    ok: true,
+    ...(found.fileId === undefined ? {} : { fileId: found.fileId }),
+    recordCount: Number(rc),
+    signerSubject: sig.cert.subject.replace(/\n/g, ', '),
+    signerFingerprint256: sig.cert.fingerprint256,
+  };
+}
+
+/**
  * Checks a signed response: canonical digest, RSA-SHA256 signature over the canonical SignedInfo
  * with the KeyInfo certificate, and - when `trustedCertPem` is given - that this certificate is
  * the trusted one (same DER bytes). Without `trustedCertPem` only integrity is proven: anyone
@@ -440,36 +476,7 @@ export async function verifyResponse(path: string, opts: VerifyOptions = {}): Pr
       if (fast !== undefined) return fast;
     }
     const found = await scan(path);
-    const sig = readSignature(found.signature);
-    if (!found.digest.equals(sig.digest)) {
-      return { ok: false, reason: 'digest mismatch: the signed content of the document was changed' };
-    }
-    if (sig.cert.publicKey.asymmetricKeyType !== 'rsa') {
-      return { ok: false, reason: 'the KeyInfo certificate does not hold an RSA key' };
-    }
-    const good = rsaVerify('sha256', Buffer.from(sig.signedInfoC14n, 'utf8'), sig.cert.publicKey, sig.signatureValue);
-    if (!good) {
-      return { ok: false, reason: 'signature mismatch: SignatureValue does not verify with the KeyInfo certificate' };
-    }
-    if (trusted !== undefined && !trusted.raw.equals(sig.cert.raw)) {
-      return {
-        ok: false,
-        reason:
-          `signed with an untrusted certificate (${sig.cert.subject.replace(/\n/g, ', ')}, ` +
-          `SHA-256 ${sig.cert.fingerprint256}); expected ${trusted.subject.replace(/\n/g, ', ')}, SHA-256 ${trusted.fingerprint256}`,
-      };
-    }
-    const rc = found.recordCount?.trim();
-    if (rc === undefined || !/^\d+$/.test(rc)) {
-      return { ok: false, reason: 'the Trailer has no valid RecordCount' };
-    }
-    return {
-      ok: true,
-      ...(found.fileId === undefined ? {} : { fileId: found.fileId }),
-      recordCount: Number(rc),
-      signerSubject: sig.cert.subject.replace(/\n/g, ', '),
-      signerFingerprint256: sig.cert.fingerprint256,
-    };
+    return judge(found, found.digest, readSignature(found.signature), trusted);
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.message };
     throw err;
@@ -543,18 +550,8 @@ export async function verifyOwnLayout(path: string, trusted: X509Certificate): P
     const sigStart = tailStart + sigAt;
     for await (const chunk of fh.createReadStream({ start: rootStart, end: sigStart - 1, highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
     hash.update(rootClose, 'latin1');
-    if (!hash.digest().equals(sig.digest)) return undefined;
-    if (sig.cert.publicKey.asymmetricKeyType !== 'rsa' || !trusted.raw.equals(sig.cert.raw)) return undefined;
-    if (!rsaVerify('sha256', Buffer.from(sig.signedInfoC14n, 'utf8'), sig.cert.publicKey, sig.signatureValue)) return undefined;
-    const rc = found.recordCount?.trim();
-    if (rc === undefined || !/^\d+$/.test(rc)) return undefined;
-    return {
-      ok: true,
-      ...(found.fileId === undefined ? {} : { fileId: found.fileId }),
-      recordCount: Number(rc),
-      signerSubject: sig.cert.subject.replace(/\n/g, ', '),
-      signerFingerprint256: sig.cert.fingerprint256,
-    };
+    const verdict = judge(found, hash.digest(), sig, trusted);
+    return verdict.ok ? verdict : undefined;
   } catch {
     return undefined; // the full check decides, and says why
   } finally {
