@@ -15,7 +15,7 @@ import type { Logger } from '../log/logger.js';
 import type { PickupState } from '../spool/pickup.js';
 import type { SpoolContext } from '../pipeline/processSpoolFile.js';
 import { errorCode, pollClient } from '../pipeline/runOnce.js';
-import { MAX_NOTIFICATIONS_PER_FILE, runNotifications } from '../notifications/notify.js';
+import { notificationsPerFile, runNotifications } from '../notifications/notify.js';
 import { Health } from './health.js';
 import { Metrics } from './metrics.js';
 import { startHttp, type HttpEndpoint } from './http.js';
@@ -32,19 +32,7 @@ export interface DaemonSettings {
   notify: { schedule: string; maxPerFile: number } | null;
 }
 
-/** `notifySchedule` is read once config.ts parses it (a cron expression, or "off"); until then notifications follow `schedule`. */
-type NotifyScheduleConfig = { notifySchedule?: string };
-
-/** LDM_BATCH_NOTIFY_PER_FILE, as `notify` reads it: a bad value stops the daemon at start, not at the first run. */
-function notifyPerFile(): number {
-  const raw = process.env.LDM_BATCH_NOTIFY_PER_FILE;
-  if (raw === undefined || raw === '') return MAX_NOTIFICATIONS_PER_FILE;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new LdmError('CONFIG', `LDM_BATCH_NOTIFY_PER_FILE must be a positive whole number, got "${raw}"`, { exitCode: 2 });
-  return n;
-}
-
-export function daemonSettings(config: Config & NotifyScheduleConfig, httpOverride?: { host: string; port: number }): DaemonSettings {
+export function daemonSettings(config: Config, httpOverride?: { host: string; port: number }): DaemonSettings {
   const notifySchedule = config.notifySchedule ?? config.schedule;
   return {
     instanceId: config.instanceId,
@@ -54,7 +42,7 @@ export function daemonSettings(config: Config & NotifyScheduleConfig, httpOverri
     minAgeSeconds: config.spool.minAgeSeconds,
     shutdownGraceSeconds: config.shutdownGraceSeconds,
     http: httpOverride ?? config.http,
-    notify: notifySchedule === 'off' ? null : { schedule: notifySchedule, maxPerFile: notifyPerFile() },
+    notify: notifySchedule === 'off' ? null : { schedule: notifySchedule, maxPerFile: notificationsPerFile() },
   };
 }
 

@@ -40,9 +40,19 @@ import {
 } from './outbox.js';
 import { acquireNotifyLock, lockHolder, releaseNotifyLock, renewNotifyLock } from './lock.js';
 import { writeNotificationFile } from './writer.js';
+import { LdmError } from '../errors.js';
 
 /** Notifications per file; a client with more pending gets several files in one run. */
 export const MAX_NOTIFICATIONS_PER_FILE = 10_000;
+
+/** The cap per file: LDM_BATCH_NOTIFY_PER_FILE, else MAX_NOTIFICATIONS_PER_FILE (for `notify` and the daemon alike). */
+export function notificationsPerFile(): number {
+  const raw = process.env.LDM_BATCH_NOTIFY_PER_FILE;
+  if (raw === undefined || raw === '') return MAX_NOTIFICATIONS_PER_FILE;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new LdmError('CONFIG', `LDM_BATCH_NOTIFY_PER_FILE must be a positive whole number, got "${raw}"`, { exitCode: 2 });
+  return n;
+}
 
 export interface NotifyContext {
   db: Db;

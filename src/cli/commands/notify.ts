@@ -10,21 +10,12 @@ import { openTransport } from '../../spool/open.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { LdmError, errorMessage } from '../../errors.js';
 import { print, printJson } from '../output.js';
-import { MAX_NOTIFICATIONS_PER_FILE, runNotifications, type NotifySummary } from '../../notifications/notify.js';
+import { notificationsPerFile, runNotifications, type NotifySummary } from '../../notifications/notify.js';
 import { loadSubscribers, subscribe, unsubscribe } from '../../notifications/subscriptions.js';
 import { outboxCounts } from '../../notifications/outbox.js';
 
-/** LDM_BATCH_NOTIFY_PER_FILE caps the notifications per file (default MAX_NOTIFICATIONS_PER_FILE). */
-function perFile(): number {
-  const raw = process.env.LDM_BATCH_NOTIFY_PER_FILE;
-  if (raw === undefined || raw === '') return MAX_NOTIFICATIONS_PER_FILE;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new LdmError('USAGE', `LDM_BATCH_NOTIFY_PER_FILE must be a positive whole number, got "${raw}"`, { exitCode: 2 });
-  return n;
-}
-
 async function notifyWith(app: AppContext, log: Logger, opts: { baseline?: boolean }): Promise<NotifySummary> {
-  const maxPerFile = perFile();
+  const maxPerFile = notificationsPerFile();
   const transport = openTransport(app.config, log);
   try {
     return await runNotifications(
