@@ -33,6 +33,7 @@ export type RejectionCode =
   | 'SCHEMA_INVALID'
   | 'TRAILER_MISMATCH'
   | 'DUPLICATE_SEQ'
+  | 'SEQ_ORDER'
   | 'UNKNOWN_SENDER'
   | 'SENDER_MISMATCH'
   | 'WRONG_ENVIRONMENT'

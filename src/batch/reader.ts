@@ -5,7 +5,7 @@
 // or unexpected input still ends in an Error naming line and column, never in a hang.
 //
 // checkEnvelope: one pass over the raw bytes for the file-level checks (RecordCount against
-// the number of Request elements, duplicate seq) and the SHA-256 of the file, with the byte
+// the number of Request elements, the seq rules of contract §3) and the SHA-256 of the file, with the byte
 // scanner: lenient, so the Header can be read from a file that fails the schema (a rejection
 // can then name the FileId); it never throws on content.
 import { createHash } from 'node:crypto';
@@ -503,6 +503,8 @@ export interface Envelope {
   requestCount: number;
   /** The first seq seen twice, at its second occurrence (the seq attribute). */
   duplicateSeq?: { seq: number; line: number; column: number };
+  /** The first Request whose seq is not its position in the file (the n-th must carry n). */
+  seqOrder?: { seq: number; expected: number; line: number; column: number };
   /** SHA-256 of the file's bytes, lowercase hex. */
   sha256: string;
   size: number;
@@ -536,6 +538,7 @@ export async function checkEnvelope(path: string): Promise<Envelope> {
   if (h.recordCount !== undefined) env.recordCount = h.recordCount;
   if (h.trailerPosition) env.trailerPosition = h.trailerPosition;
   if (h.duplicateSeq) env.duplicateSeq = h.duplicateSeq;
+  if (h.seqOrder) env.seqOrder = h.seqOrder;
   return env;
 }
 
@@ -556,6 +559,7 @@ class EnvelopeScan implements ScanHandler {
   recordCount: number | undefined;
   trailerPosition: { line: number; column: number } | undefined;
   duplicateSeq: { seq: number; line: number; column: number } | undefined;
+  seqOrder: { seq: number; expected: number; line: number; column: number } | undefined;
   private section: Section = 'none';
   private readonly seen = new Set<Section>();
   private inSender = false;
@@ -618,9 +622,15 @@ class EnvelopeScan implements ScanHandler {
     s.captureText = true;
   }
 
+  /**
+   * The seq rules of contract §3: the n-th Request carries seq n. The first value used twice and
+   * the first Request off its position are both recorded; which one the client hears is decided
+   * in answerRequest (a duplicate wins). A seq that is missing or not a number in the schema's
+   * range is left to the schema (SCHEMA_INVALID wins over both).
+   */
   private request(s: XmlByteScanner): void {
-    this.requestCount++;
-    if (this.duplicateSeq) return;
+    const position = ++this.requestCount;
+    if (this.duplicateSeq) return; // the outcome cannot change any more
     for (const a of s.attrs) {
       if (a.name !== 'seq') continue;
       const text = decodeXmlText(a.value).trim();
@@ -628,6 +638,7 @@ class EnvelopeScan implements ScanHandler {
       const seq = Number(text);
       if (seq < 1 || seq >= MAX_TRACKED_SEQ) return;
       if (!this.seqs.add(seq)) this.duplicateSeq = { seq, line: a.line, column: a.column };
+      else if (seq !== position && !this.seqOrder) this.seqOrder = { seq, expected: position, line: a.line, column: a.column };
       return;
     }
   }

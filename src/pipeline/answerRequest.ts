@@ -108,6 +108,13 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
       const d = envelope.duplicateSeq;
       return (await invalid()) ?? reject('DUPLICATE_SEQ', [at(`seq ${d.seq} is used more than once`, d.line, d.column)]);
     }
+    if (envelope.seqOrder) {
+      const o = envelope.seqOrder;
+      return (
+        (await invalid()) ??
+        reject('SEQ_ORDER', [at(`Request number ${o.expected} carries seq ${o.seq}; the n-th Request must carry seq n (1, 2, 3, … in file order)`, o.line, o.column)])
+      );
+    }
     const sender = input.clients.find((c) => c.cbeNumber === header.senderCbe);
     if (!sender) return (await invalid()) ?? reject('UNKNOWN_SENDER', [at(`sender CBE ${header.senderCbe} is not a known client`)], input.owner);
     if (input.owner && input.owner.clientId !== sender.clientId) {
