@@ -15,13 +15,17 @@ import { runGenerate } from './commands/generate.js';
 import { runAudit, runAuditPurge } from './commands/audit.js';
 import { runRepertoryRegister, runRepertoryUnregister } from './commands/repertory.js';
 import { registerNotify } from './commands/notify.js';
+import { commandStarting } from './signals.js';
+import { quietOnClosedOutput } from './output.js';
 
 function program(): Command {
   const p = new Command('ldm-batch')
     .description('Answers batch (LDM) requests for living-wage data: spool → claim → validate → resolve → sign → deliver → journal.')
     .version('0.1.0')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Only the daemon stops cleanly on a signal that came while it was loading (see signals.ts).
+    .hook('preAction', (_root, action) => commandStarting(action.name() === 'daemon'));
   const configOpt = () => new Option('--config <file>', 'config file (default ./ldm-batch.config.json, or $LDM_BATCH_CONFIG)');
 
   p.command('init')
@@ -33,7 +37,7 @@ function program(): Command {
 
   p.command('demo')
     .description('one-shot on the embedded default: seed demo data, drop sample requests, process them, print where the signed responses are')
-    .option('--dir <dir>', 'folder for the demo instance (recreated)', './demo')
+    .option('--dir <dir>', 'folder for the demo instance: new or empty, or made by an earlier demo (then recreated); any other folder is refused', './demo')
     .option('--json', 'machine-readable summary')
     .action(async (o: { dir: string; json?: boolean }) => runDemo(o));
 
@@ -164,6 +168,7 @@ function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedOutput();
   const p = program();
   try {
     await p.parseAsync(argv);

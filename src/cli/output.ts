@@ -1,12 +1,26 @@
 import { LdmError } from '../errors.js';
 
+let stdoutGone = false;
+
+/**
+ * When the reader of stdout or stderr goes away (`batches list | head -1`), writing fails with
+ * EPIPE: the output is dropped from then on, without a trace, and the command finishes its work
+ * (a `demo | head` still builds the whole demo; a `run-once | head` does not stop mid-file).
+ */
+export function quietOnClosedOutput(): void {
+  process.stdout.on('error', () => {
+    stdoutGone = true; // EPIPE, or any other write error: nobody is reading any more
+  });
+  process.stderr.on('error', () => undefined);
+}
+
 // Command output: human text on stdout, or one JSON document with --json (for scripts).
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  if (!stdoutGone) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 export function print(line = ''): void {
-  process.stdout.write(line + '\n');
+  if (!stdoutGone) process.stdout.write(line + '\n');
 }
 
 /** Progress for long work: a rewritten line on a terminal, plain lines otherwise (logs, CI). */

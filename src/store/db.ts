@@ -3,6 +3,8 @@ import knexFactory, { type Knex } from 'knex';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrationSource } from './migrations.js';
+import { LdmError, errorMessage } from '../errors.js';
+import { createLogger } from '../log/logger.js';
 
 export type Db = Knex;
 
@@ -22,7 +24,7 @@ export function parseDatabaseSpec(value: string): DatabaseSpec {
 export async function openDatabase(spec: DatabaseSpec): Promise<Db> {
   let db: Knex;
   if (spec.client === 'postgres') {
-    db = knexFactory({ client: 'pg', connection: spec.url, pool: { min: 0, max: 8 } });
+    db = knexFactory({ client: 'pg', connection: spec.url, pool: { min: 0, max: 8 }, log: driverLog });
   } else {
     const filename = spec.filename ?? ':memory:';
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
@@ -32,9 +34,80 @@ export async function openDatabase(spec: DatabaseSpec): Promise<Db> {
     await migrateLatest(db, spec.client);
   } catch (err) {
     await db.destroy();
-    throw err;
+    throw openError(spec, err);
   }
   return db;
+}
+
+/**
+ * knex prints its warnings with console.log, on stdout, stack traces included: that broke
+ * `--json` output and showed operators a trace. They go to the structured log on stderr, first
+ * line only (the error itself reaches the caller anyway); LDM_BATCH_DEBUG keeps them whole.
+ */
+const driverLogger = createLogger({ base: { component: 'db-driver' } });
+const firstLine = (message: unknown): string => {
+  const text = typeof message === 'string' ? message : errorMessage(message);
+  return process.env.LDM_BATCH_DEBUG ? text : text.split('\n')[0];
+};
+/**
+ * Warnings about an error that the caller receives anyway, and reports once with a code (see
+ * openError): "Acquire connection error" repeats for every try while the database is down, and a
+ * failed migration lock comes with advice to run `knex migrate:unlock`, which is not true here.
+ */
+const REPORTED_BY_CALLER = /^(Acquire connection error|Can't take lock to run migrations|If you are sure migrations are not running|migration failed with error|migration file)/;
+const driverLog = {
+  debug: (): void => undefined,
+  warn: (m: unknown): void => (REPORTED_BY_CALLER.test(firstLine(m)) ? driverLogger.debug : driverLogger.warn)('db.driver', { message: firstLine(m) }),
+  error: (m: unknown): void => driverLogger.error('db.driver', { message: firstLine(m) }),
+  deprecate: (): void => undefined,
+};
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  // Node reports a name with several addresses (localhost: ::1 and 127.0.0.1) as an AggregateError
+  if (err instanceof AggregateError) return err.errors.map(errorCode).find((c) => c !== undefined);
+  return undefined;
+}
+
+/** Where a PostgreSQL URL points, without its credentials. */
+function pgAddress(url: string | undefined): string {
+  try {
+    const u = new URL(url ?? '');
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname.length > 1 ? ` (database ${decodeURIComponent(u.pathname.slice(1))})` : ''}`;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+/** The store could not be opened: a coded error saying what is true, for the operator. */
+function openError(spec: DatabaseSpec, err: unknown): unknown {
+  const code = errorCode(err);
+  const message = errorMessage(err);
+  if (spec.client === 'postgres' && (UNREACHABLE.has(code ?? '') || (err as { name?: unknown })?.name === 'KnexTimeoutError')) {
+    return new LdmError('DB_UNREACHABLE', `cannot reach the PostgreSQL database at ${pgAddress(spec.url)}: ${code ?? 'no connection within the timeout'}. Is it running, and are the host and port in "database" right?`, {
+      cause: err,
+    });
+  }
+  if (spec.client === 'sqlite' && /SQLITE_BUSY/.test(message)) {
+    return new LdmError(
+      'DB_BUSY',
+      `the database file ${spec.filename} stayed locked by another process for 10 s (another ldm-batch command, or a tool holding a write transaction on it). Nothing was changed; run the command again once that process has finished`,
+      { cause: err },
+    );
+  }
+  if (/Migration table is already locked/.test(message)) {
+    // knex's own lock row says a migration is running: another instance is upgrading the schema
+    // now, or one died doing it (then the row stays set).
+    return new LdmError(
+      'DB_MIGRATION_LOCKED',
+      'the database schema is being upgraded by another ldm-batch (its migration lock is set). Run the command again when it has finished; if no other ldm-batch is running, a run that died left the lock: set is_locked = 0 in knex_migrations_lock',
+      { cause: err },
+    );
+  }
+  return err;
 }
 
 /** The advisory lock key that serializes ldm-batch migrations on one database (any fixed number). */
@@ -63,6 +136,7 @@ function openSqlite(filename: string, cacheMiB = 8): Knex {
     client: 'sqlite3',
     connection: { filename },
     useNullAsDefault: true,
+    log: driverLog,
     pool: {
       min: 1,
       max: 1,

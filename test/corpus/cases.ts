@@ -88,6 +88,12 @@ export const CASES: CorpusCase[] = [
   { name: "sender spoofing another client's CBE", file: 'spoof.xml', make: (p) => write(p, valid({ senderCbe: S.MUT.cbe })), expect: { outcome: 'REJECTED', code: 'SENDER_MISMATCH' } },
   { name: 'RecordCount off by one', file: 'count.xml', make: (p) => write(p, head() + line1 + tail(2)), expect: { outcome: 'REJECTED', code: 'TRAILER_MISMATCH' } },
   { name: 'duplicate seq', file: 'dupseq.xml', make: (p) => write(p, head() + line1 + line1 + tail(2)), expect: { outcome: 'REJECTED', code: 'DUPLICATE_SEQ' } },
+  {
+    name: 'descending seq',
+    file: 'descseq.xml',
+    make: (p) => write(p, head() + requestLineXml(2, S.lines[0]) + requestLineXml(1, S.lines[0]) + tail(2)),
+    expect: { outcome: 'REJECTED', code: 'SEQ_ORDER' },
+  },
   { name: '0 lines', file: 'zero.xml', make: (p) => write(p, head() + tail(0)), expect: { outcome: 'REJECTED', code: 'SCHEMA_INVALID' } },
   { name: 'file name with a control character', file: 'bad\u0001name.xml', make: (p) => write(p, valid({ fileId: 'CTRL-1' })), expect: { outcome: 'FAILED', code: 'UNSAFE_NAME' } },
   { name: 'file name with a path separator (backslash)', file: 'x\\..\\..\\etc.xml', make: (p) => write(p, valid({ fileId: 'SEP-1' })), expect: { outcome: 'FAILED', code: 'UNSAFE_NAME' } },

@@ -7,6 +7,7 @@ import { createLogger } from '../../log/logger.js';
 import { Daemon, daemonSettings } from '../../daemon/daemon.js';
 import type { SpoolContext } from '../../pipeline/processSpoolFile.js';
 import { spoolContext } from './runOnce.js';
+import { stopRequestedEarly } from '../signals.js';
 
 export async function runDaemon(o: { config?: string; httpPort?: string }): Promise<void> {
   // Checked before the store is opened: an open database would keep the process alive after the error.
@@ -24,21 +25,27 @@ export async function runDaemon(o: { config?: string; httpPort?: string }): Prom
   for (const s of signals) process.on(s, handler);
   const started = Date.now();
   try {
-    ctx = await spoolContext(app, log);
-    daemon = new Daemon(ctx, app.clients, daemonSettings(app.config, httpOverride), log);
-    const d = daemon;
-    await d.start();
-    const signal = await first;
-    onSignal = (again) => {
-      // A second signal: the operator wants out now. The batches in hand stay claimed.
-      d.logAbandoned(`second signal (${again}) during shutdown`);
-      log.info('daemon.stopped', { abandoned: true, ms: Date.now() - started });
-      process.exit(0);
-    };
-    if (!(await d.stop(signal))) {
-      // Closing the connection under a running batch would fail it; exiting leaves it claimed.
-      log.info('daemon.stopped', { abandoned: true, ms: Date.now() - started });
-      process.exit(0);
+    // A signal while the modules loaded or the store opened: stop before starting anything.
+    const early = stopRequestedEarly();
+    if (early !== undefined) {
+      log.info('daemon.stopping', { signal: early, beforeStart: true });
+    } else {
+      ctx = await spoolContext(app, log);
+      daemon = new Daemon(ctx, app.clients, daemonSettings(app.config, httpOverride), log);
+      const d = daemon;
+      await d.start();
+      const signal = await first;
+      onSignal = (again) => {
+        // A second signal: the operator wants out now. The batches in hand stay claimed.
+        d.logAbandoned(`second signal (${again}) during shutdown`);
+        log.info('daemon.stopped', { abandoned: true, ms: Date.now() - started });
+        process.exit(0);
+      };
+      if (!(await d.stop(signal))) {
+        // Closing the connection under a running batch would fail it; exiting leaves it claimed.
+        log.info('daemon.stopped', { abandoned: true, ms: Date.now() - started });
+        process.exit(0);
+      }
     }
   } finally {
     await (daemon ? daemon.close() : ctx?.transport.close());

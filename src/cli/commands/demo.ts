@@ -1,7 +1,8 @@
 // `demo`: a whole instance in one folder — init, synthetic data through the real import, sample
 // requests dropped into the client spools, one poll, every response verified.
-import { rm } from 'node:fs/promises';
+import { lstat, readdir, rm, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { LdmError } from '../../errors.js';
 import { initInstance } from './init.js';
 import { openApp } from '../context.js';
 import { importCsv } from '../../import/importCsv.js';
@@ -20,9 +21,41 @@ import { readFile } from 'node:fs/promises';
 
 const DEMO_DATE = '2026-01-15';
 
+/** Written by demo into the folder it creates: only a folder holding it is ever deleted by demo. */
+export const DEMO_MARKER = '.ldm-batch-demo';
+
+/**
+ * Makes `dir` an empty demo folder. A folder that does not exist or is empty is used; one that
+ * demo marked is deleted and recreated; anything else (an instance, a home folder, a file, a
+ * link) is refused: demo never deletes what it did not create.
+ */
+async function prepareDemoDir(dir: string): Promise<void> {
+  const st = await lstat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (st) {
+    const refuse = (why: string): never => {
+      throw new LdmError('DEMO_DIR_IN_USE', `${dir} ${why}; demo only replaces a folder it created (one holding ${DEMO_MARKER}). Choose a new or empty folder with --dir`, {
+        exitCode: 2,
+      });
+    };
+    if (st.isSymbolicLink()) refuse('is a symbolic link');
+    if (!st.isDirectory()) refuse('is not a folder');
+    const entries = await readdir(dir);
+    if (entries.length > 0) {
+      const marker = await lstat(join(dir, DEMO_MARKER)).catch(() => undefined);
+      if (!marker?.isFile()) refuse(`is not empty and was not made by demo`);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, DEMO_MARKER), 'made by `ldm-batch demo`: the next `ldm-batch demo` in this folder deletes and recreates it\n');
+}
+
 export async function runDemo(o: { dir: string; json?: boolean }): Promise<void> {
   const dir = resolve(o.dir);
-  await rm(dir, { recursive: true, force: true });
+  await prepareDemoDir(dir);
   const { configFile } = await initInstance(dir, { quiet: true });
   const app = await openApp(configFile);
   const say = o.json ? (_: string) => undefined : print;

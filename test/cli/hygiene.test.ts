@@ -1,0 +1,186 @@
+// Commands that do not hurt their operator (issue 14, items 6 and 7), through the compiled CLI:
+// demo never deletes a folder it did not make; a closed stdout ends quietly and the work is still
+// done; a stop signal while the store opens stops the daemon cleanly; an unreachable or locked
+// database is a coded error saying what is true, nothing on stdout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { BIN, makeInstance, run, type Instance } from '../helpers/instance.js';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'ldm-hygiene-'));
+});
+afterAll(async () => rm(tmp, { recursive: true, force: true }));
+
+const cli = (args: string[]): ReturnType<typeof run> => run(process.execPath, [BIN, ...args], { cwd: tmp });
+
+/** Runs the CLI with its stdout already closed by the reader (as after `| head -1` has exited). */
+function withClosedStdout(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // our read end is closed before the child writes anything: EPIPE for sure
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code, signal) => done({ code, signal, stderr }));
+  });
+}
+
+const NO_STACK = /^\s+at /m;
+
+describe('demo never deletes what it did not create', () => {
+  it('refuses a folder with a file in it, and leaves the file', async () => {
+    const dir = join(tmp, 'instance');
+    await mkdir(dir);
+    await writeFile(join(dir, 'precious.txt'), 'keep me');
+    const r = await cli(['demo', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/DEMO_DIR_IN_USE/);
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect(await readdir(dir)).toEqual(['precious.txt']);
+    expect(await readFile(join(dir, 'precious.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('refuses a symbolic link, and leaves its target', async () => {
+    const target = join(tmp, 'target');
+    await mkdir(target);
+    await writeFile(join(target, 'x'), 'x');
+    await symlink(target, join(tmp, 'link'));
+    const r = await cli(['demo', '--dir', join(tmp, 'link')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(await readlink(join(tmp, 'link'))).toBe(target);
+    expect(await readdir(target)).toEqual(['x']);
+  });
+
+  it('uses an empty folder, and recreates a folder it made itself (even with stdout closed)', async () => {
+    const dir = join(tmp, 'empty');
+    await mkdir(dir);
+    const first = await cli(['demo', '--dir', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    await writeFile(join(dir, 'spool', 'fin', 'out', 'stale.txt'), 'from the first demo');
+    // `demo | head`: the reader is gone; demo still builds the whole instance, quietly
+    const again = await withClosedStdout(['demo', '--dir', dir]);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(existsSync(join(dir, 'spool', 'fin', 'out', 'stale.txt'))).toBe(false);
+    for (const client of ['fin', 'mut', 'vla']) expect((await readdir(join(dir, 'spool', client, 'out'))).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a closed stdout (EPIPE) ends quietly', () => {
+  let inst: Instance;
+  beforeAll(async () => {
+    inst = await makeInstance();
+  });
+  afterAll(async () => inst?.cleanup());
+
+  it.each([[['batches', 'list']], [['batches', 'list', '--json']], [['--help']]])('%j', async (args) => {
+    const r = await withClosedStdout([...args, ...(args[0] === '--help' ? [] : ['--config', inst.config])]);
+    expect(r.stderr).toBe('');
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+  });
+});
+
+/** A second process holding a write lock on the SQLite file until `release` is called. */
+async function holdSqliteLock(file: string): Promise<{ release: () => Promise<void> }> {
+  const db = new sqlite3.Database(file);
+  await new Promise<void>((resolve, reject) => db.exec('BEGIN EXCLUSIVE', (err) => (err ? reject(err) : resolve())));
+  return {
+    release: () => new Promise<void>((resolve) => db.exec('COMMIT', () => db.close(() => resolve()))),
+  };
+}
+
+/** Whether process `pid` has `file` open (it is then inside the store's opening). */
+async function hasOpen(pid: number, file: string): Promise<boolean> {
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === file) return true;
+  return false;
+}
+
+describe.skipIf(!existsSync('/proc/self/fd'))('the store at start (skipped: needs /proc to see which files a process has open)', () => {
+  let inst: Instance;
+  let dbFile: string;
+  beforeAll(async () => {
+    inst = await makeInstance();
+    dbFile = join(inst.dir, 'data', 'ldm-batch.sqlite');
+  });
+  afterAll(async () => inst?.cleanup());
+
+  it('SQLite locked by another process: DB_BUSY saying so, no knex migrate:unlock advice, nothing on stdout', async () => {
+    const lock = await holdSqliteLock(dbFile);
+    try {
+      const r = await inst.cli(['batches', 'list', '--json']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/locked by another process.*\[DB_BUSY\]/);
+      expect(r.stderr).not.toMatch(/unlock/);
+      expect(r.stderr).not.toMatch(NO_STACK);
+    } finally {
+      await lock.release();
+    }
+    expect((await inst.cli(['batches', 'list'])).code).toBe(0);
+  });
+
+  it('SIGTERM while the daemon is still opening the store: a clean stop, exit 0', async () => {
+    // The lock keeps the daemon inside its start-up (migrations wait for it) for as long as this
+    // test wants: the signal lands there for sure, whatever the machine's load.
+    const lock = await holdSqliteLock(dbFile);
+    const child = spawn(process.execPath, [BIN, 'daemon', '--config', inst.config], { cwd: inst.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+    try {
+      const pid = child.pid ?? -1;
+      while (!(await hasOpen(pid, dbFile))) {
+        if (child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child.kill('SIGTERM');
+    } finally {
+      await lock.release();
+    }
+    const [code, signal] = await closed;
+    expect(signal, stderr).toBeNull();
+    expect(code, stderr).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).not.toMatch(NO_STACK);
+    expect(stderr).toMatch(/"event":"daemon.stopping".*"beforeStart":true/);
+  });
+});
+
+describe('PostgreSQL unreachable', () => {
+  let inst: Instance;
+  let port: number;
+  beforeAll(async () => {
+    inst = await makeInstance();
+    // A port nobody listens on: bound, then closed again.
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as { port: number }).port;
+    server.close();
+    await once(server, 'close');
+    const config = JSON.parse(await readFile(inst.config, 'utf8')) as Record<string, unknown>;
+    await writeFile(inst.config, JSON.stringify({ ...config, database: `postgres://ldm:secret@127.0.0.1:${port}/ldm` }));
+  });
+  afterAll(async () => inst?.cleanup());
+
+  it.each([[['run-once', '--json']], [['batches', 'list']]])('%j: DB_UNREACHABLE with host and port, no stack, nothing on stdout', async (args) => {
+    const r = await inst.cli(args);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*\\[DB_UNREACHABLE\\]`));
+    expect(r.stderr).not.toMatch(/secret/);
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect(r.stderr).not.toMatch(/unexpected error/);
+  });
+});
