@@ -4,7 +4,9 @@
 //   billion laughs) — the file is rejected as soon as the declaration's first bytes are read;
 // - the file must be UTF-8: a UTF-16/32 byte order mark, an encoding declaration other than
 //   UTF-8, or an invalid UTF-8 byte sequence anywhere in the file is NOT_WELL_FORMED;
-// - a UTF-8 byte order mark is legal and only recorded.
+// - a UTF-8 byte order mark is legal and only recorded;
+// - a value longer than any the schema allows (MAX_VALUE) is SCHEMA_INVALID; white space between
+//   elements does not count (MAX_BLANK bounds one stretch of it).
 // It streams: memory stays at one read chunk whatever the file size.
 import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
@@ -25,36 +27,87 @@ export type GuardResult =
       /** The '<' of the root element's start tag. */
       root: Position;
     }
-  | { ok: false; code: 'DTD_FORBIDDEN' | 'NOT_WELL_FORMED'; error: FileError; bom: boolean };
+  | { ok: false; code: 'DTD_FORBIDDEN' | 'NOT_WELL_FORMED' | 'SCHEMA_INVALID'; error: FileError; bom: boolean };
 
 const READ_CHUNK = 1 << 20;
 const DECLARATIONS = ['DOCTYPE', 'ENTITY', 'ELEMENT', 'ATTLIST', 'NOTATION'];
 
 /**
- * No valid request holds 1 MiB between two tag boundaries ('<' or '>'); refusing such a run here,
- * while streaming, keeps a hostile single huge value (a 1 GB line) from being buffered later.
+ * No value of the request schema (element text, attribute, name) is longer than 128 characters:
+ * a stretch of more than 1 MiB from the first to the last non-blank byte between two tag
+ * boundaries ('<' or '>') is a value no element allows (SCHEMA_INVALID), refused here, while
+ * streaming, before any reader could buffer it (a 1 GB Ticket). Comments and processing
+ * instructions fall under the same bound.
  */
-const MAX_RUN = 1 << 20;
+export const MAX_VALUE = 1 << 20;
+/**
+ * White space between elements is valid in any amount and is not a value: it does not count
+ * toward MAX_VALUE and is skipped here without being kept. The readers after the guard skip it
+ * too, but libxml2 holds each slice in memory and refuses a text node above 10 MB, so one blank
+ * stretch is bounded, far above what a client produces (pretty-printing, padding): beyond it the
+ * file is refused as a resource limit.
+ */
+export const MAX_BLANK = 8 << 20;
+
+function isBlank(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x09 || b === 0x0d;
+}
 
 class RunLimit {
-  private run = 0;
+  /** Offset of the current chunk's first byte. */
   private offset = 0;
-  tooLongAt: number | undefined;
+  /** The run in progress (bytes since the last '<' or '>'): its start, first and last non-blank byte. */
+  private runStart = 0;
+  private first = -1;
+  private last = -1;
+  tooLong: { kind: 'value' | 'blank'; at: number } | undefined;
 
   push(chunk: Buffer): boolean {
     const lt = chunk.indexOf(0x3c);
     const gt = chunk.indexOf(0x3e);
-    const first = lt < 0 ? gt : gt < 0 ? lt : Math.min(lt, gt);
-    if (first < 0) {
-      this.run += chunk.length;
+    const firstBoundary = lt < 0 ? gt : gt < 0 ? lt : Math.min(lt, gt);
+    if (firstBoundary < 0) {
+      this.scan(chunk, 0, chunk.length);
+      this.check(this.offset + chunk.length);
     } else {
-      if (this.run + first > MAX_RUN) this.tooLongAt = this.offset - this.run;
-      // Chunks are at most READ_CHUNK (1 MiB): a run inside one chunk cannot exceed the limit.
-      this.run = chunk.length - 1 - Math.max(chunk.lastIndexOf(0x3c), chunk.lastIndexOf(0x3e));
+      this.scan(chunk, 0, firstBoundary);
+      this.check(this.offset + firstBoundary);
+      // Runs between two boundaries of one chunk are shorter than the chunk (at most READ_CHUNK,
+      // 1 MiB): within both bounds. Only a run across chunks is tracked.
+      const lastBoundary = Math.max(chunk.lastIndexOf(0x3c), chunk.lastIndexOf(0x3e));
+      this.runStart = this.offset + lastBoundary + 1;
+      this.first = -1;
+      this.last = -1;
+      this.scan(chunk, lastBoundary + 1, chunk.length);
+      this.check(this.offset + chunk.length);
     }
-    if (this.tooLongAt === undefined && this.run > MAX_RUN) this.tooLongAt = this.offset + chunk.length - this.run;
     this.offset += chunk.length;
-    return this.tooLongAt === undefined;
+    return this.tooLong === undefined;
+  }
+
+  /** First and last non-blank byte of chunk[a, b), added to the run's. */
+  private scan(chunk: Buffer, a: number, b: number): void {
+    let j = b - 1;
+    while (j >= a && isBlank(chunk[j])) j--;
+    if (j < a) return; // all blank
+    this.last = this.offset + j;
+    if (this.first < 0) {
+      let i = a;
+      while (isBlank(chunk[i])) i++;
+      this.first = this.offset + i;
+    }
+  }
+
+  /** The run so far ends before `end`. */
+  private check(end: number): void {
+    if (this.tooLong) return;
+    if (this.first >= 0 && this.last - this.first + 1 > MAX_VALUE) {
+      this.tooLong = { kind: 'value', at: this.first };
+    } else if (this.first < 0 ? end - this.runStart > MAX_BLANK : this.first - this.runStart > MAX_BLANK) {
+      this.tooLong = { kind: 'blank', at: this.runStart };
+    } else if (this.first >= 0 && end - (this.last + 1) > MAX_BLANK) {
+      this.tooLong = { kind: 'blank', at: this.last + 1 };
+    }
   }
 }
 
@@ -106,14 +159,14 @@ export async function guardRequestFile(path: string): Promise<GuardResult> {
   } finally {
     stream.destroy();
   }
-  if (runs.tooLongAt !== undefined) {
-    const at = await lineColumnAt(path, runs.tooLongAt);
-    return {
-      ok: false,
-      code: 'NOT_WELL_FORMED',
-      error: { ...at, message: `resource limit: more than ${MAX_RUN >> 20} MiB of text or markup without a tag boundary, from byte offset ${runs.tooLongAt} (no request element is that large)` },
-      bom,
-    };
+  if (runs.tooLong !== undefined) {
+    const { kind, at: offset } = runs.tooLong;
+    const at = await lineColumnAt(path, offset);
+    const message =
+      kind === 'value'
+        ? `a value of more than ${MAX_VALUE >> 20} MiB from byte offset ${offset} (text, attribute, name or comment): no element of the request schema allows one that long (the longest allows 128 characters)`
+        : `resource limit: more than ${MAX_BLANK >> 20} MiB of white space in one stretch, from byte offset ${offset}; white space between elements is accepted up to that amount`;
+    return { ok: false, code: 'SCHEMA_INVALID', error: { ...at, message }, bom };
   }
   if (!utf8.ok || !utf8.end()) {
     const at = await locateInvalidUtf8(path);

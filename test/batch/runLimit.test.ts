@@ -1,10 +1,12 @@
-// The guard refuses a run of more than 1 MiB without '<' or '>' (a hostile huge value) while
-// streaming, before any reader could buffer it; shorter runs pass.
+// The guard refuses a value of more than 1 MiB between two tag boundaries (a hostile huge value)
+// while streaming, before any reader could buffer it, as SCHEMA_INVALID (the file is well-formed;
+// no element of the schema allows such a value); shorter values pass. White space between
+// elements is not a value: it passes up to MAX_BLANK in one stretch.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { guardRequestFile } from '../../src/batch/guard.js';
+import { guardRequestFile, MAX_BLANK } from '../../src/batch/guard.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -28,9 +30,48 @@ describe('guard: longest run without a tag boundary', () => {
     const r = await guardRequestFile(await fileWithValue(bytes));
     expect(r.ok).toBe(ok);
     if (!r.ok) {
-      expect(r.code).toBe('NOT_WELL_FORMED');
-      expect(r.error.message).toMatch(/resource limit/);
+      expect(r.code).toBe('SCHEMA_INVALID');
+      expect(r.error.message).toMatch(/no element of the request schema allows/);
       expect(r.error).toMatchObject({ line: 3, column: 17 }); // the first byte of the value
+    }
+  });
+});
+
+async function fileWith(body: string | Buffer): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ldm-run-'));
+  dirs.push(dir);
+  const p = join(dir, 'r.xml');
+  await writeFile(p, body);
+  return p;
+}
+
+const blanks = (n: number): string => ' \n\t\r'.repeat(Math.ceil(n / 4)).slice(0, n);
+
+describe('guard: white space is not a value', () => {
+  it.each([
+    ['between two tags', (ws: string) => `<BatchRequest xmlns="urn:ldm-batch:v1"><Header>${ws}<FileId>F</FileId></Header></BatchRequest>`],
+    ['around a value', (ws: string) => `<BatchRequest xmlns="urn:ldm-batch:v1"><Header><FileId>${ws}F${ws}</FileId></Header></BatchRequest>`],
+    ['before the end of a start tag', (ws: string) => `<BatchRequest xmlns="urn:ldm-batch:v1"><Header${ws}><FileId>F</FileId></Header></BatchRequest>`],
+  ])('%s: 1 MiB and 3 MiB pass', async (_, make) => {
+    for (const n of [1 << 20, (1 << 20) + 1, 3 << 20]) {
+      const r = await guardRequestFile(await fileWith(make(blanks(n))));
+      expect(r.ok, `${n} bytes`).toBe(true);
+    }
+  });
+
+  it('a value with 3 MiB of blanks inside it is still one value', async () => {
+    const r = await guardRequestFile(await fileWith(`<BatchRequest xmlns="urn:ldm-batch:v1"><Header><FileId>A${blanks(3 << 20)}B</FileId></Header></BatchRequest>`));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.code).toBe('SCHEMA_INVALID');
+  });
+
+  it('one blank stretch above MAX_BLANK is refused as a resource limit, at its first byte', async () => {
+    const r = await guardRequestFile(await fileWith(`<BatchRequest xmlns="urn:ldm-batch:v1">\n<Header>${' '.repeat(MAX_BLANK + 1)}<FileId>F</FileId></Header></BatchRequest>`));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.code).toBe('SCHEMA_INVALID');
+      expect(r.error.message).toMatch(/resource limit: more than 8 MiB of white space/);
+      expect(r.error).toMatchObject({ line: 2, column: 9 });
     }
   });
 });
