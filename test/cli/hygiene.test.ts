@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { BIN, makeInstance, run, type Instance } from '../helpers/instance.js';
+import { BIN, ROOT, makeInstance, run, type Instance } from '../helpers/instance.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -154,6 +154,46 @@ describe.skipIf(!existsSync('/proc/self/fd'))('the store at start (skipped: need
     expect(stdout).toBe('');
     expect(stderr).not.toMatch(NO_STACK);
     expect(stderr).toMatch(/"event":"daemon.stopping".*"beforeStart":true/);
+  });
+});
+
+describe('SIGTERM before the command has loaded', () => {
+  let inst: Instance;
+  beforeAll(async () => {
+    inst = await makeInstance();
+  });
+  afterAll(async () => inst?.cleanup());
+
+  it('the daemon, signalled after the watcher is installed but before main() is even loaded, exits 0', async () => {
+    // What bin/ldm-batch.js does, with the signal delivered for sure in between (no timing).
+    const signals = join(ROOT, 'dist', 'cli', 'signals.js');
+    const main = join(ROOT, 'dist', 'cli', 'main.js');
+    const script = `
+      const { watchStopSignals } = await import(${JSON.stringify(signals)});
+      watchStopSignals();
+      await new Promise((resolve) => { const alive = setInterval(() => undefined, 1000); process.once('SIGTERM', () => { clearInterval(alive); resolve(); }); process.kill(process.pid, 'SIGTERM'); });
+      const { main } = await import(${JSON.stringify(main)});
+      process.exitCode = await main([process.argv0, 'ldm-batch', 'daemon', '--config', ${JSON.stringify(inst.config)}]);`;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: inst.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/"event":"daemon.stopping".*"beforeStart":true/);
+    expect(r.stderr).not.toMatch(NO_STACK);
+  });
+
+  it('another command ends at once with 128 + 15 and one line, no trace', async () => {
+    const signals = join(ROOT, 'dist', 'cli', 'signals.js');
+    const main = join(ROOT, 'dist', 'cli', 'main.js');
+    const script = `
+      const { watchStopSignals } = await import(${JSON.stringify(signals)});
+      watchStopSignals();
+      await new Promise((resolve) => { const alive = setInterval(() => undefined, 1000); process.once('SIGTERM', () => { clearInterval(alive); resolve(); }); process.kill(process.pid, 'SIGTERM'); });
+      const { main } = await import(${JSON.stringify(main)});
+      process.exitCode = await main([process.argv0, 'ldm-batch', 'batches', 'list', '--config', ${JSON.stringify(inst.config)}]);`;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: inst.dir });
+    expect(r.code).toBe(143);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('ldm-batch: stopped by SIGTERM\n');
   });
 });
 
