@@ -8,8 +8,13 @@ let stdoutGone = false;
  * (a `demo | head` still builds the whole demo; a `run-once | head` does not stop mid-file).
  */
 export function quietOnClosedOutput(): void {
-  process.stdout.on('error', () => {
-    stdoutGone = true; // EPIPE, or any other write error: nobody is reading any more
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (stdoutGone) return;
+    stdoutGone = true;
+    if (err.code === 'EPIPE') return; // the reader has gone: nothing to report
+    // Output that could not be written (a full disk under `> file`) must not look like success.
+    process.stderr.write(`ldm-batch: the output could not be written: ${err.message} [OUTPUT_FAILED]\n`);
+    process.exitCode = 1;
   });
   process.stderr.on('error', () => undefined);
 }

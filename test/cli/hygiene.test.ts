@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,6 +85,28 @@ describe('a closed stdout (EPIPE) ends quietly', () => {
     expect(r.stderr).toBe('');
     expect(r.signal).toBeNull();
     expect(r.code).toBe(0);
+  });
+});
+
+describe.skipIf(!existsSync('/dev/full'))('output that cannot be written (skipped: no /dev/full)', () => {
+  let inst: Instance;
+  beforeAll(async () => {
+    inst = await makeInstance();
+  });
+  afterAll(async () => inst?.cleanup());
+
+  it('a full disk under stdout is exit 1 with OUTPUT_FAILED, not a trace and not success', async () => {
+    const out = openSync('/dev/full', 'w');
+    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [BIN, 'batches', 'list', '--json', '--config', inst.config], { cwd: tmp, stdio: ['ignore', out, 'pipe'] });
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => done({ code, stderr }));
+    });
+    closeSync(out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[OUTPUT_FAILED\]/);
+    expect(r.stderr).not.toMatch(NO_STACK);
   });
 });
 
