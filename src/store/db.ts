@@ -64,6 +64,13 @@ const driverLog = {
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
 
+/** PostgreSQL SQLSTATEs of a connection the server refused. */
+const REFUSED: Record<string, string> = {
+  '3D000': 'no such database',
+  '28P01': 'wrong password',
+  '28000': 'role not allowed to connect',
+};
+
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string') return code;
@@ -88,6 +95,13 @@ function openError(spec: DatabaseSpec, err: unknown): unknown {
   const message = errorMessage(err);
   if (spec.client === 'postgres' && (UNREACHABLE.has(code ?? '') || (err as { name?: unknown })?.name === 'KnexTimeoutError')) {
     return new LdmError('DB_UNREACHABLE', `cannot reach the PostgreSQL database at ${pgAddress(spec.url)}: ${code ?? 'no connection within the timeout'}. Is it running, and are the host and port in "database" right?`, {
+      cause: err,
+    });
+  }
+  if (spec.client === 'postgres' && REFUSED[code ?? ''] !== undefined) {
+    // The server answered: the address is right, the config names a database or role it does not know.
+    return new LdmError('DB_REFUSED', `the PostgreSQL server at ${pgAddress(spec.url)} refused the connection: ${REFUSED[code ?? '']} (${message}). Check "database" in the config`, {
+      exitCode: 2,
       cause: err,
     });
   }

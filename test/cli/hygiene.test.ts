@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { BIN, ROOT, makeInstance, run, type Instance } from '../helpers/instance.js';
+import { PG_SKIP_REASON, PG_URL, postgresAvailable } from '../helpers/postgres.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -244,5 +245,27 @@ describe('PostgreSQL unreachable', () => {
     expect(r.stderr).not.toMatch(/secret/);
     expect(r.stderr).not.toMatch(NO_STACK);
     expect(r.stderr).not.toMatch(/unexpected error/);
+  });
+});
+
+const pgUp = await postgresAvailable();
+
+describe.skipIf(!pgUp)(`PostgreSQL refuses the database (skipped: ${PG_SKIP_REASON})`, () => {
+  let inst: Instance;
+  beforeAll(async () => {
+    inst = await makeInstance();
+    const url = new URL(PG_URL);
+    url.pathname = '/ldm_no_such_database_14a';
+    const config = JSON.parse(await readFile(inst.config, 'utf8')) as Record<string, unknown>;
+    await writeFile(inst.config, JSON.stringify({ ...config, database: url.toString() }));
+  });
+  afterAll(async () => inst?.cleanup());
+
+  it('a database that does not exist: DB_REFUSED, exit 2 (config), no stack, nothing on stdout', async () => {
+    const r = await inst.cli(['run-once', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/ldm_no_such_database_14a.*no such database.*\[DB_REFUSED\]/);
+    expect(r.stderr).not.toMatch(NO_STACK);
   });
 });
