@@ -9,7 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeInstance, type Instance } from '../helpers/instance.js';
+import { hasTool, makeInstance, run, ROOT, type Instance } from '../helpers/instance.js';
+
+const XMLLINT = '/usr/bin/xmllint';
 import * as S from './scenario.js';
 
 type Expected = { outcome: 'ANSWERED'; n: number } | { outcome: 'REJECTED'; code: 'DUPLICATE_SEQ' | 'SEQ_ORDER'; index: number };
@@ -137,5 +139,18 @@ describe('seq rules (contract §3), CLI process against an independent implement
       check(seqs, await answer(`RANDOM-${k}`, seqs));
     }
     expect([...outcomes].sort()).toEqual(['ANSWERED', 'DUPLICATE_SEQ', 'SEQ_ORDER']);
+  });
+
+  it('a SEQ_ORDER rejection passes ldm-batch verify', async () => {
+    const got = await answer('VERIFY-SEQ-ORDER', [1, 3]);
+    expect(got.text).toMatch(/<Rejection code="SEQ_ORDER">/);
+    const v = await inst.cli(['verify', join(inst.dir, 'VERIFY-SEQ-ORDER.response.xml')]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+  });
+
+  it.skipIf(!hasTool(XMLLINT))('a SEQ_ORDER rejection validates against the response XSD with xmllint (skipped: xmllint not installed)', async () => {
+    await answer('XSD-SEQ-ORDER', [2, 1]);
+    const x = await run(XMLLINT, ['--noout', '--schema', join(ROOT, 'schemas', 'ldm-batch-response.xsd'), join(inst.dir, 'XSD-SEQ-ORDER.response.xml')]);
+    expect(x.code, x.stderr).toBe(0);
   });
 });
