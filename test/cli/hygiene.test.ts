@@ -7,12 +7,14 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { BIN, ROOT, makeInstance, run, type Instance } from '../helpers/instance.js';
-import { PG_SKIP_REASON, PG_URL, postgresAvailable } from '../helpers/postgres.js';
+import { PG_SKIP_REASON, PG_URL, createTempDatabase, postgresAvailable, type TempDatabase } from '../helpers/postgres.js';
+import { writeRequestFile } from '../../src/generate/requests.js';
+import * as S from '../pipeline/scenario.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -267,5 +269,71 @@ describe.skipIf(!pgUp)(`PostgreSQL refuses the database (skipped: ${PG_SKIP_REAS
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/ldm_no_such_database_14a.*no such database.*\[DB_REFUSED\]/);
     expect(r.stderr).not.toMatch(NO_STACK);
+  });
+});
+
+/**
+ * A TCP proxy in front of the real PostgreSQL server that goes down for good (every connection
+ * cut, new ones refused) as soon as a client sends a statement naming the `batches` journal: the
+ * database disappears in the middle of a run, at the same point every time.
+ */
+async function cuttingProxy(target: URL): Promise<{ port: number; cut: Promise<void>; close: () => void }> {
+  const sockets = new Set<import('node:net').Socket>();
+  let down = false;
+  let onCut: () => void = () => undefined;
+  const cut = new Promise<void>((resolve) => (onCut = resolve));
+  const server = createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    const goDown = (): void => {
+      down = true;
+      server.close();
+      for (const s of sockets) s.destroy();
+      onCut();
+    };
+    client.on('data', (d: Buffer) => (d.includes('batches') && !down ? goDown() : upstream.write(d)));
+    upstream.on('data', (d: Buffer) => client.write(d));
+    for (const s of [client, upstream]) {
+      s.on('error', () => undefined);
+      s.on('close', () => (client.destroy(), upstream.destroy()));
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as { port: number }).port, cut, close: () => (server.close(), sockets.forEach((s) => s.destroy())) };
+}
+
+describe.skipIf(!pgUp)(`PostgreSQL going down during a run (skipped: ${PG_SKIP_REASON})`, () => {
+  let inst: Instance;
+  let db: TempDatabase;
+  beforeAll(async () => {
+    db = await createTempDatabase();
+    inst = await makeInstance({ database: db.url });
+    await S.importScenario(inst);
+    await mkdir(join(inst.spool, 'fin', 'in'), { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await inst?.cleanup();
+    await db?.drop();
+  });
+
+  it('run-once --json: stdout holds only its JSON document; the driver says nothing there', async () => {
+    const proxy = await cuttingProxy(new URL(db.url));
+    try {
+      const url = new URL(db.url);
+      url.host = `127.0.0.1:${proxy.port}`;
+      const config = JSON.parse(await readFile(inst.config, 'utf8')) as Record<string, unknown>;
+      await writeFile(inst.config, JSON.stringify({ ...config, database: url.toString() }));
+      await writeRequestFile(join(inst.spool, 'fin', 'in', 'DOWN.xml'), S.header({ fileId: 'PG-DOWN' }), S.lines.slice(0, 2));
+      const r = await inst.cli(['run-once', '--as-of', S.AS_OF, '--json']);
+      await proxy.cut; // the database did go away during the run
+      expect(r.stdout).not.toMatch(NO_STACK);
+      // one JSON document (it may well report the failure), and nothing else
+      if (r.stdout !== '') expect(() => JSON.parse(r.stdout), r.stdout).not.toThrow();
+      expect(r.code, r.stderr).not.toBe(0);
+    } finally {
+      proxy.close();
+    }
   });
 });
