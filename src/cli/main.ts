@@ -24,8 +24,8 @@ function program(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride()
-    // Only the daemon stops cleanly on a signal that came while it was loading (see signals.ts).
-    .hook('preAction', (_root, action) => commandStarting(action.name() === 'daemon'));
+    // The daemon and run-once stop cleanly on a signal, also one that came while they loaded (see signals.ts).
+    .hook('preAction', (_root, action) => commandStarting(['daemon', 'run-once'].includes(action.name())));
   const configOpt = () => new Option('--config <file>', 'config file (default ./ldm-batch.config.json, or $LDM_BATCH_CONFIG)');
 
   p.command('init')

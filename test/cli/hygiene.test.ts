@@ -180,6 +180,30 @@ describe.skipIf(!existsSync('/proc/self/fd'))('the store at start (skipped: need
     expect(stderr).not.toMatch(NO_STACK);
     expect(stderr).toMatch(/"event":"daemon.stopping".*"beforeStart":true/);
   });
+
+  it('SIGTERM while run-once is still opening the store: it takes no file, says so in --json, exit 0', async () => {
+    await mkdir(join(inst.spool, 'fin', 'in'), { recursive: true });
+    await writeFile(join(inst.spool, 'fin', 'in', 'LATER.xml'), '<not-looked-at/>');
+    const lock = await holdSqliteLock(dbFile);
+    const child = spawn(process.execPath, [BIN, 'run-once', '--json', '--config', inst.config], { cwd: inst.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+    try {
+      while (child.exitCode === null && !(await hasOpen(child.pid ?? -1, dbFile))) await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGTERM');
+    } finally {
+      await lock.release();
+    }
+    const [code, signal] = await closed;
+    expect(signal, stderr).toBeNull();
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ files: [], failures: [] });
+    expect(await readdir(join(inst.spool, 'fin', 'in'))).toEqual(['LATER.xml']); // left for the next run
+    expect(stderr).not.toMatch(NO_STACK);
+  });
 });
 
 describe('SIGTERM before the command has loaded', () => {

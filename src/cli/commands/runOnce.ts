@@ -4,6 +4,7 @@ import { pollOnce, type PollSummary } from '../../pipeline/runOnce.js';
 import type { SpoolContext } from '../../pipeline/processSpoolFile.js';
 import { createLogger, redact, type Logger } from '../../log/logger.js';
 import { isoDate, print, printJson } from '../output.js';
+import { stopRequestedEarly } from '../signals.js';
 
 export async function spoolContext(app: AppContext, log: Logger, asOf?: string): Promise<SpoolContext> {
   return {
@@ -45,17 +46,34 @@ function exitCodeOf(summary: PollSummary): number {
 
 export async function runRunOnce(o: { asOf?: string; json?: boolean; config?: string }): Promise<void> {
   const asOf = isoDate(o.asOf, '--as-of');
+  // SIGTERM/SIGINT (also one that came while loading, see signals.ts): the file in hand is
+  // finished, no other is taken, the summary says what was done; a second signal exits at once
+  // (the file in hand stays claimed and is taken over when its lease expires, as for the daemon).
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`ldm-batch: stopped by a second ${signal}\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stopping = true;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   const app = await openApp(o.config);
   const log = createLogger({ base: { instance: app.config.instanceId } });
   let ctx: SpoolContext | undefined;
   try {
     ctx = await spoolContext(app, log, asOf);
-    const summary = await pollOnce(ctx, app.clients, { minAgeMs: app.config.spool.minAgeSeconds * 1000 });
+    const shouldStop = (): boolean => stopping || stopRequestedEarly() !== undefined;
+    const summary = await pollOnce(ctx, app.clients, { minAgeMs: app.config.spool.minAgeSeconds * 1000, shouldStop });
+    if (shouldStop()) log.info('run-once.stopped', { signal: stopRequestedEarly(), files: summary.files.length });
     printSummary(summary, o.json);
     process.exitCode = exitCodeOf(summary);
   } finally {
     // The SFTP connection's keepalive timer would keep the process alive.
     await ctx?.transport.close();
     await app.close();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
 }
