@@ -17,6 +17,7 @@ import { runRepertoryRegister, runRepertoryUnregister } from './commands/reperto
 import { registerNotify } from './commands/notify.js';
 import { commandStarting } from './signals.js';
 import { quietOnClosedOutput } from './output.js';
+import { databaseFault } from '../store/db.js';
 
 function program(): Command {
   const p = new Command('ldm-batch')
@@ -178,9 +179,10 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof LdmError) {
-      process.stderr.write(`ldm-batch: ${err.message} [${err.code}]\n`);
-      return err.exitCode;
+    const coded = err instanceof LdmError ? err : databaseFault(err);
+    if (coded) {
+      process.stderr.write(`ldm-batch: ${coded.message} [${coded.code}]\n`);
+      return coded.exitCode;
     }
     process.stderr.write(`ldm-batch: unexpected error: ${errorMessage(err)}\n`);
     if (process.env.LDM_BATCH_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);

@@ -36,6 +36,7 @@ export async function openDatabase(spec: DatabaseSpec): Promise<Db> {
     await db.destroy();
     throw openError(spec, err);
   }
+  if (spec.client === 'postgres') openedAddress = pgAddress(spec.url);
   return db;
 }
 
@@ -87,6 +88,22 @@ function pgAddress(url: string | undefined): string {
   } catch {
     return 'the configured address';
   }
+}
+
+/** The PostgreSQL address this process opened last (a CLI command opens one store), for messages. */
+let openedAddress: string | undefined;
+
+/**
+ * A database that stopped answering after it was opened (a command's query met a closed or
+ * refused connection), as the coded error an operator reads; undefined for any other error.
+ */
+export function databaseFault(err: unknown): LdmError | undefined {
+  if (err instanceof LdmError || openedAddress === undefined) return undefined;
+  const code = errorCode(err);
+  const message = errorMessage(err);
+  const lost = /Connection terminated|Connection ended unexpectedly|Timeout acquiring a connection/.test(message);
+  if (!UNREACHABLE.has(code ?? '') && !lost) return undefined;
+  return new LdmError('DB_UNREACHABLE', `the PostgreSQL database at ${openedAddress} stopped answering: ${code ?? message.split('\n')[0]}`, { cause: err });
 }
 
 /** The store could not be opened: a coded error saying what is true, for the operator. */

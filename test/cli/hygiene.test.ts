@@ -342,13 +342,33 @@ describe.skipIf(!pgUp)(`PostgreSQL going down during a run (skipped: ${PG_SKIP_R
     await db?.drop();
   });
 
-  it('run-once --json: stdout holds only its JSON document; the driver says nothing there', async () => {
+  /** Points the instance at a new cutting proxy. */
+  async function behindProxy(): Promise<Awaited<ReturnType<typeof cuttingProxy>>> {
     const proxy = await cuttingProxy(new URL(db.url));
+    const url = new URL(db.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const config = JSON.parse(await readFile(inst.config, 'utf8')) as Record<string, unknown>;
+    await writeFile(inst.config, JSON.stringify({ ...config, database: url.toString() }));
+    return proxy;
+  }
+
+  it('batches list: DB_UNREACHABLE naming host and port, exit 1, no stack, nothing on stdout', async () => {
+    const proxy = await behindProxy();
     try {
-      const url = new URL(db.url);
-      url.host = `127.0.0.1:${proxy.port}`;
-      const config = JSON.parse(await readFile(inst.config, 'utf8')) as Record<string, unknown>;
-      await writeFile(inst.config, JSON.stringify({ ...config, database: url.toString() }));
+      const r = await inst.cli(['batches', 'list']);
+      await proxy.cut;
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${proxy.port}.*stopped answering.*\\[DB_UNREACHABLE\\]`));
+      expect(r.stderr).not.toMatch(NO_STACK);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('run-once --json: stdout holds only its JSON document; the driver says nothing there', async () => {
+    const proxy = await behindProxy();
+    try {
       await writeRequestFile(join(inst.spool, 'fin', 'in', 'DOWN.xml'), S.header({ fileId: 'PG-DOWN' }), S.lines.slice(0, 2));
       const r = await inst.cli(['run-once', '--as-of', S.AS_OF, '--json']);
       await proxy.cut; // the database did go away during the run
