@@ -1,7 +1,11 @@
 // Commands that do not hurt their operator (issue 14, items 6 and 7), through the compiled CLI:
-// demo never deletes a folder it did not make; a closed stdout ends quietly and the work is still
-// done; a stop signal while the store opens stops the daemon cleanly; an unreachable or locked
-// database is a coded error saying what is true, nothing on stdout.
+// demo never deletes a folder it did not make; a closed stdout (`| head -1`) ends quietly and the
+// work is still done, a full disk under stdout is reported; a stop signal at any moment of the
+// start (modules loading, store opening) stops the daemon and run-once cleanly; a database that
+// is unreachable, refuses, is locked or goes down mid-run is a coded error saying what is true,
+// with no stack trace and nothing from the driver on stdout. Faults are real: a closed pipe,
+// /dev/full, a second SQLite connection holding BEGIN EXCLUSIVE, a closed port, a TCP proxy that
+// cuts PostgreSQL; a process is known to be inside the store's opening when /proc shows the file open.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
