@@ -5,8 +5,8 @@
 // - the file must be UTF-8: a UTF-16/32 byte order mark, an encoding declaration other than
 //   UTF-8, or an invalid UTF-8 byte sequence anywhere in the file is NOT_WELL_FORMED;
 // - a UTF-8 byte order mark is legal and only recorded;
-// - a value longer than any the schema allows (MAX_VALUE) is SCHEMA_INVALID; white space between
-//   elements does not count (MAX_BLANK bounds one stretch of it).
+// - a value longer than any the schema allows (MAX_VALUE) is SCHEMA_INVALID; white space does not
+//   count (MAX_RUN bounds everything between two tags, for libxml2).
 // It streams: memory stays at one read chunk whatever the file size.
 import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
@@ -34,20 +34,20 @@ const DECLARATIONS = ['DOCTYPE', 'ENTITY', 'ELEMENT', 'ATTLIST', 'NOTATION'];
 
 /**
  * No value of the request schema (element text, attribute, name) is longer than 128 characters:
- * a stretch of more than 1 MiB from the first to the last non-blank byte between two tag
- * boundaries ('<' or '>') is a value no element allows (SCHEMA_INVALID), refused here, while
- * streaming, before any reader could buffer it (a 1 GB Ticket). Comments and processing
- * instructions fall under the same bound.
+ * more than 1 MiB of non-blank bytes between two tag boundaries ('<' or '>') is a value no
+ * element allows (SCHEMA_INVALID), refused here, while streaming, before any reader could buffer
+ * it (a 1 GB Ticket). Comments and processing instructions fall under the same bound.
  */
 export const MAX_VALUE = 1 << 20;
 /**
- * White space between elements is valid in any amount and is not a value: it does not count
- * toward MAX_VALUE and is skipped here without being kept. The readers after the guard skip it
- * too, but libxml2 holds each slice in memory and refuses a text node above 10 MB, so one blank
- * stretch is bounded, far above what a client produces (pretty-printing, padding): beyond it the
- * file is refused as a resource limit.
+ * White space is not a value: it does not count toward MAX_VALUE and is skipped here without
+ * being kept, so white space between elements is accepted as the schema allows. The readers after
+ * the guard skip it too, but libxml2 holds each slice in memory and refuses a text node above
+ * 10 MB, so all bytes between two tag boundaries, white space included, are bounded far above
+ * what a client produces (pretty-printing, padding): beyond, the file is refused as a resource
+ * limit.
  */
-export const MAX_BLANK = 8 << 20;
+export const MAX_RUN = 9 << 20;
 
 function isBlank(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x09 || b === 0x0d;
@@ -56,11 +56,11 @@ function isBlank(b: number): boolean {
 class RunLimit {
   /** Offset of the current chunk's first byte. */
   private offset = 0;
-  /** The run in progress (bytes since the last '<' or '>'): its start, first and last non-blank byte. */
+  /** The run in progress (bytes since the last '<' or '>'): its start, its non-blank bytes, the first of them. */
   private runStart = 0;
-  private first = -1;
-  private last = -1;
-  tooLong: { kind: 'value' | 'blank'; at: number } | undefined;
+  private nonBlank = 0;
+  private firstNonBlank = -1;
+  tooLong: { kind: 'value' | 'run'; at: number } | undefined;
 
   push(chunk: Buffer): boolean {
     const lt = chunk.indexOf(0x3c);
@@ -76,8 +76,8 @@ class RunLimit {
       // 1 MiB): within both bounds. Only a run across chunks is tracked.
       const lastBoundary = Math.max(chunk.lastIndexOf(0x3c), chunk.lastIndexOf(0x3e));
       this.runStart = this.offset + lastBoundary + 1;
-      this.first = -1;
-      this.last = -1;
+      this.nonBlank = 0;
+      this.firstNonBlank = -1;
       this.scan(chunk, lastBoundary + 1, chunk.length);
       this.check(this.offset + chunk.length);
     }
@@ -85,29 +85,22 @@ class RunLimit {
     return this.tooLong === undefined;
   }
 
-  /** First and last non-blank byte of chunk[a, b), added to the run's. */
+  /** Counts the non-blank bytes of chunk[a, b) into the run's. */
   private scan(chunk: Buffer, a: number, b: number): void {
-    let j = b - 1;
-    while (j >= a && isBlank(chunk[j])) j--;
-    if (j < a) return; // all blank
-    this.last = this.offset + j;
-    if (this.first < 0) {
-      let i = a;
-      while (isBlank(chunk[i])) i++;
-      this.first = this.offset + i;
+    let n = 0;
+    for (let i = a; i < b; i++) {
+      if (isBlank(chunk[i])) continue;
+      if (this.firstNonBlank < 0) this.firstNonBlank = this.offset + i;
+      n++;
     }
+    this.nonBlank += n;
   }
 
   /** The run so far ends before `end`. */
   private check(end: number): void {
     if (this.tooLong) return;
-    if (this.first >= 0 && this.last - this.first + 1 > MAX_VALUE) {
-      this.tooLong = { kind: 'value', at: this.first };
-    } else if (this.first < 0 ? end - this.runStart > MAX_BLANK : this.first - this.runStart > MAX_BLANK) {
-      this.tooLong = { kind: 'blank', at: this.runStart };
-    } else if (this.first >= 0 && end - (this.last + 1) > MAX_BLANK) {
-      this.tooLong = { kind: 'blank', at: this.last + 1 };
-    }
+    if (this.nonBlank > MAX_VALUE) this.tooLong = { kind: 'value', at: this.firstNonBlank };
+    else if (end - this.runStart > MAX_RUN) this.tooLong = { kind: 'run', at: this.runStart };
   }
 }
 
@@ -165,7 +158,7 @@ export async function guardRequestFile(path: string): Promise<GuardResult> {
     const message =
       kind === 'value'
         ? `a value of more than ${MAX_VALUE >> 20} MiB from byte offset ${offset} (text, attribute, name or comment): no element of the request schema allows one that long (the longest allows 128 characters)`
-        : `resource limit: more than ${MAX_BLANK >> 20} MiB of white space in one stretch, from byte offset ${offset}; white space between elements is accepted up to that amount`;
+        : `resource limit: more than ${MAX_RUN >> 20} MiB between two tags (white space included) from byte offset ${offset}; white space between elements is accepted up to that amount in one place`;
     return { ok: false, code: 'SCHEMA_INVALID', error: { ...at, message }, bom };
   }
   if (!utf8.ok || !utf8.end()) {
