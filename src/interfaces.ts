@@ -38,7 +38,8 @@ export type RejectionCode =
   | 'SENDER_MISMATCH'
   | 'WRONG_ENVIRONMENT'
   | 'MSG00013'
-  | 'FILEID_REUSED';
+  | 'FILEID_REUSED'
+  | 'INTERNAL_ERROR';
 
 // ---------------------------------------------------------------- request
 

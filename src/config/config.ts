@@ -1,5 +1,6 @@
 // The instance configuration: one JSON file, paths relative to the file, no secrets inside
 // (keys are referenced by path; a passphrase only by environment variable or file).
+import { DEFAULT_RETRY, type RetryPolicy } from '../pipeline/retryPolicy.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LdmError } from '../errors.js';
@@ -71,6 +72,8 @@ export interface Config {
   http?: HttpConfig;
   /** On SIGTERM the daemon waits this long for the files in hand, then exits leaving them to lease recovery. */
   shutdownGraceSeconds: number;
+  /** Transient faults (disk full, database busy, SFTP down…): attempts and backoff before INTERNAL_ERROR. */
+  retry: RetryPolicy;
 }
 
 export const CONFIG_NAME = 'ldm-batch.config.json';
@@ -174,6 +177,21 @@ export function parseConfig(raw: unknown, file: string): Config {
     clientSchedules: parseClientSchedules(raw.clients, file),
     http: raw.http === undefined ? undefined : parseHttp(raw.http, file),
     shutdownGraceSeconds: positive(raw, 'shutdownGraceSeconds', 30, file),
+    retry: parseBatchRetry(raw.retry, file),
+  };
+}
+
+function parseBatchRetry(v: unknown, file: string): RetryPolicy {
+  if (v === undefined) return { ...DEFAULT_RETRY };
+  const where = `${file}: retry`;
+  if (!isObj(v)) throw new LdmError('CONFIG', `${where} must be an object like {"maxAttempts": 8, "firstDelaySeconds": 30, "maxDelaySeconds": 1800, "maxSeconds": 86400}`, { exitCode: 2 });
+  const maxAttempts = v.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
+  if (typeof maxAttempts !== 'number' || !Number.isInteger(maxAttempts) || maxAttempts < 1) throw new LdmError('CONFIG', `${where}: "maxAttempts" must be a whole number of at least 1`, { exitCode: 2 });
+  return {
+    maxAttempts,
+    firstDelaySeconds: positive(v, 'firstDelaySeconds', DEFAULT_RETRY.firstDelaySeconds, where),
+    maxDelaySeconds: positive(v, 'maxDelaySeconds', DEFAULT_RETRY.maxDelaySeconds, where),
+    maxSeconds: positive(v, 'maxSeconds', DEFAULT_RETRY.maxSeconds, where),
   };
 }
 

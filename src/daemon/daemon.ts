@@ -187,10 +187,11 @@ export class Daemon {
       });
       const now = new Date();
       this.metrics.recordSuccess(id, now.getTime());
-      this.health.succeeded(id, now, r.files.length);
+      this.metrics.recordInRetry(id, r.inRetry);
+      this.health.succeeded(id, now, r.files.length, r.inRetry);
       const outcomes: Record<string, number> = {};
       for (const f of r.files) outcomes[f.outcome] = (outcomes[f.outcome] ?? 0) + 1;
-      this.log.info('poll.done', { client: id, seen: r.seen, files: r.files.length, outcomes, ms: now.getTime() - entry.startedAt });
+      this.log.info('poll.done', { client: id, seen: r.seen, files: r.files.length, outcomes, inRetry: r.inRetry, ms: now.getTime() - entry.startedAt });
     } catch (err) {
       const code = errorCode(err);
       const stop = STOPPING_CODES.has(code);

@@ -18,6 +18,8 @@ export interface SpoolHealth {
   consecutiveFailures: number;
   /** Files the last successful poll processed (taken over ones included). */
   filesInLastPoll: number | null;
+  /** Batches waiting for a retry after a transient fault, as the last successful poll left them. */
+  batchesInRetry: number;
 }
 
 export interface HealthReport {
@@ -36,7 +38,7 @@ export class Health {
     schedules: readonly { client: string; schedule: string }[],
   ) {
     for (const { client, schedule } of schedules) {
-      this.spools.set(client, { client, schedule, state: 'pending', polling: false, lastPollAt: null, lastSuccessAt: null, lastFailureAt: null, lastError: null, consecutiveFailures: 0, filesInLastPoll: null });
+      this.spools.set(client, { client, schedule, state: 'pending', polling: false, lastPollAt: null, lastSuccessAt: null, lastFailureAt: null, lastError: null, consecutiveFailures: 0, filesInLastPoll: null, batchesInRetry: 0 });
     }
   }
 
@@ -60,8 +62,9 @@ export class Health {
     s.lastPollAt = at.toISOString();
   }
 
-  succeeded(client: string, at: Date, files: number): void {
+  succeeded(client: string, at: Date, files: number, inRetry = 0): void {
     const s = this.get(client);
+    s.batchesInRetry = inRetry;
     s.polling = false;
     s.state = 'ok';
     s.lastSuccessAt = at.toISOString();

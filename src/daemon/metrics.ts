@@ -9,7 +9,7 @@ import type { NotifySummary } from '../notifications/notify.js';
 /** Seconds; from a small file (~50 ms) to a very large one (minutes). */
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
-const OUTCOMES: readonly FileOutcome[] = ['ANSWERED', 'REJECTED', 'REDELIVERED', 'FAILED', 'SKIPPED'];
+const OUTCOMES: readonly FileOutcome[] = ['ANSWERED', 'REJECTED', 'REDELIVERED', 'FAILED', 'SKIPPED', 'RETRYING'];
 
 type Labels = Record<string, string>;
 
@@ -122,6 +122,7 @@ export class Metrics {
   private readonly pollFailures = new Family('ldm_poll_failures_total', 'counter', 'Failed polls, by error code (SFTP_UNREACHABLE, HOST_KEY_MISMATCH…).');
   private readonly lastSuccess = new Family('ldm_last_successful_poll_timestamp_seconds', 'gauge', 'Unix time of the last poll of the client that succeeded.');
   private readonly stopped = new Family('ldm_spool_stopped', 'gauge', '1 when the daemon stopped polling this spool until a restart (HOST_KEY_MISMATCH).');
+  private readonly inRetry = new Family('ldm_batches_in_retry', 'gauge', "Batches of the client waiting for a retry after a transient fault (disk full, database busy, SFTP down…), at the end of its last poll.");
   private readonly notifyRuns = new Family('ldm_notify_runs_total', 'counter', 'Notify runs of this instance, by result (locked: another run, of any instance, held the lock).');
   private readonly notifyFiles = new Family('ldm_notification_files_total', 'counter', 'Notification files this instance published, by client (ALREADY_PUBLISHED ones of a dead run included).');
   private readonly notifications = new Family('ldm_notifications_total', 'counter', 'Notifications in the files this instance published, by client.');
@@ -135,6 +136,7 @@ export class Metrics {
       this.polls.touch({ client, result: 'failed' });
       this.duration.touch({ client });
       this.stopped.set({ client }, 0);
+      this.inRetry.set({ client }, 0);
     }
     for (const result of ['ok', 'locked', 'failed']) this.notifyRuns.touch({ result });
   }
@@ -156,6 +158,7 @@ export class Metrics {
   recordPoll(poll: ClientPoll, atMs: number): void {
     this.recordSeen(poll.client, poll.seen);
     for (const f of poll.files) this.recordFile(f);
+    this.recordInRetry(poll.client, poll.inRetry);
     this.recordSuccess(poll.client, atMs);
   }
 
@@ -175,6 +178,10 @@ export class Metrics {
     if (f.durationMs !== undefined) this.duration.observe({ client }, f.durationMs / 1000);
   }
 
+  recordInRetry(client: string, count: number): void {
+    this.inRetry.set({ client }, count);
+  }
+
   recordSuccess(client: string, atMs: number): void {
     this.polls.inc({ client, result: 'ok' });
     this.lastSuccess.set({ client }, Math.floor(atMs / 1000));
@@ -187,7 +194,7 @@ export class Metrics {
   }
 
   render(): string {
-    const families = [this.info, this.seen, this.processed, this.rejected, this.failed, this.lines, this.duration, this.polls, this.pollFailures, this.lastSuccess, this.stopped, this.notifyRuns, this.notifyFiles, this.notifications];
+    const families = [this.info, this.seen, this.processed, this.rejected, this.failed, this.lines, this.duration, this.polls, this.pollFailures, this.lastSuccess, this.stopped, this.inRetry, this.notifyRuns, this.notifyFiles, this.notifications];
     return families.flatMap((f) => f.render()).join('\n') + '\n';
   }
 }

@@ -200,7 +200,7 @@ function responseHeader(input: AnswerInput, sha256: string, header: RequestHeade
  * result is then undefined.
  */
 async function writeSigned(
-  input: AnswerInput,
+  input: Pick<AnswerInput, 'outPath' | 'signer'>,
   header: ResponseHeader,
   body: AsyncIterable<ProfiledResponseLine> | { rejection: Rejection },
   publishIf?: Promise<boolean>,
@@ -226,6 +226,26 @@ async function writeSigned(
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The signed INTERNAL_ERROR rejection (contract §7) for a request that faults on our side did not
+ * let us answer: it reads nothing of the request but its digest (the request may be what
+ * crashed us), and names its FileId only when the journal learnt it from an earlier attempt.
+ */
+export async function writeInternalError(o: {
+  signer: Signer;
+  outPath: string;
+  referenceDate: string;
+  processedAt: string;
+  requestSha256: string;
+  fileId?: string | null;
+  message: string;
+}): Promise<{ responseDigest: string }> {
+  const header: ResponseHeader = { inReplyTo: o.fileId ?? undefined, requestSha256: o.requestSha256, referenceDate: o.referenceDate, processedAt: o.processedAt };
+  const written = await writeSigned(o, header, { rejection: { code: 'INTERNAL_ERROR', errors: [at(o.message)] } });
+  if (written === undefined) throw new Error('unreachable: a rejection is always published');
+  return { responseDigest: written.responseDigest };
 }
 
 /** What the journal records of an answer (the caller adds where the files went). */

@@ -1,18 +1,25 @@
-// The disposition lifecycle of one spool file (Camel's begin/commit/rollback). Every step is
-// idempotent and recorded, so a batch whose process died is finished by whoever takes it over,
-// with the same reference date and ProcessedAt, hence a byte-identical response:
+// The disposition of one spool file, shaped as Apache Camel's file consumer: `begin` claims it,
+// the run answers it, then `commit` or `rollback`. Every step is small, idempotent and recorded,
+// so a batch whose process died is finished by whoever takes it over, with the same reference
+// date and ProcessedAt, hence a byte-identical response:
 //
-//   claim     in/R.xml → in/R.xml.ldm-processing.<instance>.<ms>.<rnd>  (no-clobber rename)
-//   record    journal row CLAIMED, lease, reference date and ProcessedAt fixed
-//   answer    signed response into a local work file
-//   deliver   out/R.response.xml (temp name + no-clobber rename), then journal delivered_at
-//   keep      archive/R.<batchId>.response.xml (for re-delivery)
-//   dispose   request → archive/ (answered) or error/ (rejected), name recorded first
-//   complete  journal DONE/REJECTED (guarded by state and holder)
+//   begin     in/R.xml → in/R.xml.ldm-processing.<instance>.<ms>.<rnd> (no-clobber rename), then
+//             the journal row CLAIMED, lease, reference date and ProcessedAt fixed
+//   run       request fetched and hashed (recorded), signed response into a local work file
+//   commit    deliver  out/R.response.xml (temp name + no-clobber rename), then delivered_at
+//             keep     archive/R.<batchId>.response.xml (for re-delivery)
+//             dispose  request → archive/ (answered) or error/ (rejected), name recorded first
+//             complete journal DONE/REJECTED (guarded by state and holder)
+//   rollback  lease lost → nothing (the batch is another instance's now);
+//             transient fault with attempts left → the batch stays CLAIMED, retried later (backoff);
+//             otherwise → give up: INTERNAL_ERROR to the client, request → error/, journal FAILED
+//
+// Times that decide who holds a batch come from the database's clock (journal/dbClock.ts); the
+// claim's ProcessedAt and reference date from the injected clock.
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db } from '../store/db.js';
 import type { Client, Environment, Signer } from '../interfaces.js';
+import type { Db } from '../store/db.js';
 import type { Logger } from '../log/logger.js';
 import type { SpoolFolder, SpoolTransport } from '../spool/transport.js';
 import { claimFileName, isProcessableName, parseClaimName, sanitizedName } from '../spool/transport.js';
@@ -22,22 +29,31 @@ import {
   claimBatch,
   claimedBatches,
   completeBatch,
+  dbNowMs,
+  deferBatch,
+  expiredBatches,
   failBatch,
   findAnsweredByFileId,
+  findByClaimName,
   getBatch,
   heartbeat,
+  isLeaseLost,
+  leaseLost,
   markBatch,
   takeOver,
   withdrawClaim,
   type BatchRecord,
 } from '../journal/batches.js';
-import { answerRequest, completionOf, type AnswerResult } from './answerRequest.js';
+import { answerRequest, completionOf, writeInternalError, type AnswerResult } from './answerRequest.js';
 import { sha256File } from './sha256File.js';
 import { LdmError, errorMessage } from '../errors.js';
 import { clockNow, type Clock } from './clock.js';
 import { crashPoint } from './crashPoint.js';
+import { classifyFault, type Fault } from './faults.js';
+import { DEFAULT_RETRY, mayRetry, retryDelaySeconds, type RetryPolicy } from './retryPolicy.js';
+import { workDirName } from './workDirs.js';
 
-/** Transport errors that say nothing about the file: the batch is abandoned, not failed. */
+/** Transport errors that say nothing about the file: every other file of the spool would fail the same way. */
 const TRANSPORT_DOWN = new Set(['SFTP_UNREACHABLE', 'HOST_KEY_MISMATCH', 'SFTP_AUTH', 'SFTP_KEY']);
 
 export interface SpoolContext {
@@ -53,34 +69,47 @@ export interface SpoolContext {
   clock?: Clock;
   asOf?: string;
   leaseSeconds?: number;
+  retry?: RetryPolicy;
 }
 
-export type FileOutcome = 'ANSWERED' | 'REJECTED' | 'REDELIVERED' | 'FAILED' | 'SKIPPED';
+/** RETRYING: a transient fault; the batch stays CLAIMED and a later poll tries again. */
+export type FileOutcome = 'ANSWERED' | 'REJECTED' | 'REDELIVERED' | 'FAILED' | 'SKIPPED' | 'RETRYING';
+
+const leaseOf = (ctx: SpoolContext): number => ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+const policyOf = (ctx: SpoolContext): RetryPolicy => ctx.retry ?? DEFAULT_RETRY;
 
 /** Claims a fresh request file of a client's in/ folder and processes it; never throws for a bad file. */
 export async function processSpoolFile(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
   if (!isProcessableName(name)) return quarantine(ctx, client, name);
-  const claimedAt = Date.now();
-  const claimName = claimFileName(name, ctx.instanceId, claimedAt);
-  const claimed = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'in', name: claimName });
-  if (!claimed) return 'SKIPPED'; // another poller took it first
+  const batch = await begin(ctx, client, name, { folder: 'in', name });
+  return batch ? runBatch(ctx, client, batch) : 'SKIPPED';
+}
+
+/**
+ * begin: renames `from` to a claim name of this instance, then records the claim. The claim
+ * name carries the database's time, so the age of a claim nobody recorded is judged on the
+ * same clock by every instance. Undefined when another instance was first.
+ */
+async function begin(ctx: SpoolContext, client: Client, fileName: string, from: { folder: SpoolFolder; name: string }): Promise<BatchRecord | undefined> {
+  const claimedAt = await dbNowMs(ctx.db);
+  const claimName = claimFileName(fileName, ctx.instanceId, claimedAt);
+  if (!(await ctx.transport.renameNoClobber(client.clientId, from, { folder: 'in', name: claimName }))) return undefined; // another poller took it first
   crashPoint('claimed');
   const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
   const batch = await claimBatch(ctx.db, {
     clientId: client.clientId,
-    fileName: name,
+    fileName,
     size: 0,
     sha256: '',
     referenceDate: ctx.asOf ?? date,
     processedAt: instant,
-    responseName: responseFileName(name),
+    responseName: responseFileName(fileName),
     instanceId: ctx.instanceId,
     claimName,
-    leaseSeconds: ctx.leaseSeconds,
+    leaseSeconds: leaseOf(ctx),
   });
   crashPoint('recorded');
-  const held = await confirmClaim(ctx, client, batch, claimedAt);
-  return held ? runBatch(ctx, client, held) : 'SKIPPED';
+  return confirmClaim(ctx, client, batch, claimedAt);
 }
 
 /**
@@ -90,15 +119,17 @@ export async function processSpoolFile(ctx: SpoolContext, client: Client, name: 
  * loser withdraws its record, so a request never gets a second batch.
  */
 async function confirmClaim(ctx: SpoolContext, client: Client, batch: BatchRecord, claimedAt: number): Promise<BatchRecord | undefined> {
-  const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-  if (batch.claimName === null || Date.now() - claimedAt < lease * 1000) return batch;
+  const lease = leaseOf(ctx);
+  if (batch.claimName === null) return batch;
+  const now = await dbNowMs(ctx.db);
+  if (now - claimedAt < lease * 1000) return batch;
   // The record's own lease may have run out as well and the batch been taken over: then it is
   // the new holder's, file included. Otherwise this renews it, so nobody takes it over meanwhile.
   if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, lease))) {
     ctx.log.warn('batch.lease_lost', { batch: batch.id, client: client.clientId, file: batch.fileName, error: 'taken over before this instance confirmed its claim' });
     return undefined;
   }
-  const fresh = claimFileName(batch.fileName, ctx.instanceId, Date.now());
+  const fresh = claimFileName(batch.fileName, ctx.instanceId, now);
   if (await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name: batch.claimName }, { folder: 'in', name: fresh })) {
     await markBatch(ctx.db, batch.id, ctx.instanceId, { claimName: fresh });
     return { ...batch, claimName: fresh };
@@ -133,53 +164,45 @@ async function quarantine(ctx: SpoolContext, client: Client, name: string): Prom
     return 'SKIPPED';
   }
   const reason = `file name ${JSON.stringify(name)} has control characters or a path separator; not processed`;
-  await failBatch(ctx.db, batch.id, ctx.instanceId, 'UNSAFE_NAME', reason, `error/${target}`);
+  await failBatch(ctx.db, batch.id, ctx.instanceId, { errorCode: 'UNSAFE_NAME', error: reason, archiveName: `error/${target}` });
   ctx.log.warn('batch.unsafe_name', { client: client.clientId, batch: batch.id, movedTo: `error/${target}` });
   return 'FAILED';
 }
 
 /**
- * Finishes what dead holders left: CLAIMED batches whose lease expired, and claim files in in/
- * whose claimer died before recording them. Returns the outcomes of the batches it finished.
+ * Finishes what dead holders left and retries what is due: CLAIMED batches whose lease expired
+ * (by the database's clock), and claim files in in/ whose claimer died before recording them.
+ * A batch past its attempt limit is given up instead of run again: a request that crashes the
+ * process every time ends FAILED with INTERNAL_ERROR to the client.
  */
 export async function recoverClient(ctx: SpoolContext, client: Client): Promise<{ file: string; outcome: FileOutcome }[]> {
   const done: { file: string; outcome: FileOutcome }[] = [];
-  const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const lease = leaseOf(ctx);
   const claims = (await ctx.transport.list(client.clientId, 'in')).filter((e) => parseClaimName(e.name));
-  const inFlight = await claimedBatches(ctx.db, client.clientId);
-  const nowIso = new Date().toISOString();
-  for (const b of inFlight) {
-    if (b.leaseUntil !== null && b.leaseUntil >= nowIso) continue; // its holder is alive
+  for (const b of await expiredBatches(ctx.db, client.clientId)) {
     const mine = await takeOver(ctx.db, b.id, ctx.instanceId, lease);
     if (!mine) continue;
-    ctx.log.warn('batch.takeover', { batch: b.id, client: client.clientId, file: b.fileName, previousHolder: b.instanceId, attempts: mine.attempts });
+    const retry = b.errorCode !== null;
+    ctx.log.warn(retry ? 'batch.retry' : 'batch.takeover', { batch: b.id, client: client.clientId, file: b.fileName, previousHolder: b.instanceId, attempt: mine.attempts, lastFault: b.errorCode ?? undefined });
+    const ageSeconds = ((await dbNowMs(ctx.db)) - Date.parse(mine.createdAt)) / 1000;
+    if (!mayRetry(policyOf(ctx), mine.attempts - 1, ageSeconds)) {
+      // The runs so far (attempts - 1) used up the limit: the last one crashed, or faulted transiently.
+      const fault: Fault = retry ? { code: b.errorCode as string, transient: 'spool-io' } : { code: 'CRASHED' };
+      const why = retry ? `its last attempt failed: ${b.error ?? b.errorCode}` : 'every attempt so far ended with its process dying (crash, kill or stall past the lease)';
+      done.push({ file: b.fileName, outcome: await giveUp(ctx, client, { ...mine, attempts: mine.attempts - 1 }, fault, why) });
+      continue;
+    }
     done.push({ file: b.fileName, outcome: await runBatch(ctx, client, mine) });
   }
   // Claim files nobody recorded: the claimer died between its rename and its journal insert.
-  const recorded = new Set(inFlight.map((b) => b.claimName));
+  const recorded = new Set((await claimedBatches(ctx.db, client.clientId)).map((b) => b.claimName));
+  const now = await dbNowMs(ctx.db);
   for (const c of claims) {
     const parsed = parseClaimName(c.name);
     if (!parsed || recorded.has(c.name)) continue;
-    if (Date.now() - parsed.epochMs < lease * 1000) continue; // its claimer may still be about to record it
-    const known = await ctx.db('batches').where({ client_id: client.clientId, claim_name: c.name }).first();
-    if (known) continue; // finished meanwhile, or taken over above
-    const reclaimedAt = Date.now();
-    const claimName = claimFileName(parsed.name, ctx.instanceId, reclaimedAt);
-    if (!(await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name: c.name }, { folder: 'in', name: claimName }))) continue;
-    const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
-    const recordedClaim = await claimBatch(ctx.db, {
-      clientId: client.clientId,
-      fileName: parsed.name,
-      size: 0,
-      sha256: '',
-      referenceDate: ctx.asOf ?? date,
-      processedAt: instant,
-      responseName: responseFileName(parsed.name),
-      instanceId: ctx.instanceId,
-      claimName,
-      leaseSeconds: lease,
-    });
-    const batch = await confirmClaim(ctx, client, recordedClaim, reclaimedAt);
+    if (now - parsed.epochMs < lease * 1000) continue; // its claimer may still be about to record it
+    if (await findByClaimName(ctx.db, client.clientId, c.name)) continue; // finished meanwhile, or taken over above
+    const batch = await begin(ctx, client, parsed.name, { folder: 'in', name: c.name });
     if (!batch) continue;
     ctx.log.warn('batch.orphan_claim', { batch: batch.id, client: client.clientId, file: parsed.name, previousClaim: c.name });
     done.push({ file: parsed.name, outcome: await runBatch(ctx, client, batch) });
@@ -199,132 +222,272 @@ async function locateRequest(ctx: SpoolContext, client: Client, b: BatchRecord):
 
 /** Runs a held batch from the step it reached; once more when a stale holder moved its request meanwhile. */
 async function runBatch(ctx: SpoolContext, client: Client, batch: BatchRecord): Promise<FileOutcome> {
-  const first = await runBatchOnce(ctx, client, batch, true);
+  const first = await runAttempt(ctx, client, batch, true);
   if (typeof first === 'string') return first;
-  return (await runBatchOnce(ctx, client, first.rerun, false)) as FileOutcome;
+  return (await runAttempt(ctx, client, first.rerun, false)) as FileOutcome;
 }
 
-async function runBatchOnce(ctx: SpoolContext, client: Client, batch: BatchRecord, mayRerun: boolean): Promise<FileOutcome | { rerun: BatchRecord }> {
+/** What an attempt learnt before it failed, for its rollback. */
+interface Progress {
+  where?: { folder: SpoolFolder; name: string };
+  request: RequestBytes;
+}
+
+interface Answered {
+  where: { folder: SpoolFolder; name: string };
+  result: AnswerResult;
+  responseName: string;
+  /** The file to deliver: the fresh response, or the earlier one of a re-delivery. */
+  deliverable: string;
+  /** For a re-delivery: the earlier batch's archived copy, and what the journal should say of it. */
+  redelivery?: { copy: string; note?: string };
+  /** Said in the journal beside the result. */
+  note?: string;
+}
+
+async function runAttempt(ctx: SpoolContext, client: Client, batch: BatchRecord, mayRerun: boolean): Promise<FileOutcome | { rerun: BatchRecord }> {
   const log = ctx.log.child({ client: client.clientId, file: batch.fileName, batch: batch.id });
-  const work = join(ctx.workDir, `b${batch.id}-${process.pid}-${Date.now()}`);
-  const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const work = join(ctx.workDir, workDirName(`b${batch.id}`));
+  const lease = leaseOf(ctx);
   const beat = setInterval(() => {
     heartbeat(ctx.db, batch.id, ctx.instanceId, lease).catch((err: unknown) => log.warn('batch.heartbeat_failed', { error: errorMessage(err) }));
   }, Math.max(100, (lease * 1000) / 3));
   beat.unref();
-  await mkdir(work, { recursive: true });
-  let where: { folder: SpoolFolder; name: string } | undefined;
   /** The request's bytes, to recognise it if it has to be found after someone else moved it. */
-  const request = { sha256: batch.sha256, work };
+  const progress: Progress = { request: { sha256: batch.sha256, work } };
   try {
-    where = await locateRequest(ctx, client, batch);
-    crashPoint('located');
-    if (!where) throw new Error(`the request file of batch ${batch.id} is neither claimed in in/ nor at ${batch.archiveName ?? 'its archive name'}`);
-    const local = await ctx.transport.fetch(client.clientId, where.folder, where.name, work);
-    const size = (await stat(local)).size;
-    const sha256 = await sha256File(local);
-    if (batch.sha256 && batch.sha256 !== sha256) throw new Error(`the request file of batch ${batch.id} changed after it was claimed`);
-    if (!batch.sha256) await markBatch(ctx.db, batch.id, ctx.instanceId, { sha256, size });
-    request.sha256 = sha256;
-    log.info('batch.claimed', { size, referenceDate: batch.referenceDate, attempt: batch.attempts });
-
-    const responseName = batch.responseName ?? responseFileName(batch.fileName);
-    const responsePath = join(work, responseName);
-    const result = await answerRequest({
-      db: ctx.db,
-      environment: ctx.environment,
-      clients: ctx.clients,
-      owner: client,
-      requestPath: local,
-      referenceDate: batch.referenceDate,
-      processedAt: batch.processedAt,
-      signer: ctx.signer,
-      outPath: responsePath,
-      batchId: batch.id,
-      checkFileId: async (sender, fileId, sha) => {
-        const earlier = (await findAnsweredByFileId(ctx.db, sender.clientId, fileId)).filter((b) => b.id !== batch.id);
-        if (earlier.length === 0) return 'new';
-        const same = earlier.find((b) => b.sha256 === sha && b.responseCopy);
-        return same ? { redeliver: same.responseCopy as string } : 'reused';
-      },
-    });
-    crashPoint('answered');
-
-    const deliverable = result.outcome === 'REDELIVERED' ? await ctx.transport.fetch(client.clientId, 'archive', result.redeliver as string, work) : responsePath;
-    if (!batch.deliveredAt) {
-      // Deliver only while still the holder: one that stalled past its lease would publish again
-      // what the new holder delivered and the client may already have taken away.
-      if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, lease))) throw new LdmError('LEASE_LOST', `batch ${batch.id} was taken over by another instance before delivery`);
-      const delivered = await ctx.transport.publish(deliverable, client.clientId, 'out', responseName);
-      crashPoint('delivered');
-      if (delivered === 'exists') await checkSameResponse(ctx, client, responseName, deliverable, work, log);
-      await markBatch(ctx.db, batch.id, ctx.instanceId, { deliveredAt: new Date().toISOString() });
-    }
-    let responseCopy: string | null = result.outcome === 'REDELIVERED' ? (result.redeliver ?? null) : null;
-    if (result.outcome !== 'REDELIVERED') {
-      responseCopy = `${responseName.replace(/\.response\.xml$/, '')}.${batch.id}.response.xml`;
-      await ctx.transport.publish(responsePath, client.clientId, 'archive', responseCopy);
-      crashPoint('kept');
-    }
-    const archiveName = await dispose(ctx, client, batch, where, result, request);
-    crashPoint('disposed');
-    await completeBatch(ctx.db, batch.id, ctx.instanceId, {
-      ...completionOf(result),
-      archiveName,
-      responseCopy,
-    });
-    crashPoint('completed');
-    log.info('batch.done', { outcome: result.outcome, lines: result.recordCount, rejection: result.rejection?.code, statusCounts: result.statusCounts });
-    return result.outcome;
+    await mkdir(work, { recursive: true });
+    const answered = await answer(ctx, client, batch, progress, log);
+    return await commit(ctx, client, batch, answered, progress.request, log);
   } catch (err) {
-    if (err instanceof LdmError && TRANSPORT_DOWN.has(err.code)) {
-      // The spool is unreachable, not the file bad: leave the batch CLAIMED; when its lease
-      // expires, whoever polls next finishes it from the step it reached.
-      log.warn('batch.abandoned', { code: err.code, error: errorMessage(err) });
-      throw err;
+    return await rollback(ctx, client, batch, err, progress, mayRerun, log);
+  } finally {
+    clearInterval(beat);
+    await rm(work, { recursive: true, force: true }).catch((err: unknown) => log.warn('work.cleanup_failed', { error: errorMessage(err), note: 'removed at a later poll' }));
+  }
+}
+
+/** The run: finds and reads the request (its digest recorded), and answers it into the work folder. */
+async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, progress: Progress, log: Logger): Promise<Answered> {
+  const work = progress.request.work;
+  const where = await locateRequest(ctx, client, batch);
+  progress.where = where;
+  crashPoint('located');
+  if (!where) throw new Error(`the request file of batch ${batch.id} is neither claimed in in/ nor at ${batch.archiveName ?? 'its archive name'}`);
+  const local = await ctx.transport.fetch(client.clientId, where.folder, where.name, work);
+  const size = (await stat(local)).size;
+  const sha256 = await sha256File(local);
+  if (batch.sha256 && batch.sha256 !== sha256) throw new Error(`the request file of batch ${batch.id} changed after it was claimed`);
+  if (!batch.sha256) await markBatch(ctx.db, batch.id, ctx.instanceId, { sha256, size });
+  progress.request.sha256 = sha256;
+  log.info('batch.claimed', { size, referenceDate: batch.referenceDate, attempt: batch.attempts });
+
+  const responseName = batch.responseName ?? responseFileName(batch.fileName);
+  const responsePath = join(work, responseName);
+  let earlier: BatchRecord | undefined;
+  const base = {
+    db: ctx.db,
+    environment: ctx.environment,
+    clients: ctx.clients,
+    owner: client,
+    requestPath: local,
+    signer: ctx.signer,
+  };
+  const result = await answerRequest({
+    ...base,
+    referenceDate: batch.referenceDate,
+    processedAt: batch.processedAt,
+    outPath: responsePath,
+    batchId: batch.id,
+    checkFileId: async (sender, fileId, sha) => {
+      // Known from here on, so an INTERNAL_ERROR given up later can name it.
+      if (batch.fileId !== fileId) await markBatch(ctx.db, batch.id, ctx.instanceId, { fileId });
+      const answered = (await findAnsweredByFileId(ctx.db, sender.clientId, fileId)).filter((b) => b.id !== batch.id);
+      if (answered.length === 0) return 'new';
+      earlier = answered.find((b) => b.sha256 === sha && b.responseCopy);
+      return earlier ? { redeliver: earlier.responseCopy as string } : 'reused';
+    },
+  });
+  crashPoint('answered');
+  if (result.outcome !== 'REDELIVERED' || !earlier) return { where, result, responseName, deliverable: responsePath };
+
+  const copy = result.redeliver as string;
+  if (await ctx.transport.exists(client.clientId, 'archive', copy)) {
+    return { where, result, responseName, deliverable: await ctx.transport.fetch(client.clientId, 'archive', copy, work), redelivery: { copy } };
+  }
+  // The archived copy was pruned (it holds personal data). The request in hand has the earlier
+  // batch's bytes, and its reference date and ProcessedAt are recorded: a rebuild gives the
+  // same response, which its recorded SHA-256 proves before it is delivered.
+  const rebuilt = join(work, `rebuilt-${responseName}`);
+  const again = await answerRequest({ ...base, referenceDate: earlier.referenceDate, processedAt: earlier.processedAt, outPath: rebuilt });
+  if (again.outcome !== 'REJECTED' && again.responseDigest === earlier.responseSha256) {
+    log.info('batch.redelivery_rebuilt', { earlierBatch: earlier.id, copy });
+    return { where, result, responseName, deliverable: rebuilt, redelivery: { copy, note: `the archived copy archive/${copy} of batch ${earlier.id}'s response was gone; rebuilt from the request with that batch's reference date and ProcessedAt, same SHA-256, delivered again` } };
+  }
+  // The store changed since (or the earlier response was not recorded with its digest): the
+  // earlier answer cannot be reproduced, so this file is answered anew, as of this batch.
+  log.warn('batch.redelivery_answered_anew', { earlierBatch: earlier.id, copy });
+  const fresh = await answerRequest({ ...base, referenceDate: batch.referenceDate, processedAt: batch.processedAt, outPath: responsePath, batchId: batch.id });
+  const note = `re-delivery of batch ${earlier.id}: its archived response copy archive/${copy} was gone and a rebuild did not reproduce its SHA-256; answered anew`;
+  return { where, result: fresh, responseName, deliverable: responsePath, note };
+}
+
+/** commit: deliver, keep, dispose, complete — each recorded, each skipped when a run before this one did it. */
+async function commit(ctx: SpoolContext, client: Client, batch: BatchRecord, a: Answered, request: RequestBytes, log: Logger): Promise<FileOutcome> {
+  if (!batch.deliveredAt) await deliver(ctx, client, batch, a.deliverable, a.responseName, request.work, log);
+  const responseCopy = a.redelivery ? a.redelivery.copy : await keep(ctx, client, batch, a.deliverable, a.responseName);
+  const archiveName = await dispose(ctx, client, batch, a.where, a.result, request);
+  crashPoint('disposed');
+  const completion = completionOf(a.result);
+  const note = a.redelivery?.note ?? a.note;
+  await completeBatch(ctx.db, batch.id, ctx.instanceId, { ...completion, ...(note ? { error: [completion.error, note].filter(Boolean).join('\n') } : {}), archiveName, responseCopy });
+  crashPoint('completed');
+  log.info('batch.done', { outcome: a.result.outcome, lines: a.result.recordCount, rejection: a.result.rejection?.code, statusCounts: a.result.statusCounts, note });
+  return a.result.outcome;
+}
+
+async function deliver(ctx: SpoolContext, client: Client, batch: BatchRecord, file: string, responseName: string, work: string, log: Logger): Promise<void> {
+  // Deliver only while still the holder: one that stalled past its lease would publish again
+  // what the new holder delivered and the client may already have taken away.
+  if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, leaseOf(ctx)))) throw leaseLost(batch.id, ctx.instanceId, 'before delivery');
+  const delivered = await ctx.transport.publish(file, client.clientId, 'out', responseName);
+  crashPoint('delivered');
+  if (delivered === 'exists') await checkSameResponse(ctx, client, responseName, file, work, log);
+  await markBatch(ctx.db, batch.id, ctx.instanceId, { deliveredAt: true });
+}
+
+/** Keeps a copy of the response in archive/, for a re-delivery; returns its name. */
+async function keep(ctx: SpoolContext, client: Client, batch: BatchRecord, file: string, responseName: string): Promise<string> {
+  const copy = `${responseName.replace(/\.response\.xml$/, '')}.${batch.id}.response.xml`;
+  await ctx.transport.publish(file, client.clientId, 'archive', copy);
+  crashPoint('kept');
+  return copy;
+}
+
+/**
+ * rollback: what a failed attempt leaves. Never drops the error: every branch logs it, and
+ * records it unless the journal itself is what failed.
+ */
+async function rollback(ctx: SpoolContext, client: Client, batch: BatchRecord, err: unknown, progress: Progress, mayRerun: boolean, log: Logger): Promise<FileOutcome | { rerun: BatchRecord }> {
+  // This instance stalled past its lease and another took the batch over: its request file and
+  // journal row are the new holder's now; moving or failing them would undo its work.
+  if (isLeaseLost(err)) {
+    log.warn('batch.lease_lost', { error: errorMessage(err) });
+    return 'SKIPPED';
+  }
+  const fault = classifyFault(err);
+  let holds: boolean;
+  try {
+    holds = await heartbeat(ctx.db, batch.id, ctx.instanceId, leaseOf(ctx));
+  } catch (dbErr) {
+    // The journal cannot be written (database down or locked): the batch stays CLAIMED with its
+    // lease, and whoever polls after it expired takes it over — an attempt counted then.
+    log.error('batch.unrecorded', { code: fault.code, error: errorMessage(err), journalError: errorMessage(dbErr), next: 'taken over when its lease expires' });
+    throw err;
+  }
+  if (!holds) {
+    log.warn('batch.lease_lost', { error: errorMessage(err), note: 'taken over by another instance during this attempt' });
+    return 'SKIPPED';
+  }
+  // Still the holder, but the request left in/ while this run read it: a holder that stalled
+  // past its lease moved it to the archive name it had recorded. Run again from there (every
+  // step is idempotent) instead of failing an answerable batch.
+  const where = progress.where;
+  if (mayRerun && where?.folder === 'in' && !(await ctx.transport.exists(client.clientId, 'in', where.name).catch(() => true))) {
+    const fresh = await getBatch(ctx.db, batch.id);
+    if (fresh && fresh.state === 'CLAIMED' && fresh.instanceId === ctx.instanceId) {
+      log.warn('batch.request_moved', { error: errorMessage(err), note: 'the request left in/ during this run (moved by a stale holder); running the batch again from where it is' });
+      return { rerun: fresh };
     }
-    // This instance stalled past its lease and another took the batch over (the error is then a
-    // refused journal update, or a file the new holder already moved): its request file and
-    // journal row are the new holder's now; moving or failing them would undo its work.
-    const lost = err instanceof LdmError && (err.code === 'LEASE_LOST' || err.code === 'JOURNAL_CONFLICT');
-    if (lost || !(await heartbeat(ctx.db, batch.id, ctx.instanceId, lease).catch(() => true))) {
+  }
+  const policy = policyOf(ctx);
+  if (fault.transient) {
+    const ageSeconds = ((await dbNowMs(ctx.db)) - Date.parse(batch.createdAt)) / 1000;
+    if (mayRetry(policy, batch.attempts, ageSeconds)) {
+      const delay = retryDelaySeconds(policy, batch.attempts);
+      if (!(await deferBatch(ctx.db, batch.id, ctx.instanceId, { code: fault.code, error: errorMessage(err), retryInSeconds: delay }))) {
+        log.warn('batch.lease_lost', { error: errorMessage(err), note: 'taken over before the fault could be recorded' });
+        return 'SKIPPED';
+      }
+      log.warn('batch.retry_later', { code: fault.code, kind: fault.transient, error: errorMessage(err), attempt: batch.attempts, maxAttempts: policy.maxAttempts, retryInSeconds: delay });
+      // The spool itself is down: the client's other files would fail the same way.
+      if (err instanceof LdmError && TRANSPORT_DOWN.has(err.code)) throw err;
+      return 'RETRYING';
+    }
+  }
+  return giveUp(ctx, client, batch, fault, errorMessage(err), progress.request);
+}
+
+/**
+ * Ends a batch FAILED: the client gets a signed INTERNAL_ERROR rejection (unless its answer was
+ * delivered already), the request goes to error/ (kept), the journal says what happened. Each
+ * step that fails is logged and said in the journal; the batch still ends, so nothing stays stuck.
+ */
+async function giveUp(ctx: SpoolContext, client: Client, batch: BatchRecord, fault: Fault, why: string, request?: RequestBytes): Promise<FileOutcome> {
+  const log = ctx.log.child({ client: client.clientId, file: batch.fileName, batch: batch.id });
+  const work = request?.work ?? join(ctx.workDir, workDirName(`b${batch.id}`));
+  const notes: string[] = [`${fault.transient ? 'transient fault, attempts used up' : 'fault'} after ${batch.attempts} attempt(s): ${why}`];
+  let responseSha256: string | null = null;
+  let archiveName = batch.archiveName;
+  try {
+    await mkdir(work, { recursive: true });
+    const at = await locateRequest(ctx, client, batch).catch(() => undefined);
+    if (batch.deliveredAt) {
+      notes.push('its response had been delivered already; no INTERNAL_ERROR sent');
+    } else {
+      try {
+        if (!at) throw new Error('the request file is gone');
+        const sha = batch.sha256 || request?.sha256 || (await sha256File(await ctx.transport.fetch(client.clientId, at.folder, at.name, work)));
+        const responseName = batch.responseName ?? responseFileName(batch.fileName);
+        const file = join(work, `internal-error-${responseName}`);
+        const written = await writeInternalError({
+          signer: ctx.signer,
+          outPath: file,
+          referenceDate: batch.referenceDate,
+          processedAt: batch.processedAt,
+          requestSha256: sha,
+          fileId: batch.fileId,
+          message: 'the file could not be processed because of a fault on our side that retries did not overcome; it is kept, and may be sent again',
+        });
+        if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, leaseOf(ctx)))) throw leaseLost(batch.id, ctx.instanceId, 'before delivering INTERNAL_ERROR');
+        const delivered = await ctx.transport.publish(file, client.clientId, 'out', responseName);
+        if (delivered === 'exists') notes.push(`out/${responseName} exists already; INTERNAL_ERROR not delivered over it`);
+        else {
+          responseSha256 = written.responseDigest;
+          notes.push('the client was sent a signed INTERNAL_ERROR rejection');
+        }
+      } catch (sendErr) {
+        if (isLeaseLost(sendErr)) throw sendErr;
+        log.error('batch.internal_error_not_sent', { error: errorMessage(sendErr) });
+        notes.push(`the INTERNAL_ERROR rejection could not be delivered: ${errorMessage(sendErr)}`);
+      }
+    }
+    if (at?.folder === 'in') {
+      try {
+        archiveName = await moveRecorded(ctx, client, batch, at.name, 'error', [batch.fileName, numbered(batch.fileName, batch.id)], request ?? { sha256: batch.sha256, work });
+      } catch (moveErr) {
+        if (isLeaseLost(moveErr)) throw moveErr;
+        log.error('batch.not_moved', { error: errorMessage(moveErr) });
+        notes.push(`the request could not be moved to error/: ${errorMessage(moveErr)}`);
+      }
+    }
+  } catch (err) {
+    if (isLeaseLost(err)) {
       log.warn('batch.lease_lost', { error: errorMessage(err) });
       return 'SKIPPED';
     }
-    // Still the holder, but the request left in/ while this run read it: a holder that stalled
-    // past its lease moved it to the archive name it had recorded. Run again from there (every
-    // step is idempotent) instead of failing an answerable batch.
-    if (mayRerun && where?.folder === 'in' && !(await ctx.transport.exists(client.clientId, 'in', where.name).catch(() => true))) {
-      const fresh = await getBatch(ctx.db, batch.id).catch(() => undefined);
-      if (fresh && fresh.state === 'CLAIMED' && fresh.instanceId === ctx.instanceId) {
-        log.warn('batch.request_moved', { error: errorMessage(err), note: 'the request left in/ during this run (moved by a stale holder); running the batch again from where it is' });
-        return { rerun: fresh };
-      }
-    }
-    log.error('batch.failed', { error: errorMessage(err) });
-    // The request goes to error/ (kept) so a poison file cannot block the spool.
-    const at = await locateRequest(ctx, client, batch).catch(() => undefined);
-    let moved: string | null = null;
-    if (at?.folder === 'in') {
-      try {
-        moved = await moveRecorded(ctx, client, batch, at.name, 'error', [batch.fileName, numbered(batch.fileName, batch.id)], request);
-      } catch (moveErr) {
-        if (moveErr instanceof LdmError && moveErr.code === 'LEASE_LOST') {
-          log.warn('batch.lease_lost', { error: errorMessage(moveErr) });
-          return 'SKIPPED';
-        }
-      }
-    }
-    const failed = await failBatch(ctx.db, batch.id, ctx.instanceId, 'INTERNAL', errorMessage(err), moved ?? batch.archiveName).catch(() => true);
-    if (!failed) {
-      log.warn('batch.lease_lost', { error: 'taken over by another instance before this one could record the failure' });
-      return 'SKIPPED';
-    }
-    return 'FAILED';
+    log.error('batch.give_up_step_failed', { error: errorMessage(err) });
+    notes.push(errorMessage(err));
   } finally {
-    clearInterval(beat);
-    await rm(work, { recursive: true, force: true });
+    if (!request) await rm(work, { recursive: true, force: true }).catch(() => undefined);
   }
+  const error = notes.join('\n');
+  if (!(await failBatch(ctx.db, batch.id, ctx.instanceId, { errorCode: fault.code, error, archiveName, responseSha256 }))) {
+    log.warn('batch.lease_lost', { error: 'taken over by another instance before this one could record the failure' });
+    return 'SKIPPED';
+  }
+  log.error('batch.failed', { code: fault.code, error, movedTo: archiveName });
+  return 'FAILED';
 }
 
 /**

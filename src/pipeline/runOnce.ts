@@ -5,6 +5,8 @@ import { LdmError, errorMessage } from '../errors.js';
 import { isCandidateRequest } from '../spool/transport.js';
 import { pickReady, type PickupState } from '../spool/pickup.js';
 import { processSpoolFile, recoverClient, type FileOutcome, type SpoolContext } from './processSpoolFile.js';
+import { countInRetry, failAbandonedRuns, lastBatchId, lastFinished } from '../journal/batches.js';
+import { removeDeadWorkDirs } from './workDirs.js';
 
 export interface FileResult {
   client: string;
@@ -25,6 +27,8 @@ export interface ClientPoll {
   /** Final-name request files in in/ that the previous poll had not listed (all of them without pickup state). */
   seen: number;
   files: FileResult[];
+  /** Batches of the client waiting for a retry after a transient fault, when the poll ended. */
+  inRetry: number;
 }
 
 export interface SpoolFailure {
@@ -51,6 +55,8 @@ export interface PollOptions {
   onResult?: (result: FileResult) => void;
   /** Told how many files this poll saw for the first time. */
   onSeen?: (count: number) => void;
+  /** The host's wall clock in epoch ms (file ages); default Date.now. */
+  nowMs?: () => number;
 }
 
 /** Errors of the spool connection itself: every client on it would fail the same way. */
@@ -62,37 +68,25 @@ export function errorCode(err: unknown): string {
   return typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'SPOOL_ERROR';
 }
 
-interface JournalRow {
-  id: number;
-  state: string;
-  record_count: number | null;
-  status_counts: string | null;
-  error_code: string | null;
-}
-
 /** What the journal recorded for a file just finished (the pipeline returns only the outcome). */
 async function journalEntry(ctx: SpoolContext, client: Client, file: string, afterId: number | null): Promise<Partial<FileResult>> {
-  const q = ctx.db('batches').select('id', 'state', 'record_count', 'status_counts', 'error_code').where({ client_id: client.clientId, file_name: file }).whereNot('state', 'CLAIMED');
-  // A fresh claim is newer than the watermark; a recovered batch can be older, so take the last one finished.
-  const row: JournalRow | undefined = afterId === null ? await q.orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first() : await q.where('id', '>', afterId).orderBy('id', 'desc').first();
-  if (!row) return {};
+  const b = await lastFinished(ctx.db, client.clientId, file, afterId);
+  if (!b) return {};
   return {
-    batchId: Number(row.id),
-    lines: row.record_count === null ? undefined : Number(row.record_count),
-    statusCounts: row.status_counts ? (JSON.parse(row.status_counts) as Partial<Record<StatusCode, number>>) : undefined,
-    code: row.error_code ?? undefined,
+    batchId: b.id,
+    lines: b.recordCount ?? undefined,
+    statusCounts: Object.keys(b.statusCounts).length > 0 ? b.statusCounts : undefined,
+    code: b.errorCode ?? undefined,
   };
-}
-
-async function lastBatchId(ctx: SpoolContext): Promise<number> {
-  const row = (await ctx.db('batches').max({ id: 'id' }).first()) as { id: number | string | null } | undefined;
-  return Number(row?.id ?? 0);
 }
 
 /** Polls one client; throws when the spool cannot be read (the caller decides what that means). */
 export async function pollClient(ctx: SpoolContext, client: Client, opts: PollOptions): Promise<ClientPoll> {
-  const result: ClientPoll = { client: client.clientId, seen: 0, files: [] };
+  const result: ClientPoll = { client: client.clientId, seen: 0, files: [], inRetry: 0 };
   if (opts.shouldStop?.()) return result;
+  await removeDeadWorkDirs(ctx.workDir, ctx.log);
+  const abandoned = await failAbandonedRuns(ctx.db);
+  if (abandoned > 0) ctx.log.warn('batch.abandoned_runs', { count: abandoned, note: 'process/reprocess rows whose command stopped: marked FAILED (ABANDONED)' });
   await ctx.transport.ensureFolders(client.clientId);
   const add = (f: FileResult): void => {
     result.files.push(f);
@@ -105,21 +99,23 @@ export async function pollClient(ctx: SpoolContext, client: Client, opts: PollOp
   const previous = opts.state?.previous;
   result.seen = entries.filter((e) => isCandidateRequest(e.name) && !previous?.has(e.name)).length;
   opts.onSeen?.(result.seen);
-  const ready = pickReady(entries, opts.state, Date.now(), opts.minAgeMs);
+  // File ages compare the spool's mtimes with this host's clock (the spool's own time base).
+  const ready = pickReady(entries, opts.state, (opts.nowMs ?? Date.now)(), opts.minAgeMs);
   for (const entry of ready) {
     if (opts.shouldStop?.()) break;
     opts.onFile?.(entry.name);
     try {
-      const watermark = await lastBatchId(ctx);
-      const started = Date.now();
+      const watermark = await lastBatchId(ctx.db);
+      const started = performance.now();
       const outcome = await processSpoolFile(ctx, client, entry.name);
-      const durationMs = Date.now() - started;
+      const durationMs = performance.now() - started;
       const journal = outcome === 'SKIPPED' ? {} : await journalEntry(ctx, client, entry.name, watermark);
       add({ client: client.clientId, file: entry.name, outcome, ...(outcome === 'SKIPPED' ? {} : { durationMs }), ...journal });
     } finally {
       opts.onFile?.(null);
     }
   }
+  result.inRetry = await countInRetry(ctx.db, client.clientId);
   return result;
 }
 

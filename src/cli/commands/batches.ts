@@ -1,6 +1,7 @@
 import { openApp } from '../context.js';
-import { findBatch, listBatches, type BatchRecord } from '../../journal/batches.js';
+import { findBatch, journalNowMs, listBatches, type BatchRecord } from '../../journal/batches.js';
 import { LdmError } from '../../errors.js';
+import type { RetryPolicy } from '../../pipeline/retryPolicy.js';
 import { print, printJson } from '../output.js';
 
 function counts(b: BatchRecord): string {
@@ -8,6 +9,27 @@ function counts(b: BatchRecord): string {
     .sort(([a], [c]) => a.localeCompare(c))
     .map(([c, n]) => `${c}=${n}`)
     .join(' ');
+}
+
+/**
+ * What will happen to a row, judged on the database's clock (the one leases are set on). A spool
+ * batch (it has a claim name) is taken over or retried by the next poll of any instance once its
+ * lease ran out; a `process`/`reprocess` row is its command's own, and a poll marks it FAILED
+ * (ABANDONED) once its command stopped renewing it.
+ */
+export function future(b: BatchRecord, nowIso: string, retry: RetryPolicy): string {
+  if (b.state !== 'CLAIMED') return '';
+  const expired = b.leaseUntil === null || b.leaseUntil < nowIso;
+  if (b.claimName === null) {
+    return expired ? 'its command stopped: marked FAILED (ABANDONED) at the next poll' : `running (a process/reprocess command), lease until ${b.leaseUntil}`;
+  }
+  const lastAttempt = b.attempts >= retry.maxAttempts;
+  if (b.errorCode !== null) {
+    if (lastAttempt) return `attempt ${b.attempts} of ${retry.maxAttempts} failed (${b.errorCode}): given up at the next poll (INTERNAL_ERROR to the client)`;
+    return `attempt ${b.attempts} of ${retry.maxAttempts} failed (${b.errorCode}): retried ${expired ? 'at the next poll' : `at the first poll after ${b.leaseUntil}`}`;
+  }
+  if (!expired) return `in progress, attempt ${b.attempts} of ${retry.maxAttempts}, lease until ${b.leaseUntil}`;
+  return lastAttempt ? `its holder stopped; attempts used up: given up at the next poll (INTERNAL_ERROR to the client)` : `its holder stopped: taken over at the next poll (attempt ${b.attempts + 1} of ${retry.maxAttempts})`;
 }
 
 export async function runBatchesList(o: { client?: string; state?: string; limit: string; json?: boolean; config?: string }): Promise<void> {
@@ -18,14 +40,11 @@ export async function runBatchesList(o: { client?: string; state?: string; limit
     const rows = await listBatches(app.db, { limit, clientId: o.client, state: o.state?.toUpperCase() });
     if (o.json) return printJson(rows);
     if (rows.length === 0) return print('no batches');
-    print(['id', 'client', 'file', 'fileId', 'state', 'instance', 'lines', 'ref.date', 'processedAt', 'counts / error'].join('\t'));
-    const now = new Date().toISOString();
+    print(['id', 'client', 'file', 'fileId', 'state', 'instance', 'lines', 'ref.date', 'processedAt', 'counts / error / next'].join('\t'));
+    const now = new Date(await journalNowMs(app.db)).toISOString();
     for (const b of rows) {
-      // A batch in flight shows who holds it and until when; an expired lease means its holder
-      // stopped renewing it (died or stalled), and the next poll of any instance takes it over.
-      const expired = b.leaseUntil !== null && b.leaseUntil < now ? ', expired: taken over at the next poll' : '';
-      const holder = b.state === 'CLAIMED' ? `${b.instanceId ?? '-'} (lease ${b.leaseUntil ?? '-'}${expired})` : (b.instanceId ?? '-');
-      print([b.id, b.clientId ?? '-', b.fileName, b.fileId ?? '-', b.state, holder, b.recordCount ?? '-', b.referenceDate, b.processedAt, b.errorCode ?? counts(b)].join('\t'));
+      const last = b.state === 'CLAIMED' ? future(b, now, app.config.retry) : (b.errorCode ?? counts(b));
+      print([b.id, b.clientId ?? '-', b.fileName, b.fileId ?? '-', b.state, b.instanceId ?? '-', b.recordCount ?? '-', b.referenceDate, b.processedAt, last].join('\t'));
     }
   } finally {
     await app.close();
@@ -42,6 +61,7 @@ export async function runBatchesShow(id: string, o: { json?: boolean; config?: s
       const value = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? '-');
       print(`${k.padEnd(15)} ${value.includes('\n') ? '\n  ' + value.split('\n').join('\n  ') : value}`);
     }
+    if (b.state === 'CLAIMED') print(`${'next'.padEnd(15)} ${future(b, new Date(await journalNowMs(app.db)).toISOString(), app.config.retry)}`);
   } finally {
     await app.close();
   }

@@ -1,22 +1,66 @@
 import { resolve, dirname, basename, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { access, stat, unlink } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
 import { openApp } from '../context.js';
 import { answerRequest, completionOf } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
+import { classifyFault } from '../../pipeline/faults.js';
 import { responseFileName } from '../../response/writer.js';
-import { claimBatch, completeBatch } from '../../journal/batches.js';
-import { LdmError } from '../../errors.js';
+import { DEFAULT_LEASE_SECONDS, claimBatch, completeBatch, failBatch, heartbeat } from '../../journal/batches.js';
+import { LdmError, errorMessage } from '../../errors.js';
 import { isoDate, print, printJson, progressReporter } from '../output.js';
+
+/** Everything that can fail before the work starts, checked before the journal row exists. */
+async function checkInputs(requestPath: string, outPath: string): Promise<void> {
+  const st = await stat(requestPath).catch(() => undefined);
+  if (!st) throw new LdmError('NO_FILE', `request file ${requestPath} does not exist`, { exitCode: 2 });
+  if (!st.isFile()) throw new LdmError('NOT_A_FILE', `${requestPath} is not a regular file (a directory, a device…); give the path of a request file`, { exitCode: 2 });
+  const outDir = dirname(outPath);
+  const dir = await stat(outDir).catch(() => undefined);
+  if (!dir?.isDirectory()) throw new LdmError('NO_OUTPUT_DIR', `the output folder ${outDir} does not exist; create it or choose another with -o`, { exitCode: 2 });
+  try {
+    await access(outDir, constants.W_OK);
+  } catch {
+    throw new LdmError('OUTPUT_NOT_WRITABLE', `the output folder ${outDir} is not writable by this user`, { exitCode: 2 });
+  }
+  const out = await stat(outPath).catch(() => undefined);
+  if (out && !out.isFile()) throw new LdmError('NOT_A_FILE', `the output path ${outPath} exists and is not a regular file`, { exitCode: 2 });
+}
 
 export async function runProcess(request: string, o: { output?: string; client?: string; asOf?: string; json?: boolean; config?: string }): Promise<void> {
   const requestPath = resolve(request);
-  if (!existsSync(requestPath)) throw new LdmError('NO_FILE', `request file ${requestPath} does not exist`, { exitCode: 2 });
   const asOf = isoDate(o.asOf, '--as-of');
+  const outPath = resolve(o.output ?? join(dirname(requestPath), responseFileName(basename(requestPath))));
+  await checkInputs(requestPath, outPath);
   const app = await openApp(o.config);
+  const instanceId = app.config.instanceId;
+  let held: number | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // The response is written under <out>.part until it is complete: never leave it behind.
+    try {
+      unlinkSync(`${outPath}.part`);
+    } catch {
+      // not created yet, or already renamed into place
+    }
+    const code = signal === 'SIGINT' ? 130 : 143;
+    const id = held;
+    const done = id === undefined ? Promise.resolve(true) : failBatch(app.db, id, instanceId, { errorCode: 'INTERRUPTED', error: `stopped by ${signal} before it finished; no response was written`, archiveName: null });
+    done
+      .catch(() => false)
+      .finally(() => {
+        process.stderr.write(`ldm-batch: process stopped by ${signal}${id === undefined ? '' : `; batch ${id} recorded FAILED (INTERRUPTED)`}\n`);
+        process.exit(code);
+      });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let beat: NodeJS.Timeout | undefined;
   try {
     const owner = o.client === undefined ? undefined : app.clients.find((c) => c.clientId === o.client);
     if (o.client !== undefined && !owner) throw new LdmError('UNKNOWN_CLIENT', `no client "${o.client}" (known: ${app.clients.map((c) => c.clientId).join(', ') || 'none'})`, { exitCode: 2 });
-    const outPath = resolve(o.output ?? join(dirname(requestPath), responseFileName(basename(requestPath))));
+    // The signing key and certificate are checked (mode, format) before the claim.
+    const signer = await app.signer();
     const { date, instant } = clockNow(app.config.timezone);
     const batch = await claimBatch(app.db, {
       clientId: owner?.clientId ?? null,
@@ -26,29 +70,47 @@ export async function runProcess(request: string, o: { output?: string; client?:
       referenceDate: asOf ?? date,
       processedAt: instant,
       responseName: basename(outPath),
-      instanceId: app.config.instanceId,
+      instanceId,
     });
-    const result = await answerRequest({
-      db: app.db,
-      environment: app.config.environment,
-      clients: app.clients,
-      owner,
-      requestPath,
-      referenceDate: batch.referenceDate,
-      processedAt: batch.processedAt,
-      signer: await app.signer(),
-      outPath,
-      batchId: batch.id,
-      onProgress: progressReporter('lines answered', 10_000),
-    });
-    await completeBatch(app.db, batch.id, app.config.instanceId, {
-      ...completionOf(result),
-      clientId: result.client?.clientId ?? null,
-      size: result.size,
-      sha256: result.sha256,
-      archiveName: null,
-      responseCopy: null,
-    });
+    held = batch.id;
+    // A long file outlives a lease: renew it, so no poll takes this row for an abandoned one.
+    beat = setInterval(() => void heartbeat(app.db, batch.id, instanceId, DEFAULT_LEASE_SECONDS).catch(() => undefined), (DEFAULT_LEASE_SECONDS * 1000) / 3);
+    beat.unref();
+    let result: Awaited<ReturnType<typeof answerRequest>>;
+    try {
+      result = await answerRequest({
+        db: app.db,
+        environment: app.config.environment,
+        clients: app.clients,
+        owner,
+        requestPath,
+        referenceDate: batch.referenceDate,
+        processedAt: batch.processedAt,
+        signer,
+        outPath,
+        batchId: batch.id,
+        onProgress: progressReporter('lines answered', 10_000),
+      });
+      await completeBatch(app.db, batch.id, instanceId, {
+        ...completionOf(result),
+        clientId: result.client?.clientId ?? null,
+        size: result.size,
+        sha256: result.sha256,
+        archiveName: null,
+        responseCopy: null,
+      });
+      held = undefined;
+    } catch (err) {
+      const code = err instanceof LdmError ? err.code : classifyFault(err).code;
+      await unlink(`${outPath}.part`).catch(() => undefined);
+      const recorded = await failBatch(app.db, batch.id, instanceId, { errorCode: code, error: errorMessage(err), archiveName: null }).catch((dbErr: unknown) => {
+        process.stderr.write(`ldm-batch: batch ${batch.id} could not be recorded FAILED: ${errorMessage(dbErr)} (a later poll marks it ABANDONED)\n`);
+        return false;
+      });
+      held = undefined;
+      if (recorded) process.stderr.write(`ldm-batch: batch ${batch.id} recorded FAILED (${code})\n`);
+      throw err;
+    }
     const summary = {
       batch: batch.id,
       outcome: result.outcome,
@@ -73,6 +135,9 @@ export async function runProcess(request: string, o: { output?: string; client?:
     }
     if (result.outcome === 'REJECTED') process.exitCode = 1;
   } finally {
+    if (beat) clearInterval(beat);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await app.close();
   }
 }

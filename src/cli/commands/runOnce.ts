@@ -19,6 +19,7 @@ export async function spoolContext(app: AppContext, log: Logger, asOf?: string):
     log,
     asOf,
     leaseSeconds: app.config.leaseSeconds,
+    retry: app.config.retry,
   };
 }
 
@@ -36,12 +37,13 @@ export function printSummary(summary: PollSummary, json: boolean | undefined): v
   for (const f of summary.failures) print(`${f.client}: poll failed [${f.code}]: ${redact(f.error)}`);
 }
 
-/** Exit code of a poll: 2 when a spool failed on configuration (host key, key file…), 1 when anything else failed. */
+/** Exit code of a poll: 2 when a spool failed on configuration (host key, key file…), 1 when anything else failed or waits for a retry. */
 function exitCodeOf(summary: PollSummary): number {
   const configErrors = new Set(['HOST_KEY_MISMATCH', 'SFTP_AUTH', 'SFTP_KEY', 'KEY_PERMISSIONS', 'CONFIG']);
   if (summary.failures.some((f) => configErrors.has(f.code))) return 2;
   if (summary.failures.length > 0) return 1;
-  return summary.files.some((f) => f.outcome === 'REJECTED' || f.outcome === 'FAILED') ? 1 : 0;
+  // RETRYING: a transient fault (disk full, database busy…); the file is retried at a later poll.
+  return summary.files.some((f) => f.outcome === 'REJECTED' || f.outcome === 'FAILED' || f.outcome === 'RETRYING') ? 1 : 0;
 }
 
 export async function runRunOnce(o: { asOf?: string; json?: boolean; config?: string }): Promise<void> {

@@ -1,0 +1,14 @@
+import type { Db } from '../store/db.js';
+import { dbInstant } from './dbClock.js';
+
+/**
+ * A batch whose attempt met a transient fault stays CLAIMED, with the fault recorded and its
+ * lease set to the time of the next attempt: whoever polls after that takes it over (takeOver
+ * counts the attempt). False when this instance no longer holds it.
+ */
+export async function deferBatch(db: Db, id: number, instanceId: string, fault: { code: string; error: string; retryInSeconds: number }): Promise<boolean> {
+  const n = await db('batches')
+    .where({ id, state: 'CLAIMED', instance_id: instanceId })
+    .update({ error_code: fault.code, error: fault.error, lease_until: dbInstant(db, fault.retryInSeconds), updated_at: dbInstant(db) });
+  return n === 1;
+}

@@ -1,0 +1,31 @@
+import type { Db } from '../store/db.js';
+import { dbInstant } from './dbClock.js';
+
+export interface Failure {
+  errorCode: string;
+  error: string;
+  archiveName: string | null;
+  /** The INTERNAL_ERROR rejection delivered to the client, when one was. */
+  responseSha256?: string | null;
+  /** Set for a batch recorded before its bytes were known (`process`). */
+  sha256?: string;
+  size?: number;
+}
+
+/** Marks a batch this instance holds FAILED; false when it no longer holds it (nothing is changed then). */
+export async function failBatch(db: Db, id: number, instanceId: string, f: Failure): Promise<boolean> {
+  const n = await db('batches')
+    .where({ id, state: 'CLAIMED', instance_id: instanceId })
+    .update({
+      state: 'FAILED',
+      error_code: f.errorCode,
+      error: f.error,
+      archive_name: f.archiveName,
+      ...(f.responseSha256 !== undefined ? { response_sha256: f.responseSha256 } : {}),
+      ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),
+      ...(f.size !== undefined ? { size: f.size } : {}),
+      lease_until: null,
+      updated_at: dbInstant(db),
+    });
+  return n === 1;
+}
