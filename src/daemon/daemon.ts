@@ -187,8 +187,8 @@ export class Daemon {
       });
       const now = new Date();
       this.metrics.recordSuccess(id, now.getTime());
-      this.metrics.recordInRetry(id, r.inRetry);
-      this.health.succeeded(id, now, r.files.length, r.inRetry);
+      this.metrics.recordInRetry(id, r.inRetry ?? 0);
+      this.health.succeeded(id, now, r.files.length, r.inRetry ?? 0);
       const outcomes: Record<string, number> = {};
       for (const f of r.files) outcomes[f.outcome] = (outcomes[f.outcome] ?? 0) + 1;
       this.log.info('poll.done', { client: id, seen: r.seen, files: r.files.length, outcomes, inRetry: r.inRetry, ms: now.getTime() - entry.startedAt });

@@ -158,7 +158,7 @@ export class Metrics {
   recordPoll(poll: ClientPoll, atMs: number): void {
     this.recordSeen(poll.client, poll.seen);
     for (const f of poll.files) this.recordFile(f);
-    this.recordInRetry(poll.client, poll.inRetry);
+    this.recordInRetry(poll.client, poll.inRetry ?? 0);
     this.recordSuccess(poll.client, atMs);
   }
 

@@ -10,6 +10,8 @@ export interface Failure {
   /** Set for a batch recorded before its bytes were known (`process`). */
   sha256?: string;
   size?: number;
+  /** The attempts actually run, when the journal counted one more (a takeover that gave up instead of running). */
+  attempts?: number;
 }
 
 /** Marks a batch this instance holds FAILED; false when it no longer holds it (nothing is changed then). */
@@ -24,6 +26,7 @@ export async function failBatch(db: Db, id: number, instanceId: string, f: Failu
       ...(f.responseSha256 !== undefined ? { response_sha256: f.responseSha256 } : {}),
       ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),
       ...(f.size !== undefined ? { size: f.size } : {}),
+      ...(f.attempts !== undefined ? { attempts: f.attempts } : {}),
       lease_until: null,
       updated_at: dbInstant(db),
     });

@@ -482,7 +482,7 @@ async function giveUp(ctx: SpoolContext, client: Client, batch: BatchRecord, fau
     if (!request) await rm(work, { recursive: true, force: true }).catch(() => undefined);
   }
   const error = notes.join('\n');
-  if (!(await failBatch(ctx.db, batch.id, ctx.instanceId, { errorCode: fault.code, error, archiveName, responseSha256 }))) {
+  if (!(await failBatch(ctx.db, batch.id, ctx.instanceId, { errorCode: fault.code, error, archiveName, responseSha256, attempts: batch.attempts }))) {
     log.warn('batch.lease_lost', { error: 'taken over by another instance before this one could record the failure' });
     return 'SKIPPED';
   }

@@ -28,7 +28,7 @@ export interface ClientPoll {
   seen: number;
   files: FileResult[];
   /** Batches of the client waiting for a retry after a transient fault, when the poll ended. */
-  inRetry: number;
+  inRetry?: number;
 }
 
 export interface SpoolFailure {
