@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { BIN, makeInstance, type Instance } from '../helpers/instance.js';
 import { writeRequestFile } from '../../src/generate/requests.js';
@@ -188,16 +188,29 @@ describe('SQLite held by another connection (BEGIN EXCLUSIVE) across a run', () 
     try {
       await writeRequestFile(join(folder(inst, 'in'), 'L.xml'), S.header({ fileId: 'FIN-LOCK' }), S.lines);
       const cfg = JSON.parse(await readFile(inst.config, 'utf8'));
-      const holder = new sqlite3.Database(cfg.database);
-      await new Promise<void>((ok, ko) => holder.exec('BEGIN EXCLUSIVE; INSERT INTO batches (file_name, size, sha256, state, reference_date, processed_at, created_at, updated_at) VALUES (\'x\', 0, \'\', \'DONE\', \'2026-01-01\', \'2026-01-01T00:00:00Z\', \'x\', \'x\');', (e) => (e ? ko(e) : ok())));
-      let locked;
+      // The run stops itself once the request is answered (SIGSTOP); the lock is taken then, the run
+      // resumed, and the lock held 25 s: its journal writes meet SQLITE_BUSY.
+      const child = spawn(process.execPath, [BIN, 'run-once', '--as-of', S.AS_OF, '--json', '--config', inst.config], { env: { ...process.env, LDM_BATCH_CLOCK: CLOCK, LDM_BATCH_STOP_AT: 'answered' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      const stopped = async (): Promise<boolean> => / T /.test(await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => ''));
+      for (let i = 0; i < 6000 && !(await stopped()); i++) await sleep(10);
+      expect(await stopped()).toBe(true);
+      const holder = new sqlite3.Database(resolve(inst.dir, String(cfg.database).replace(/^sqlite:/, '')));
+      await new Promise<void>((ok, ko) => holder.exec("BEGIN EXCLUSIVE; UPDATE batches SET updated_at = updated_at WHERE 0;", (e) => (e ? ko(e) : ok())));
       try {
-        locked = await runOnce(inst);
+        child.kill('SIGCONT');
+        // Held 25 s (the issue's case) or until the run ended, whichever is first.
+        await Promise.race([exited, sleep(25_000)]);
       } finally {
         await new Promise<void>((ok) => holder.exec('ROLLBACK', () => holder.close(() => ok())));
       }
-      expect(locked.code).toBe(1);
-      expect(await readdir(folder(inst, 'error'))).toEqual([]);
+      await exited;
+      expect(stdout).not.toMatch(/FAILED/);
+      // Nothing failed or moved to error/: the request waits in in/ (under its name or a claim name).
+      expect(existsSync(folder(inst, 'error')) ? await readdir(folder(inst, 'error')) : []).toEqual([]);
+      expect((await readdir(folder(inst, 'in'))).filter((n) => n.startsWith('L.xml'))).toHaveLength(1);
       expect((await batches(inst)).filter((b) => b.state === 'FAILED')).toEqual([]);
       expect(await settle(inst, 'L.xml')).toBeGreaterThan(0);
       const mine = (await batches(inst)).filter((b) => b.fileName === 'L.xml');

@@ -44,7 +44,8 @@ export async function runBatchesList(o: { client?: string; state?: string; limit
     const now = new Date(await journalNowMs(app.db)).toISOString();
     for (const b of rows) {
       const last = b.state === 'CLAIMED' ? future(b, now, app.config.retry) : (b.errorCode ?? counts(b));
-      print([b.id, b.clientId ?? '-', b.fileName, b.fileId ?? '-', b.state, b.instanceId ?? '-', b.recordCount ?? '-', b.referenceDate, b.processedAt, last].join('\t'));
+      const holder = b.state === 'CLAIMED' ? `${b.instanceId ?? '-'} (lease ${b.leaseUntil ?? '-'})` : (b.instanceId ?? '-');
+      print([b.id, b.clientId ?? '-', b.fileName, b.fileId ?? '-', b.state, holder, b.recordCount ?? '-', b.referenceDate, b.processedAt, last].join('\t'));
     }
   } finally {
     await app.close();
