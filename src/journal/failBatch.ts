@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import { dbInstant } from './dbClock.js';
+import { leaseLost } from './leaseLost.js';
 
 export interface Failure {
   errorCode: string;
@@ -14,8 +15,8 @@ export interface Failure {
   attempts?: number;
 }
 
-/** Marks a batch this instance holds FAILED; false when it no longer holds it (nothing is changed then). */
-export async function failBatch(db: Db, id: number, instanceId: string, f: Failure): Promise<boolean> {
+/** Marks a batch this instance holds FAILED; LEASE_LOST when it no longer holds it (nothing is changed then). */
+export async function failBatch(db: Db, id: number, instanceId: string, f: Failure): Promise<void> {
   const n = await db('batches')
     .where({ id, state: 'CLAIMED', instance_id: instanceId })
     .update({
@@ -30,5 +31,5 @@ export async function failBatch(db: Db, id: number, instanceId: string, f: Failu
       lease_until: null,
       updated_at: dbInstant(db),
     });
-  return n === 1;
+  if (n !== 1) throw leaseLost(id, instanceId, 'recording its failure');
 }

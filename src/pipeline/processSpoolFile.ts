@@ -38,8 +38,8 @@ import {
   getBatch,
   heartbeat,
   isLeaseLost,
-  leaseLost,
   markBatch,
+  renewOrLost,
   takeOver,
   withdrawClaim,
   type BatchRecord,
@@ -349,7 +349,7 @@ async function commit(ctx: SpoolContext, client: Client, batch: BatchRecord, a: 
 async function deliver(ctx: SpoolContext, client: Client, batch: BatchRecord, file: string, responseName: string, work: string, log: Logger): Promise<void> {
   // Deliver only while still the holder: one that stalled past its lease would publish again
   // what the new holder delivered and the client may already have taken away.
-  if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, leaseOf(ctx)))) throw leaseLost(batch.id, ctx.instanceId, 'before delivery');
+  await renewOrLost(ctx.db, batch.id, ctx.instanceId, leaseOf(ctx), 'before delivery');
   const delivered = await ctx.transport.publish(file, client.clientId, 'out', responseName);
   crashPoint('delivered');
   if (delivered === 'exists') await checkSameResponse(ctx, client, responseName, file, work, log);
@@ -393,7 +393,12 @@ async function rollback(ctx: SpoolContext, client: Client, batch: BatchRecord, e
   // past its lease moved it to the archive name it had recorded. Run again from there (every
   // step is idempotent) instead of failing an answerable batch.
   const where = progress.where;
-  if (mayRerun && where?.folder === 'in' && !(await ctx.transport.exists(client.clientId, 'in', where.name).catch(() => true))) {
+  const stillIn = async (name: string): Promise<boolean> =>
+    ctx.transport.exists(client.clientId, 'in', name).catch((existsErr: unknown) => {
+      log.warn('batch.locate_failed', { error: errorMessage(existsErr), note: 'cannot tell whether the request left in/; not running again' });
+      return true;
+    });
+  if (mayRerun && where?.folder === 'in' && !(await stillIn(where.name))) {
     const fresh = await getBatch(ctx.db, batch.id);
     if (fresh && fresh.state === 'CLAIMED' && fresh.instanceId === ctx.instanceId) {
       log.warn('batch.request_moved', { error: errorMessage(err), note: 'the request left in/ during this run (moved by a stale holder); running the batch again from where it is' });
@@ -405,7 +410,10 @@ async function rollback(ctx: SpoolContext, client: Client, batch: BatchRecord, e
     const ageSeconds = ((await dbNowMs(ctx.db)) - Date.parse(batch.createdAt)) / 1000;
     if (mayRetry(policy, batch.attempts, ageSeconds)) {
       const delay = retryDelaySeconds(policy, batch.attempts);
-      if (!(await deferBatch(ctx.db, batch.id, ctx.instanceId, { code: fault.code, error: errorMessage(err), retryInSeconds: delay }))) {
+      try {
+        await deferBatch(ctx.db, batch.id, ctx.instanceId, { code: fault.code, error: errorMessage(err), retryInSeconds: delay });
+      } catch (deferErr) {
+        if (!isLeaseLost(deferErr)) throw deferErr;
         log.warn('batch.lease_lost', { error: errorMessage(err), note: 'taken over before the fault could be recorded' });
         return 'SKIPPED';
       }
@@ -429,9 +437,16 @@ async function giveUp(ctx: SpoolContext, client: Client, batch: BatchRecord, fau
   const notes: string[] = [`${fault.transient ? 'transient fault, attempts used up' : 'fault'} after ${batch.attempts} attempt(s): ${why}`];
   let responseSha256: string | null = null;
   let archiveName = batch.archiveName;
+  let located: { folder: SpoolFolder; name: string } | undefined;
+  let moved = false;
   try {
     await mkdir(work, { recursive: true });
-    const at = await locateRequest(ctx, client, batch).catch(() => undefined);
+    const at = await locateRequest(ctx, client, batch).catch((locErr: unknown) => {
+      log.error('batch.locate_failed', { error: errorMessage(locErr) });
+      notes.push(`the request could not be located: ${errorMessage(locErr)}`);
+      return undefined;
+    });
+    located = at;
     if (batch.deliveredAt) {
       notes.push('its response had been delivered already; no INTERNAL_ERROR sent');
     } else {
@@ -449,7 +464,7 @@ async function giveUp(ctx: SpoolContext, client: Client, batch: BatchRecord, fau
           fileId: batch.fileId,
           message: 'the file could not be processed because of a fault on our side that retries did not overcome; it is kept, and may be sent again',
         });
-        if (!(await heartbeat(ctx.db, batch.id, ctx.instanceId, leaseOf(ctx)))) throw leaseLost(batch.id, ctx.instanceId, 'before delivering INTERNAL_ERROR');
+        await renewOrLost(ctx.db, batch.id, ctx.instanceId, leaseOf(ctx), 'before delivering INTERNAL_ERROR');
         const delivered = await ctx.transport.publish(file, client.clientId, 'out', responseName);
         if (delivered === 'exists') notes.push(`out/${responseName} exists already; INTERNAL_ERROR not delivered over it`);
         else {
@@ -465,6 +480,7 @@ async function giveUp(ctx: SpoolContext, client: Client, batch: BatchRecord, fau
     if (at?.folder === 'in') {
       try {
         archiveName = await moveRecorded(ctx, client, batch, at.name, 'error', [batch.fileName, numbered(batch.fileName, batch.id)], request ?? { sha256: batch.sha256, work });
+        moved = true;
       } catch (moveErr) {
         if (isLeaseLost(moveErr)) throw moveErr;
         log.error('batch.not_moved', { error: errorMessage(moveErr) });
@@ -479,10 +495,21 @@ async function giveUp(ctx: SpoolContext, client: Client, batch: BatchRecord, fau
     log.error('batch.give_up_step_failed', { error: errorMessage(err) });
     notes.push(errorMessage(err));
   } finally {
-    if (!request) await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    if (!request) await rm(work, { recursive: true, force: true }).catch((rmErr: unknown) => log.warn('work.cleanup_failed', { error: errorMessage(rmErr), note: 'removed at a later poll' }));
   }
   const error = notes.join('\n');
-  if (!(await failBatch(ctx.db, batch.id, ctx.instanceId, { errorCode: fault.code, error, archiveName, responseSha256, attempts: batch.attempts }))) {
+  try {
+    if (located?.folder === 'in' && !moved) {
+      // The request could not leave in/ (the spool is down or read-only): ending the batch now
+      // would strand its claim file there. It stays CLAIMED and the give-up is tried again later.
+      const retryInSeconds = policyOf(ctx).maxDelaySeconds;
+      await deferBatch(ctx.db, batch.id, ctx.instanceId, { code: fault.code, error: `given up, waiting for the spool to move the request to error/\n${error}`, retryInSeconds });
+      log.error('batch.give_up_pending', { code: fault.code, error, retryInSeconds });
+      return 'RETRYING';
+    }
+    await failBatch(ctx.db, batch.id, ctx.instanceId, { errorCode: fault.code, error, archiveName, responseSha256, attempts: batch.attempts });
+  } catch (err) {
+    if (!isLeaseLost(err)) throw err;
     log.warn('batch.lease_lost', { error: 'taken over by another instance before this one could record the failure' });
     return 'SKIPPED';
   }

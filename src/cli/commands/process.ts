@@ -45,9 +45,9 @@ export async function runProcess(request: string, o: { output?: string; client?:
     }
     const code = signal === 'SIGINT' ? 130 : 143;
     const id = held;
-    const done = id === undefined ? Promise.resolve(true) : failBatch(app.db, id, instanceId, { errorCode: 'INTERRUPTED', error: `stopped by ${signal} before it finished; no response was written`, archiveName: null });
+    const done = id === undefined ? Promise.resolve() : failBatch(app.db, id, instanceId, { errorCode: 'INTERRUPTED', error: `stopped by ${signal} before it finished; no response was written`, archiveName: null });
     done
-      .catch(() => false)
+      .catch((dbErr: unknown) => process.stderr.write(`ldm-batch: batch ${id} could not be recorded FAILED: ${errorMessage(dbErr)} (a later poll marks it ABANDONED)\n`))
       .finally(() => {
         process.stderr.write(`ldm-batch: process stopped by ${signal}${id === undefined ? '' : `; batch ${id} recorded FAILED (INTERRUPTED)`}\n`);
         process.exit(code);
@@ -103,7 +103,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
     } catch (err) {
       const code = err instanceof LdmError ? err.code : classifyFault(err).code;
       await unlink(`${outPath}.part`).catch(() => undefined);
-      const recorded = await failBatch(app.db, batch.id, instanceId, { errorCode: code, error: errorMessage(err), archiveName: null }).catch((dbErr: unknown) => {
+      const recorded = await failBatch(app.db, batch.id, instanceId, { errorCode: code, error: errorMessage(err), archiveName: null }).then(() => true, (dbErr: unknown) => {
         process.stderr.write(`ldm-batch: batch ${batch.id} could not be recorded FAILED: ${errorMessage(dbErr)} (a later poll marks it ABANDONED)\n`);
         return false;
       });
