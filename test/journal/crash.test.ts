@@ -9,6 +9,11 @@ import { makeInstance, BIN, type Instance } from '../helpers/instance.js';
 import { rng } from '../../src/generate/dataset.js';
 import { writeRequestFile, type RequestSpec } from '../../src/generate/requests.js';
 import * as S from '../pipeline/scenario.js';
+import { createTempDatabase, type TempDatabase } from '../helpers/postgres.js';
+
+/** LDM_TEST_CRASH_DB=postgres runs the same loop on PostgreSQL (npm test runs it on SQLite; test/multi covers PostgreSQL with daemons). */
+const ON_PG = process.env.LDM_TEST_CRASH_DB === 'postgres';
+const databases: TempDatabase[] = [];
 
 const CLOCK = '2026-02-15T03:00:00Z';
 const POINTS = ['claimed', 'recorded', 'located', 'answered', 'delivered', 'kept', 'disposing', 'disposed', 'completed'];
@@ -54,8 +59,14 @@ async function drop(inst: Instance, name: string, seed: number): Promise<void> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  crash = await makeInstance();
-  baseline = await makeInstance();
+  const db = async (): Promise<string | undefined> => {
+    if (!ON_PG) return undefined;
+    const t = await createTempDatabase();
+    databases.push(t);
+    return t.url;
+  };
+  crash = await makeInstance({ database: await db() });
+  baseline = await makeInstance({ database: await db() });
   // Same signing key in both, so the two runs can be compared byte for byte.
   for (const f of ['signing-key.pem', 'signing-cert.pem']) await copyFile(join(crash.dir, 'keys', f), join(baseline.dir, 'keys', f));
   await seed(crash);
@@ -64,6 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await crash?.cleanup();
   await baseline?.cleanup();
+  for (const d of databases) await d.drop();
 });
 
 describe('SIGKILL at any point, then restart', () => {
