@@ -2,6 +2,8 @@
 // (keys are referenced by path; a passphrase only by environment variable or file).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseFileMode, type FileMode } from '../files/modes.js';
+import { assertSafeSpoolRoot } from '../spool/root.js';
 import { LdmError } from '../errors.js';
 import type { Client, Environment, ServiceName } from '../interfaces.js';
 import { SERVICES } from '../interfaces.js';
@@ -71,6 +73,8 @@ export interface Config {
   http?: HttpConfig;
   /** On SIGTERM the daemon waits this long for the files in hand, then exits leaving them to lease recovery. */
   shutdownGraceSeconds: number;
+  /** Mode of every file holding personal data: 0600, or 0640 (`fileMode: "0640"`) to let a group read them. */
+  fileMode: FileMode;
 }
 
 export const CONFIG_NAME = 'ldm-batch.config.json';
@@ -153,6 +157,8 @@ export function parseConfig(raw: unknown, file: string): Config {
   const signing = isObj(raw.signing) ? raw.signing : {};
   const database = str(raw, 'database', './data/ldm-batch.sqlite', file);
   const sftp = transport === 'sftp' ? parseSftp(spoolRaw.sftp, file, abs) : undefined;
+  const rootWritten = str(spoolRaw, 'root', transport === 'sftp' ? '/' : './spool', file);
+  if (transport === 'local') assertSafeSpoolRoot(abs(rootWritten), rootWritten);
   return {
     file,
     instanceId: instanceId(str(raw, 'instanceId', 'ldm-1', file), file),
@@ -174,7 +180,14 @@ export function parseConfig(raw: unknown, file: string): Config {
     clientSchedules: parseClientSchedules(raw.clients, file),
     http: raw.http === undefined ? undefined : parseHttp(raw.http, file),
     shutdownGraceSeconds: positive(raw, 'shutdownGraceSeconds', 30, file),
+    fileMode: fileMode(raw.fileMode, file),
   };
+}
+
+function fileMode(v: unknown, file: string): FileMode {
+  const m = parseFileMode(v);
+  if (m === undefined) throw new LdmError('CONFIG', `${file}: "fileMode" must be "0600" (default) or "0640" (group may read)`, { exitCode: 2 });
+  return m;
 }
 
 /** A TCP port; 0 (any free port) only where `allowZero`. */

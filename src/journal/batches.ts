@@ -2,6 +2,7 @@
 // previous state and checks the row count, so a stale worker can never overwrite a result.
 import type { Db } from '../store/db.js';
 import { LdmError } from '../errors.js';
+import { redact } from '../log/logger.js';
 import type { RejectionCode, StatusCode } from '../interfaces.js';
 
 export type BatchState = 'CLAIMED' | 'DONE' | 'REJECTED' | 'FAILED';
@@ -215,7 +216,7 @@ export async function completeBatch(db: Db, id: number, instanceId: string, c: C
       record_count: c.recordCount,
       status_counts: JSON.stringify(c.statusCounts),
       error_code: c.errorCode ?? null,
-      error: c.error ?? null,
+      error: c.error == null ? null : redact(c.error), // libxml2 and others quote values: never a full SSIN in the journal
       response_sha256: c.responseSha256,
       archive_name: c.archiveName,
       response_copy: c.responseCopy,
@@ -229,7 +230,7 @@ export async function completeBatch(db: Db, id: number, instanceId: string, c: C
 export async function failBatch(db: Db, id: number, instanceId: string, errorCode: string, error: string, archiveName: string | null): Promise<boolean> {
   const n = await db('batches')
     .where({ id, state: 'CLAIMED', instance_id: instanceId })
-    .update({ state: 'FAILED', error_code: errorCode, error, archive_name: archiveName, lease_until: null, updated_at: now() });
+    .update({ state: 'FAILED', error_code: errorCode, error: redact(error), archive_name: archiveName, lease_until: null, updated_at: now() });
   return n === 1;
 }
 

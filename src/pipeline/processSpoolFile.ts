@@ -15,7 +15,8 @@ import type { Db } from '../store/db.js';
 import type { Client, Environment, Signer } from '../interfaces.js';
 import type { Logger } from '../log/logger.js';
 import type { SpoolFolder, SpoolTransport } from '../spool/transport.js';
-import { claimFileName, isProcessableName, parseClaimName, sanitizedName } from '../spool/transport.js';
+import { claimFileName, parseClaimName, sanitizedName, unprocessableReason } from '../spool/transport.js';
+import { randomBytes } from 'node:crypto';
 import { responseFileName } from '../response/writer.js';
 import {
   DEFAULT_LEASE_SECONDS,
@@ -59,7 +60,8 @@ export type FileOutcome = 'ANSWERED' | 'REJECTED' | 'REDELIVERED' | 'FAILED' | '
 
 /** Claims a fresh request file of a client's in/ folder and processes it; never throws for a bad file. */
 export async function processSpoolFile(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
-  if (!isProcessableName(name)) return quarantine(ctx, client, name);
+  const unfit = unprocessableReason(name);
+  if (unfit !== undefined) return quarantine(ctx, client, name, unfit, 'UNSAFE_NAME');
   const claimedAt = Date.now();
   const claimName = claimFileName(name, ctx.instanceId, claimedAt);
   const claimed = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'in', name: claimName });
@@ -109,11 +111,13 @@ async function confirmClaim(ctx: SpoolContext, client: Client, batch: BatchRecor
 }
 
 /**
- * A name we will not answer under (control characters, a backslash…): the sender cannot be
- * told through a response named after it, so the file goes to error/ under a printable name,
- * bytes untouched, with a journal entry that keeps the original name.
+ * A name we will not answer under (control characters, too long to claim, not UTF-8…) or an
+ * entry that is not a regular file (a link, a FIFO, a folder): the sender cannot be told through
+ * a response, so it goes to error/ under a generated printable name (with a random part, so no
+ * client can plant something there first), never read, with a journal entry that keeps the
+ * original name and the reason.
  */
-async function quarantine(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
+export async function quarantine(ctx: SpoolContext, client: Client, name: string, why: string, code: 'UNSAFE_NAME' | 'NOT_A_FILE'): Promise<FileOutcome> {
   const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
   const batch = await claimBatch(ctx.db, {
     clientId: client.clientId,
@@ -125,16 +129,16 @@ async function quarantine(ctx: SpoolContext, client: Client, name: string): Prom
     responseName: '',
     instanceId: ctx.instanceId,
   });
-  const target = `${sanitizedName(name).replace(/\.xml$/, '')}.${batch.id}.xml`;
+  const target = `${sanitizedName(name).replace(/\.xml$/, '')}.${batch.id}.${randomBytes(4).toString('hex')}.xml`;
   const moved = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'error', name: target });
   if (!moved) {
     // Another instance quarantined it first: its entry is the file's one.
     await withdrawClaim(ctx.db, batch.id, ctx.instanceId);
     return 'SKIPPED';
   }
-  const reason = `file name ${JSON.stringify(name)} has control characters or a path separator; not processed`;
-  await failBatch(ctx.db, batch.id, ctx.instanceId, 'UNSAFE_NAME', reason, `error/${target}`);
-  ctx.log.warn('batch.unsafe_name', { client: client.clientId, batch: batch.id, movedTo: `error/${target}` });
+  const reason = `${JSON.stringify(name)}: ${why}; not processed`;
+  await failBatch(ctx.db, batch.id, ctx.instanceId, code, reason, `error/${target}`);
+  ctx.log.warn(code === 'UNSAFE_NAME' ? 'batch.unsafe_name' : 'batch.not_a_file', { client: client.clientId, batch: batch.id, movedTo: `error/${target}`, reason: why });
   return 'FAILED';
 }
 
@@ -145,7 +149,7 @@ async function quarantine(ctx: SpoolContext, client: Client, name: string): Prom
 export async function recoverClient(ctx: SpoolContext, client: Client): Promise<{ file: string; outcome: FileOutcome }[]> {
   const done: { file: string; outcome: FileOutcome }[] = [];
   const lease = ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-  const claims = (await ctx.transport.list(client.clientId, 'in')).filter((e) => parseClaimName(e.name));
+  const claims = (await ctx.transport.list(client.clientId, 'in')).filter((e) => e.kind === undefined && parseClaimName(e.name));
   const inFlight = await claimedBatches(ctx.db, client.clientId);
   const nowIso = new Date().toISOString();
   for (const b of inFlight) {
@@ -263,7 +267,13 @@ async function runBatchOnce(ctx: SpoolContext, client: Client, batch: BatchRecor
     let responseCopy: string | null = result.outcome === 'REDELIVERED' ? (result.redeliver ?? null) : null;
     if (result.outcome !== 'REDELIVERED') {
       responseCopy = `${responseName.replace(/\.response\.xml$/, '')}.${batch.id}.response.xml`;
-      await ctx.transport.publish(responsePath, client.clientId, 'archive', responseCopy);
+      if ((await ctx.transport.publish(responsePath, client.clientId, 'archive', responseCopy)) === 'exists' && !(await sameFile(ctx, client, 'archive', responseCopy, responsePath, join(work, 'kept')))) {
+        // Not our copy from a run cut short: something planted under that name. Keep ours
+        // under a name nobody could know beforehand; the journal records which one.
+        log.warn('response.copy_name_taken', { copy: responseCopy, note: 'archive/ holds another file (or a link) under this name; the copy was kept under a generated name' });
+        responseCopy = `${responseName.replace(/\.response\.xml$/, '')}.${batch.id}.${randomBytes(6).toString('hex')}.response.xml`;
+        if ((await ctx.transport.publish(responsePath, client.clientId, 'archive', responseCopy)) === 'exists') throw new LdmError('SPOOL_UNSAFE', `archive/${responseCopy} exists already`);
+      }
       crashPoint('kept');
     }
     const archiveName = await dispose(ctx, client, batch, where, result, request);
@@ -327,6 +337,16 @@ async function runBatchOnce(ctx: SpoolContext, client: Client, batch: BatchRecor
   }
 }
 
+/** Whether `<folder>/<name>` is a regular file with the same bytes as `local` (a link or other special file never is). */
+async function sameFile(ctx: SpoolContext, client: Client, folder: SpoolFolder, name: string, local: string, work: string): Promise<boolean> {
+  try {
+    return (await sha256File(await ctx.transport.fetch(client.clientId, folder, name, work))) === (await sha256File(local));
+  } catch (err) {
+    if (err instanceof LdmError && err.code === 'SPOOL_NOT_FILE') return false;
+    throw err;
+  }
+}
+
 /**
  * An existing out/ file of the same name must be our own earlier delivery (or a stale holder's);
  * anything else is reported, never replaced. If the client took it away meanwhile, it was delivered.
@@ -337,6 +357,10 @@ async function checkSameResponse(ctx: SpoolContext, client: Client, responseName
     theirs = await sha256File(await ctx.transport.fetch(client.clientId, 'out', responseName, join(work, 'existing')));
   } catch (err) {
     if (err instanceof LdmError && TRANSPORT_DOWN.has(err.code)) throw err;
+    if (err instanceof LdmError && err.code === 'SPOOL_NOT_FILE') {
+      log.warn('response.exists', { response: responseName, note: 'out/ holds something that is not a regular file (a link?) under the response name; it was neither followed nor replaced' });
+      return;
+    }
     if (await ctx.transport.exists(client.clientId, 'out', responseName)) throw err;
     log.info('response.taken', { response: responseName, note: 'the response already in out/ was fetched by the client before it could be compared; not delivered again' });
     return;

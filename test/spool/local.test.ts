@@ -10,7 +10,6 @@ describeTransportContract('LocalSpool', async () => {
   return {
     rootDir,
     make: () => new LocalSpool(rootDir),
-    listsSymlinks: true,
     cleanup: () => rm(rootDir, { recursive: true, force: true }),
   };
 });
