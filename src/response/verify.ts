@@ -227,9 +227,9 @@ const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
  * (a ds:Object with business data, a KeyName, a nested Signature, an Id) is refused here,
  * before any cryptography, so no consumer ever reads unsigned data from a valid response.
  */
-function assertExactShape(el: SigElement): void {
+function assertExactShape(el: SigElement, parent?: SigElement): void {
   const allowed = ALLOWED_ATTRIBUTES[el.local];
-  if (el.uri !== DS_NS || allowed === undefined) throw new Invalid(`unexpected element ${el.name} in the Signature`);
+  if (el.uri !== DS_NS || allowed === undefined || (parent !== undefined && el.local === 'Signature')) throw new Invalid(`unexpected element ${el.name} in ${parent ? `ds:${parent.local}` : 'the Signature'} (contract §7 allows nothing else)`);
   for (const a of Object.values(el.attributes)) {
     if (a.uri === XMLNS_NS || a.name === 'xmlns') continue;
     if (a.prefix !== '' || !allowed.includes(a.local)) throw new Invalid(`unexpected attribute ${a.name} on ds:${el.local}`);
@@ -238,7 +238,7 @@ function assertExactShape(el: SigElement): void {
   for (const c of el.children) {
     if (isElement(c)) {
       if (holdsText) throw new Invalid(`ds:${el.local} must contain text only`);
-      assertExactShape(c);
+      assertExactShape(c, el);
     } else if ('pi' in c) throw new Invalid(`a processing instruction inside ds:${el.local}`);
     else if (!holdsText && !/^[ \t\r\n]*$/.test(c.text)) throw new Invalid(`unexpected text inside ds:${el.local}`);
   }

@@ -16,10 +16,11 @@ export interface DatedCert {
   signer: Signer;
 }
 
-export function datedCert(notBefore: Date, notAfter: Date, cn = 'ldm-batch dated test signer'): DatedCert {
+/** With `opts.keyPath`, a new certificate for that existing key, written to `opts.certPath`. */
+export function datedCert(notBefore: Date, notAfter: Date, cn = 'ldm-batch dated test signer', opts: { keyPath?: string; certPath?: string } = {}): DatedCert {
   const dir = mkdtempSync(join(tmpdir(), 'ldm-dated-cert-'));
-  const keyPath = join(dir, 'signing-key.pem');
-  const certPath = join(dir, 'signing-cert.pem');
+  const keyPath = opts.keyPath ?? join(dir, 'signing-key.pem');
+  const certPath = opts.certPath ?? join(dir, 'signing-cert.pem');
   const csr = join(dir, 'req.csr');
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'serial'), '1000\n');
@@ -42,8 +43,10 @@ export function datedCert(notBefore: Date, notAfter: Date, cn = 'ldm-batch dated
       '',
     ].join('\n'),
   );
-  execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath], { stdio: 'pipe' });
-  chmodSync(keyPath, 0o600);
+  if (opts.keyPath === undefined) {
+    execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath], { stdio: 'pipe' });
+    chmodSync(keyPath, 0o600);
+  }
   execFileSync('openssl', ['req', '-new', '-key', keyPath, '-subj', `/CN=${cn}`, '-out', csr], { stdio: 'pipe' });
   execFileSync('openssl', ['ca', '-batch', '-selfsign', '-config', join(dir, 'ca.cnf'), '-keyfile', keyPath, '-in', csr, '-out', certPath, '-startdate', asn1(notBefore), '-enddate', asn1(notAfter), '-notext'], { stdio: 'pipe' });
   return { dir, keyPath, certPath, signer: { privateKeyPem: readFileSync(keyPath, 'utf8'), certificatePem: readFileSync(certPath, 'utf8') } };
