@@ -226,6 +226,13 @@ describe('no full SSIN in the journal or CLI errors', () => {
     const error = (JSON.parse(show.stdout) as Row).error ?? '';
     expect(error).toMatch(/85\*{7}28/); // the message is there, masked
     expect(error).not.toMatch(/(?<!\d)\d{11}(?!\d)/);
+    // the same file through `process`: its error lines on stdout are masked too
+    for (const json of [true, false]) {
+      const p2 = await inst.cli(['process', join(folder('error'), 'X1.xml'), '-o', join(inst.dir, `X1-${json}.xml`), '--client', 'fin', ...(json ? ['--json'] : [])]);
+      expect(p2.code).toBe(1);
+      expect(p2.stdout).toMatch(/85\*{7}28/);
+      expect(p2.stdout).not.toMatch(/85073003328/);
+    }
   });
 
   it('an import error quoting an SSIN is masked on stderr and in --json (before: "found \\"85073003328\\"")', async () => {
