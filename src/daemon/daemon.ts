@@ -18,7 +18,8 @@ import { errorCode, pollClient } from '../pipeline/runOnce.js';
 import { notificationsPerFile, runNotifications } from '../notifications/notify.js';
 import { Health } from './health.js';
 import { Metrics } from './metrics.js';
-import { certificateExpiry } from '../response/sign.js';
+import { assertSignerCurrent, certificateExpiry } from '../response/sign.js';
+import { clockNow } from '../pipeline/clock.js';
 import { startHttp, type HttpEndpoint } from './http.js';
 
 export interface DaemonSettings {
@@ -182,6 +183,8 @@ export class Daemon {
     this.health.started(id, new Date(entry.startedAt));
     this.log.info('poll.started', { client: id });
     try {
+      // Nothing is claimed with a certificate that would not be valid at the claim's ProcessedAt.
+      assertSignerCurrent(this.ctx.signer, new Date((this.ctx.clock ?? clockNow)(this.settings.timezone).instant));
       const r = await pollClient(this.ctx, client, {
         minAgeMs: this.settings.minAgeSeconds * 1000,
         state: this.states.get(id),

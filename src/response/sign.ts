@@ -155,6 +155,14 @@ export function assertCertificateCurrent(cert: X509Certificate, certPath: string
   }
 }
 
+/**
+ * A long-running daemon checks again before each poll, at the instant that will become the
+ * batches' ProcessedAt: a certificate that expired since the start must not sign anything.
+ */
+export function assertSignerCurrent(signer: Signer, instant: Date): void {
+  assertCertificateCurrent(new X509Certificate(signer.certificatePem), 'in use', instant);
+}
+
 /** When the signer's certificate expires, and whether that is within CERT_WARN_DAYS of `now`. */
 export function certificateExpiry(signer: Signer, now: Date = new Date()): { notAfter: Date; daysLeft: number; warn: boolean } {
   const notAfter = new Date(new X509Certificate(signer.certificatePem).validTo);

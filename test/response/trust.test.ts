@@ -2,7 +2,7 @@
 // ProcessedAt; no trust anchor is exit 2; --integrity-only says trusted: false), and the signer
 // refuses a certificate outside its validity (CERT_EXPIRED, exit 2) and warns 30 days ahead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, makeInstance, run, type Instance } from '../helpers/instance.js';
@@ -136,6 +136,25 @@ describe('signing certificate validity', () => {
       expect(warn.notAfter).toBe(notAfter.toISOString());
       const m = await getText(port, '/metrics');
       expect(m.body).toContain(`ldm_signing_certificate_expiry_timestamp_seconds ${Math.floor(notAfter.getTime() / 1000)}`);
+    } finally {
+      await d.signal('SIGTERM');
+    }
+  });
+
+  it('a running daemon claims nothing once the certificate would not be valid at ProcessedAt: the poll fails with CERT_EXPIRED, the file waits', async () => {
+    const base = JSON.parse(await readFile(await withCert(soon), 'utf8')) as Record<string, unknown>;
+    const config = join(inst.dir, 'soon-later.config.json');
+    await writeFile(config, JSON.stringify({ ...base, schedule: '0 0 1 1 *' }));
+    const inDir = join(inst.spool, 'fin', 'in');
+    await writeRequestFile(join(inDir, 'LATE.xml'), S.header({ fileId: 'FIN-LATE' }), S.lines.slice(0, 1));
+    // started while the certificate is valid (real time); the pipeline's clock is 20 days on
+    const later = new Date(Date.now() + 20 * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const d = startDaemon(config, { LDM_BATCH_CLOCK: later });
+    try {
+      const failed = await d.waitFor((e) => e.event === 'poll.failed' && e.client === 'fin', 20_000, 'the refused poll');
+      expect(failed.code).toBe('CERT_EXPIRED');
+      expect(d.events.some((e) => e.event === 'batch.claimed')).toBe(false);
+      expect(await readdir(inDir)).toContain('LATE.xml');
     } finally {
       await d.signal('SIGTERM');
     }
