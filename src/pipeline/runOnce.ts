@@ -103,7 +103,7 @@ export async function pollClient(ctx: SpoolContext, client: Client, opts: PollOp
   }
   const entries = await ctx.transport.list(client.clientId, 'in');
   const previous = opts.state?.previous;
-  result.seen = entries.filter((e) => isCandidateRequest(e.name) && !previous?.has(e.name)).length;
+  result.seen = entries.filter((e) => e.kind === undefined && isCandidateRequest(e.name) && !previous?.has(e.name)).length;
   opts.onSeen?.(result.seen);
   // Links, FIFOs, folders and names that are not UTF-8 are moved to error/ at once, unread.
   for (const entry of entries) {

@@ -7,7 +7,7 @@
 // never follows or replaces its target.
 import { constants, createReadStream } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LdmError } from '../errors.js';
 import { SPOOL_FOLDERS, assertSafeClientId, assertSafeName, decodeRawName, encodeRawName, type SpoolEntry, type SpoolFolder, type SpoolTransport } from './transport.js';
@@ -18,6 +18,7 @@ const { O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY, O_NONBLOCK } = constant
 
 export class LocalSpool implements SpoolTransport {
   readonly description: string;
+  private tempKey: Promise<Buffer> | undefined;
 
   constructor(readonly root: string) {
     assertSafeSpoolRoot(root);
@@ -35,25 +36,35 @@ export class LocalSpool implements SpoolTransport {
 
   async ensureFolders(clientId: string): Promise<void> {
     assertSafeClientId(clientId);
-    await mkdir(join(this.root, clientId), { recursive: true, mode: dirMode() });
-    await this.assertRealFolder(join(this.root, clientId));
     for (const f of SPOOL_FOLDERS) {
-      const dir = this.path(clientId, f) as string;
-      await mkdir(dir, { recursive: true, mode: dirMode() });
-      await this.assertRealFolder(dir);
+      await mkdir(this.path(clientId, f) as string, { recursive: true, mode: dirMode() });
+      await this.realFolder(clientId, f);
     }
   }
 
-  /** A spool folder replaced by a link would send everything written into it elsewhere. */
-  private async assertRealFolder(dir: string): Promise<void> {
-    const s = await lstat(dir);
+  /**
+   * A spool folder replaced by a link would send everything written into it elsewhere: checked
+   * before every operation. (Node has no openat(2), so a client that can rename the folders
+   * themselves could still race this check: the client's own folder, <root>/<clientId>/, must
+   * not be writable by the client — OpenSSH's ChrootDirectory demands the same.)
+   */
+  private async realFolder(clientId: string, folder: SpoolFolder): Promise<string> {
+    const dir = this.path(clientId, folder) as string;
+    let s;
+    try {
+      s = await lstat(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return dir;
+      throw err;
+    }
     if (!s.isDirectory()) {
       throw new LdmError('SPOOL_UNSAFE', `spool folder ${dir} is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; it is not used (replace it with a real folder)`);
     }
+    return dir;
   }
 
   async list(clientId: string, folder: SpoolFolder): Promise<SpoolEntry[]> {
-    const dir = this.path(clientId, folder) as string;
+    const dir = await this.realFolder(clientId, folder);
     const out: SpoolEntry[] = [];
     let names: Buffer[];
     try {
@@ -86,6 +97,8 @@ export class LocalSpool implements SpoolTransport {
   async renameNoClobber(clientId: string, from: { folder: SpoolFolder; name: string }, to: { folder: SpoolFolder; name: string }): Promise<boolean> {
     const src = this.path(clientId, from.folder, from.name);
     const dst = this.path(clientId, to.folder, to.name);
+    await this.realFolder(clientId, from.folder);
+    await this.realFolder(clientId, to.folder);
     let srcInfo;
     try {
       srcInfo = await lstat(src);
@@ -143,6 +156,7 @@ export class LocalSpool implements SpoolTransport {
    */
   async fetch(clientId: string, folder: SpoolFolder, name: string, workDir: string): Promise<string> {
     const src = this.path(clientId, folder, name);
+    await this.realFolder(clientId, folder);
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const local = join(workDir, `${folder}-${randomBytes(8).toString('hex')}`);
     let fh;
@@ -185,10 +199,20 @@ export class LocalSpool implements SpoolTransport {
   async publish(localPath: string, clientId: string, folder: SpoolFolder, name: string): Promise<'published' | 'exists'> {
     const dst = this.path(clientId, folder, name);
     if (localPath === dst) return 'published';
-    // An unguessable temporary name, created exclusively and never through a link; a crash
-    // leaves it behind (hidden, never picked up), a re-run uses a new one.
-    const tmp = this.path(clientId, folder, `.${name}.${randomBytes(12).toString('hex')}.tmp`);
-    const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, dataFileMode());
+    await this.realFolder(clientId, folder);
+    // The temporary name is unguessable (a keyed hash of the target: no client can plant a link
+    // there beforehand) yet the same for every attempt at this target, so the re-run after a
+    // crash finds the leftover and removes it. It is created exclusively and never through a
+    // link: whatever is found under it (a leftover, or anything planted) is unlinked, never followed.
+    const tmp = this.path(clientId, folder, await this.tempName(clientId, folder, name));
+    let fh;
+    try {
+      fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, dataFileMode());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await unlink(tmp);
+      fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, dataFileMode());
+    }
     let ino: number;
     let dev: number;
     try {
@@ -222,6 +246,13 @@ export class LocalSpool implements SpoolTransport {
     return 'published';
   }
 
+  /** `.<name>.<24 hex>.tmp`: HMAC-SHA-256 of the target under this spool's temp key. */
+  private async tempName(clientId: string, folder: SpoolFolder, name: string): Promise<string> {
+    this.tempKey ??= loadTempKey(this.root);
+    const mac = createHmac('sha256', await this.tempKey).update(`${clientId}/${folder}/${name}`).digest('hex').slice(0, 24);
+    return `.${name}.${mac}.tmp`;
+  }
+
   async exists(clientId: string, folder: SpoolFolder, name: string): Promise<boolean> {
     try {
       await lstat(this.path(clientId, folder, name));
@@ -249,6 +280,47 @@ async function narrowMode(path: string | Buffer): Promise<void> {
     // a link, a folder, or not ours: left as it is
   } finally {
     await fh?.close().catch(() => undefined);
+  }
+}
+
+const TEMP_KEY_FILE = '.ldm-batch-temp-key';
+
+/**
+ * The spool's secret for temporary names, shared by every instance on this spool root: 32 random
+ * bytes in <root>/.ldm-batch-temp-key (0600), made once, atomically (written under a random name,
+ * then linked), read without following a link.
+ */
+async function loadTempKey(root: string): Promise<Buffer> {
+  const path = join(root, TEMP_KEY_FILE);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fh = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      try {
+        const st = await fh.stat();
+        const key = Buffer.alloc(32);
+        if (!st.isFile() || st.size !== 32 || (await fh.read(key, 0, 32, 0)).bytesRead !== 32) throw new LdmError('SPOOL_UNSAFE', `${path} is not this spool's 32-byte temp key; remove it and let ldm-batch make a new one`);
+        return key;
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new LdmError('SPOOL_UNSAFE', `${path} is a symbolic link; remove it`);
+      if (code !== 'ENOENT' || attempt > 0) throw err;
+    }
+    await mkdir(root, { recursive: true, mode: dirMode() });
+    const draft = `${path}.${randomBytes(8).toString('hex')}`;
+    const fh = await open(draft, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    try {
+      await fh.write(randomBytes(32));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await link(draft, path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err; // another instance made it first: read theirs
+    });
+    await unlink(draft).catch(() => undefined);
   }
 }
 
