@@ -6,6 +6,7 @@ import { openDatabase, parseDatabaseSpec, type Db } from '../store/db.js';
 import { loadClients, upsertClients } from '../store/clients.js';
 import type { Client, Signer } from '../interfaces.js';
 import { loadSigner } from '../response/sign.js';
+import { applyFileMode, restrictFile } from '../files/modes.js';
 
 export interface AppContext {
   config: Config;
@@ -18,7 +19,11 @@ export interface AppContext {
 
 export async function openApp(configFile?: string): Promise<AppContext> {
   const config = loadConfig(configFile);
-  const db = await openDatabase(parseDatabaseSpec(config.database));
+  applyFileMode(config.fileMode);
+  const spec = parseDatabaseSpec(config.database);
+  const db = await openDatabase(spec);
+  // A database made by an older version (or before the umask was set) is narrowed too.
+  if (spec.client === 'sqlite' && spec.filename) for (const f of [spec.filename, `${spec.filename}-wal`, `${spec.filename}-shm`]) restrictFile(f);
   if (config.clients.length > 0) await upsertClients(db, config.clients);
   const clients = await loadClients(db);
   let signer: Signer | undefined;

@@ -2,6 +2,8 @@
 // was rejected or failed; 2 bad usage or config.
 import { Command, CommanderError, Option } from 'commander';
 import { LdmError, errorMessage } from '../errors.js';
+import { applyFileMode } from '../files/modes.js';
+import { redact } from '../log/logger.js';
 import { runInit } from './commands/init.js';
 import { runDemo } from './commands/demo.js';
 import { runProcess } from './commands/process.js';
@@ -103,10 +105,12 @@ function program(): Command {
   p.command('verify')
     .description('check a response file\'s XML signature (for receiving institutions)')
     .argument('<response>', 'response file')
-    .option('--cert <file>', 'trusted signer certificate (PEM); default: the configured signing certificate, if any')
+    .option('--cert <file>', 'trusted signer certificate (PEM); default: the configured signing certificate. Exit 0 only when the file was signed with it, while it was valid (at ProcessedAt)')
+    .option('--integrity-only', 'check only that the file is unchanged since it was signed, by whoever signed it (says trusted: false)')
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
-    .action(async (response: string, o: { cert?: string; json?: boolean; config?: string }) => runVerify(response, o));
+    .addHelpText('after', '\nExit codes: 0 valid and signed by the trusted certificate (or intact, with --integrity-only); 1 invalid; 2 no trusted certificate given or configured, or bad usage.')
+    .action(async (response: string, o: { cert?: string; json?: boolean; config?: string; integrityOnly?: boolean }) => runVerify(response, o));
 
   const audit = p
     .command('audit')
@@ -170,6 +174,8 @@ function program(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedOutput();
+  // Personal data at rest: files this process creates are private unless the config says 0640.
+  applyFileMode(0o600);
   const p = program();
   try {
     await p.parseAsync(argv);
@@ -181,11 +187,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const coded = err instanceof LdmError ? err : databaseFault(err);
     if (coded) {
-      process.stderr.write(`ldm-batch: ${coded.message} [${coded.code}]\n`);
+      process.stderr.write(`ldm-batch: ${redact(coded.message)} [${coded.code}]\n`);
       return coded.exitCode;
     }
-    process.stderr.write(`ldm-batch: unexpected error: ${errorMessage(err)}\n`);
-    if (process.env.LDM_BATCH_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    process.stderr.write(`ldm-batch: unexpected error: ${redact(errorMessage(err))}\n`);
+    if (process.env.LDM_BATCH_DEBUG) process.stderr.write(`${redact((err as Error).stack ?? '')}\n`);
     return 1;
   }
 }

@@ -3,6 +3,8 @@
 import { DEFAULT_RETRY, type RetryPolicy } from '../pipeline/retryPolicy.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseFileMode, type FileMode } from '../files/modes.js';
+import { assertSafeSpoolRoot } from '../spool/root.js';
 import { LdmError } from '../errors.js';
 import type { Client, Environment, ServiceName } from '../interfaces.js';
 import { SERVICES } from '../interfaces.js';
@@ -74,6 +76,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Transient faults (disk full, database busy, SFTP down…): attempts and backoff before INTERNAL_ERROR. */
   retry: RetryPolicy;
+  /** Mode of every file holding personal data: 0600, or 0640 (`fileMode: "0640"`) to let a group read them. */
+  fileMode: FileMode;
 }
 
 export const CONFIG_NAME = 'ldm-batch.config.json';
@@ -156,6 +160,8 @@ export function parseConfig(raw: unknown, file: string): Config {
   const signing = isObj(raw.signing) ? raw.signing : {};
   const database = str(raw, 'database', './data/ldm-batch.sqlite', file);
   const sftp = transport === 'sftp' ? parseSftp(spoolRaw.sftp, file, abs) : undefined;
+  const rootWritten = str(spoolRaw, 'root', transport === 'sftp' ? '/' : './spool', file);
+  if (transport === 'local') assertSafeSpoolRoot(abs(rootWritten), rootWritten);
   return {
     file,
     instanceId: instanceId(str(raw, 'instanceId', 'ldm-1', file), file),
@@ -178,6 +184,7 @@ export function parseConfig(raw: unknown, file: string): Config {
     http: raw.http === undefined ? undefined : parseHttp(raw.http, file),
     shutdownGraceSeconds: positive(raw, 'shutdownGraceSeconds', 30, file),
     retry: parseBatchRetry(raw.retry, file),
+    fileMode: fileMode(raw.fileMode, file),
   };
 }
 
@@ -193,6 +200,12 @@ function parseBatchRetry(v: unknown, file: string): RetryPolicy {
     maxDelaySeconds: positive(v, 'maxDelaySeconds', DEFAULT_RETRY.maxDelaySeconds, where),
     maxSeconds: positive(v, 'maxSeconds', DEFAULT_RETRY.maxSeconds, where),
   };
+}
+
+function fileMode(v: unknown, file: string): FileMode {
+  const m = parseFileMode(v);
+  if (m === undefined) throw new LdmError('CONFIG', `${file}: "fileMode" must be "0600" (default) or "0640" (group may read)`, { exitCode: 2 });
+  return m;
 }
 
 /** A TCP port; 0 (any free port) only where `allowZero`. */

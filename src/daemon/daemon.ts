@@ -18,6 +18,8 @@ import { errorCode, pollClient } from '../pipeline/runOnce.js';
 import { notificationsPerFile, runNotifications } from '../notifications/notify.js';
 import { Health } from './health.js';
 import { Metrics } from './metrics.js';
+import { assertSignerCurrent, certificateExpiry } from '../response/sign.js';
+import { clockNow } from '../pipeline/clock.js';
 import { startHttp, type HttpEndpoint } from './http.js';
 
 export interface DaemonSettings {
@@ -148,6 +150,10 @@ export class Daemon {
       http: this.http ? `${this.http.host}:${this.http.port}` : null,
       pid: process.pid,
     });
+    // The certificate was checked as current at load; from 30 days before expiry, say so at every start.
+    const cert = certificateExpiry(this.ctx.signer);
+    this.metrics.recordCertificateExpiry(cert.notAfter.getTime());
+    if (cert.warn) this.log.warn('signing.certificate_expiring', { notAfter: cert.notAfter.toISOString(), daysLeft: Math.floor(cert.daysLeft), note: 'configure the renewed certificate before then (README: Rotating the signing certificate)' });
     if (this.clients.length === 0) this.log.warn('daemon.no_clients', { note: 'no client spool to poll: import clients or declare them in the config, then restart the daemon' });
     // First look at once: it records the listing, so files already there are taken at the next tick.
     this.tick(this.clients);
@@ -177,6 +183,8 @@ export class Daemon {
     this.health.started(id, new Date(entry.startedAt));
     this.log.info('poll.started', { client: id });
     try {
+      // Nothing is claimed with a certificate that would not be valid at the claim's ProcessedAt.
+      assertSignerCurrent(this.ctx.signer, new Date((this.ctx.clock ?? clockNow)(this.settings.timezone).instant));
       const r = await pollClient(this.ctx, client, {
         minAgeMs: this.settings.minAgeSeconds * 1000,
         state: this.states.get(id),

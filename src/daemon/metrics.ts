@@ -125,6 +125,7 @@ export class Metrics {
   private readonly inRetry = new Family('ldm_batches_in_retry', 'gauge', "Batches of the client waiting for a retry after a transient fault (disk full, database busy, SFTP down…), at the end of its last poll.");
   private readonly notifyRuns = new Family('ldm_notify_runs_total', 'counter', 'Notify runs of this instance, by result (locked: another run, of any instance, held the lock).');
   private readonly notifyFiles = new Family('ldm_notification_files_total', 'counter', 'Notification files this instance published, by client (ALREADY_PUBLISHED ones of a dead run included).');
+  private readonly certExpiry = new Family('ldm_signing_certificate_expiry_timestamp_seconds', 'gauge', 'Unix time at which the signing certificate expires (alert 30 days before).');
   private readonly notifications = new Family('ldm_notifications_total', 'counter', 'Notifications in the files this instance published, by client.');
 
   constructor(instanceId: string, clients: readonly string[]) {
@@ -150,6 +151,10 @@ export class Metrics {
   }
 
   /** The code goes to the log (notify.failed): a failed run retries at the next tick anyway. */
+  recordCertificateExpiry(notAfterMs: number): void {
+    this.certExpiry.set({}, Math.floor(notAfterMs / 1000));
+  }
+
   recordNotifyFailure(): void {
     this.notifyRuns.inc({ result: 'failed' });
   }
@@ -194,7 +199,7 @@ export class Metrics {
   }
 
   render(): string {
-    const families = [this.info, this.seen, this.processed, this.rejected, this.failed, this.lines, this.duration, this.polls, this.pollFailures, this.lastSuccess, this.stopped, this.inRetry, this.notifyRuns, this.notifyFiles, this.notifications];
+    const families = [this.info, this.seen, this.processed, this.rejected, this.failed, this.lines, this.duration, this.polls, this.pollFailures, this.lastSuccess, this.stopped, this.inRetry, this.notifyRuns, this.notifyFiles, this.notifications, this.certExpiry];
     return families.flatMap((f) => f.render()).join('\n') + '\n';
   }
 }

@@ -1,3 +1,4 @@
+import { redact } from '../log/logger.js';
 import type { Db } from '../store/db.js';
 import type { RejectionCode, StatusCode } from '../interfaces.js';
 import { dbInstant } from './dbClock.js';
@@ -34,7 +35,7 @@ export async function completeBatch(db: Db, id: number, instanceId: string, c: C
       record_count: c.recordCount,
       status_counts: JSON.stringify(c.statusCounts),
       error_code: c.errorCode ?? null,
-      error: c.error ?? null,
+      error: c.error == null ? null : redact(c.error), // libxml2 and others quote values: never a full SSIN in the journal
       response_sha256: c.responseSha256,
       archive_name: c.archiveName,
       response_copy: c.responseCopy,

@@ -1,3 +1,4 @@
+import { redact } from '../log/logger.js';
 import type { Db } from '../store/db.js';
 import { dbInstant } from './dbClock.js';
 import { leaseLost } from './leaseLost.js';
@@ -10,6 +11,6 @@ import { leaseLost } from './leaseLost.js';
 export async function deferBatch(db: Db, id: number, instanceId: string, fault: { code: string; error: string; retryInSeconds: number }): Promise<void> {
   const n = await db('batches')
     .where({ id, state: 'CLAIMED', instance_id: instanceId })
-    .update({ error_code: fault.code, error: fault.error, lease_until: dbInstant(db, fault.retryInSeconds), updated_at: dbInstant(db) });
+    .update({ error_code: fault.code, error: redact(fault.error), lease_until: dbInstant(db, fault.retryInSeconds), updated_at: dbInstant(db) });
   if (n !== 1) throw leaseLost(id, instanceId, 'recording a transient fault');
 }

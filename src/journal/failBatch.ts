@@ -1,3 +1,4 @@
+import { redact } from '../log/logger.js';
 import type { Db } from '../store/db.js';
 import { dbInstant } from './dbClock.js';
 import { leaseLost } from './leaseLost.js';
@@ -22,7 +23,7 @@ export async function failBatch(db: Db, id: number, instanceId: string, f: Failu
     .update({
       state: 'FAILED',
       error_code: f.errorCode,
-      error: f.error,
+      error: redact(f.error),
       archive_name: f.archiveName,
       ...(f.responseSha256 !== undefined ? { response_sha256: f.responseSha256 } : {}),
       ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),

@@ -185,6 +185,7 @@ async function checkSame(ctx: NotifyContext, file: NotificationFileRecord, sha25
     const path = await ctx.transport.fetch(file.clientId, 'out', file.fileName, join(ctx.workDir, 'notifications'));
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    await unlink(path).catch(() => undefined); // the fetched copy holds personal data: not left in the work folder
     if (hash.digest('hex') !== sha256) ctx.log.warn('notify.published_differs', { client: file.clientId, file: file.fileName });
   } catch (err) {
     // Taken away by the institution meanwhile: it was delivered.

@@ -22,7 +22,8 @@ import type { Client, Environment, Signer } from '../interfaces.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log/logger.js';
 import type { SpoolFolder, SpoolTransport } from '../spool/transport.js';
-import { claimFileName, isProcessableName, parseClaimName, sanitizedName } from '../spool/transport.js';
+import { claimFileName, parseClaimName, sanitizedName, unprocessableReason } from '../spool/transport.js';
+import { randomBytes } from 'node:crypto';
 import { responseFileName } from '../response/writer.js';
 import {
   DEFAULT_LEASE_SECONDS,
@@ -80,7 +81,8 @@ const policyOf = (ctx: SpoolContext): RetryPolicy => ctx.retry ?? DEFAULT_RETRY;
 
 /** Claims a fresh request file of a client's in/ folder and processes it; never throws for a bad file. */
 export async function processSpoolFile(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
-  if (!isProcessableName(name)) return quarantine(ctx, client, name);
+  const unfit = unprocessableReason(name);
+  if (unfit !== undefined) return quarantine(ctx, client, name, unfit, 'UNSAFE_NAME');
   const batch = await begin(ctx, client, name, { folder: 'in', name });
   return batch ? runBatch(ctx, client, batch) : 'SKIPPED';
 }
@@ -140,11 +142,13 @@ async function confirmClaim(ctx: SpoolContext, client: Client, batch: BatchRecor
 }
 
 /**
- * A name we will not answer under (control characters, a backslash…): the sender cannot be
- * told through a response named after it, so the file goes to error/ under a printable name,
- * bytes untouched, with a journal entry that keeps the original name.
+ * A name we will not answer under (control characters, too long to claim, not UTF-8…) or an
+ * entry that is not a regular file (a link, a FIFO, a folder): the sender cannot be told through
+ * a response, so it goes to error/ under a generated printable name (with a random part, so no
+ * client can plant something there first), never read, with a journal entry that keeps the
+ * original name and the reason.
  */
-async function quarantine(ctx: SpoolContext, client: Client, name: string): Promise<FileOutcome> {
+export async function quarantine(ctx: SpoolContext, client: Client, name: string, why: string, code: 'UNSAFE_NAME' | 'NOT_A_FILE'): Promise<FileOutcome> {
   const { date, instant } = (ctx.clock ?? clockNow)(ctx.timezone);
   const batch = await claimBatch(ctx.db, {
     clientId: client.clientId,
@@ -156,16 +160,16 @@ async function quarantine(ctx: SpoolContext, client: Client, name: string): Prom
     responseName: '',
     instanceId: ctx.instanceId,
   });
-  const target = `${sanitizedName(name).replace(/\.xml$/, '')}.${batch.id}.xml`;
+  const target = `${sanitizedName(name).replace(/\.xml$/, '')}.${batch.id}.${randomBytes(4).toString('hex')}.xml`;
   const moved = await ctx.transport.renameNoClobber(client.clientId, { folder: 'in', name }, { folder: 'error', name: target });
   if (!moved) {
     // Another instance quarantined it first: its entry is the file's one.
     await withdrawClaim(ctx.db, batch.id, ctx.instanceId);
     return 'SKIPPED';
   }
-  const reason = `file name ${JSON.stringify(name)} has control characters or a path separator; not processed`;
-  await failBatch(ctx.db, batch.id, ctx.instanceId, { errorCode: 'UNSAFE_NAME', error: reason, archiveName: `error/${target}` });
-  ctx.log.warn('batch.unsafe_name', { client: client.clientId, batch: batch.id, movedTo: `error/${target}` });
+  const reason = `${JSON.stringify(name)}: ${why}; not processed`;
+  await failBatch(ctx.db, batch.id, ctx.instanceId, { errorCode: code, error: reason, archiveName: `error/${target}` });
+  ctx.log.warn(code === 'UNSAFE_NAME' ? 'batch.unsafe_name' : 'batch.not_a_file', { client: client.clientId, batch: batch.id, movedTo: `error/${target}`, reason: why });
   return 'FAILED';
 }
 
@@ -178,7 +182,7 @@ async function quarantine(ctx: SpoolContext, client: Client, name: string): Prom
 export async function recoverClient(ctx: SpoolContext, client: Client): Promise<{ file: string; outcome: FileOutcome }[]> {
   const done: { file: string; outcome: FileOutcome }[] = [];
   const lease = leaseOf(ctx);
-  const claims = (await ctx.transport.list(client.clientId, 'in')).filter((e) => parseClaimName(e.name));
+  const claims = (await ctx.transport.list(client.clientId, 'in')).filter((e) => e.kind === undefined && parseClaimName(e.name));
   for (const b of await expiredBatches(ctx.db, client.clientId)) {
     const mine = await takeOver(ctx.db, b.id, ctx.instanceId, lease);
     if (!mine) continue;
@@ -335,7 +339,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
 /** commit: deliver, keep, dispose, complete — each recorded, each skipped when a run before this one did it. */
 async function commit(ctx: SpoolContext, client: Client, batch: BatchRecord, a: Answered, request: RequestBytes, log: Logger): Promise<FileOutcome> {
   if (!batch.deliveredAt) await deliver(ctx, client, batch, a.deliverable, a.responseName, request.work, log);
-  const responseCopy = a.redelivery ? a.redelivery.copy : await keep(ctx, client, batch, a.deliverable, a.responseName);
+  const responseCopy = a.redelivery ? a.redelivery.copy : await keep(ctx, client, batch, a.deliverable, a.responseName, request.work, log);
   const archiveName = await dispose(ctx, client, batch, a.where, a.result, request);
   crashPoint('disposed');
   const completion = completionOf(a.result);
@@ -357,9 +361,16 @@ async function deliver(ctx: SpoolContext, client: Client, batch: BatchRecord, fi
 }
 
 /** Keeps a copy of the response in archive/, for a re-delivery; returns its name. */
-async function keep(ctx: SpoolContext, client: Client, batch: BatchRecord, file: string, responseName: string): Promise<string> {
-  const copy = `${responseName.replace(/\.response\.xml$/, '')}.${batch.id}.response.xml`;
-  await ctx.transport.publish(file, client.clientId, 'archive', copy);
+async function keep(ctx: SpoolContext, client: Client, batch: BatchRecord, file: string, responseName: string, work: string, log: Logger): Promise<string> {
+  const stem = responseName.replace(/\.response\.xml$/, '');
+  let copy = `${stem}.${batch.id}.response.xml`;
+  if ((await ctx.transport.publish(file, client.clientId, 'archive', copy)) === 'exists' && !(await sameFile(ctx, client, 'archive', copy, file, join(work, 'kept')))) {
+    // Not our copy from a run cut short: something planted under that name. Keep ours under a
+    // name nobody could know beforehand; the journal records which one.
+    log.warn('response.copy_name_taken', { copy, note: 'archive/ holds another file (or a link) under this name; the copy was kept under a generated name' });
+    copy = `${stem}.${batch.id}.${randomBytes(6).toString('hex')}.response.xml`;
+    if ((await ctx.transport.publish(file, client.clientId, 'archive', copy)) === 'exists') throw new LdmError('SPOOL_UNSAFE', `archive/${copy} exists already`);
+  }
   crashPoint('kept');
   return copy;
 }
@@ -517,6 +528,16 @@ async function giveUp(ctx: SpoolContext, client: Client, batch: BatchRecord, fau
   return 'FAILED';
 }
 
+/** Whether `<folder>/<name>` is a regular file with the same bytes as `local` (a link or other special file never is). */
+async function sameFile(ctx: SpoolContext, client: Client, folder: SpoolFolder, name: string, local: string, work: string): Promise<boolean> {
+  try {
+    return (await sha256File(await ctx.transport.fetch(client.clientId, folder, name, work))) === (await sha256File(local));
+  } catch (err) {
+    if (err instanceof LdmError && err.code === 'SPOOL_NOT_FILE') return false;
+    throw err;
+  }
+}
+
 /**
  * An existing out/ file of the same name must be our own earlier delivery (or a stale holder's);
  * anything else is reported, never replaced. If the client took it away meanwhile, it was delivered.
@@ -527,6 +548,10 @@ async function checkSameResponse(ctx: SpoolContext, client: Client, responseName
     theirs = await sha256File(await ctx.transport.fetch(client.clientId, 'out', responseName, join(work, 'existing')));
   } catch (err) {
     if (err instanceof LdmError && TRANSPORT_DOWN.has(err.code)) throw err;
+    if (err instanceof LdmError && err.code === 'SPOOL_NOT_FILE') {
+      log.warn('response.exists', { response: responseName, note: 'out/ holds something that is not a regular file (a link?) under the response name; it was neither followed nor replaced' });
+      return;
+    }
     if (await ctx.transport.exists(client.clientId, 'out', responseName)) throw err;
     log.info('response.taken', { response: responseName, note: 'the response already in out/ was fetched by the client before it could be compared; not delivered again' });
     return;

@@ -2,9 +2,9 @@
 // each, and report what happened — with what the journal recorded about each file, for metrics.
 import type { Client, StatusCode } from '../interfaces.js';
 import { LdmError, errorMessage } from '../errors.js';
-import { isCandidateRequest } from '../spool/transport.js';
+import { hostileEntryReason, isCandidateRequest, sanitizedName } from '../spool/transport.js';
 import { pickReady, type PickupState } from '../spool/pickup.js';
-import { processSpoolFile, recoverClient, type FileOutcome, type SpoolContext } from './processSpoolFile.js';
+import { processSpoolFile, quarantine, recoverClient, type FileOutcome, type SpoolContext } from './processSpoolFile.js';
 import { countInRetry, failAbandonedRuns, lastBatchId, lastFinished } from '../journal/batches.js';
 import { removeDeadWorkDirs } from './workDirs.js';
 
@@ -97,8 +97,16 @@ export async function pollClient(ctx: SpoolContext, client: Client, opts: PollOp
   }
   const entries = await ctx.transport.list(client.clientId, 'in');
   const previous = opts.state?.previous;
-  result.seen = entries.filter((e) => isCandidateRequest(e.name) && !previous?.has(e.name)).length;
+  result.seen = entries.filter((e) => e.kind === undefined && isCandidateRequest(e.name) && !previous?.has(e.name)).length;
   opts.onSeen?.(result.seen);
+  // Links, FIFOs, folders and names that are not UTF-8 are moved to error/ at once, unread.
+  for (const entry of entries) {
+    const why = hostileEntryReason(entry);
+    if (why === undefined || opts.shouldStop?.()) continue;
+    const watermark = await lastBatchId(ctx.db);
+    const outcome = await quarantine(ctx, client, entry.name, why, entry.kind === undefined ? 'UNSAFE_NAME' : 'NOT_A_FILE');
+    add({ client: client.clientId, file: entry.name, outcome, ...(outcome === 'SKIPPED' ? {} : await journalEntry(ctx, client, sanitizedName(entry.name), watermark)) });
+  }
   // File ages compare the spool's mtimes with this host's clock (the spool's own time base).
   const ready = pickReady(entries, opts.state, (opts.nowMs ?? Date.now)(), opts.minAgeMs);
   for (const entry of ready) {

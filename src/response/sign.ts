@@ -79,10 +79,11 @@ export function signatureElement(digestB64: string, signer: Signer): string {
 
 /**
  * Loads the signing key and certificate. Refuses a key file that group or others can read
- * (anyone who can read it can sign responses in our name), and a certificate that does not
- * belong to the key (every response would then fail verification at the client).
+ * (anyone who can read it can sign responses in our name), a certificate that does not
+ * belong to the key (every response would then fail verification at the client), and a
+ * certificate that is expired or not yet valid (CERT_EXPIRED).
  */
-export async function loadSigner(keyPath: string, certPath: string): Promise<Signer> {
+export async function loadSigner(keyPath: string, certPath: string, now: Date = new Date()): Promise<Signer> {
   let info;
   try {
     info = await stat(keyPath);
@@ -132,5 +133,39 @@ export async function loadSigner(keyPath: string, certPath: string): Promise<Sig
       exitCode: 2,
     });
   }
+  assertCertificateCurrent(cert, certPath, now);
   return { privateKeyPem, certificatePem };
+}
+
+/** Days before expiry from which the daemon warns (log event and metric). */
+export const CERT_WARN_DAYS = 30;
+
+/**
+ * Responses signed with a certificate outside its validity are rejected by every receiver
+ * (xmlsec1, our own verify): refusing to start is better than answering a day of files in vain.
+ */
+export function assertCertificateCurrent(cert: X509Certificate, certPath: string, now: Date): void {
+  const from = new Date(cert.validFrom);
+  const to = new Date(cert.validTo);
+  if (now.getTime() > to.getTime()) {
+    throw new LdmError('CERT_EXPIRED', `signing certificate ${certPath} expired on ${to.toISOString()}; configure the renewed certificate and its key (see README, "Rotating the signing certificate")`, { exitCode: 2 });
+  }
+  if (now.getTime() < from.getTime()) {
+    throw new LdmError('CERT_EXPIRED', `signing certificate ${certPath} is not valid before ${from.toISOString()}; keep the current certificate configured until then (or check the clock)`, { exitCode: 2 });
+  }
+}
+
+/**
+ * A long-running daemon checks again before each poll, at the instant that will become the
+ * batches' ProcessedAt: a certificate that expired since the start must not sign anything.
+ */
+export function assertSignerCurrent(signer: Signer, instant: Date): void {
+  assertCertificateCurrent(new X509Certificate(signer.certificatePem), 'in use', instant);
+}
+
+/** When the signer's certificate expires, and whether that is within CERT_WARN_DAYS of `now`. */
+export function certificateExpiry(signer: Signer, now: Date = new Date()): { notAfter: Date; daysLeft: number; warn: boolean } {
+  const notAfter = new Date(new X509Certificate(signer.certificatePem).validTo);
+  const daysLeft = (notAfter.getTime() - now.getTime()) / 86_400_000;
+  return { notAfter, daysLeft, warn: daysLeft <= CERT_WARN_DAYS };
 }

@@ -33,11 +33,19 @@ export type VerifyResult =
       /** Subject and SHA-256 fingerprint of the certificate in KeyInfo, for the operator. */
       signerSubject: string;
       signerFingerprint256: string;
+      /** True only when the KeyInfo certificate is the trusted one and was valid at the signing time. */
+      trusted: boolean;
+      /** Header/ProcessedAt (responses) or Header/CreatedAt (notifications): the signing time. */
+      signedAt?: string;
     }
   | { ok: false; reason: string };
 
 export interface VerifyOptions {
-  /** PEM of the certificate the signature must have been made with; without it, only integrity is checked. */
+  /**
+   * PEM of the certificate the signature must have been made with; it must have been valid at
+   * the document's ProcessedAt. Without it, only integrity is checked and the result says
+   * `trusted: false` (anyone can sign anything with their own certificate).
+   */
   trustedCertPem?: string;
 }
 
@@ -186,10 +194,54 @@ function dsChildren(el: SigElement): SigElement[] {
   return kids;
 }
 
+/** The one child of `el`, which must be ds:`local`; anything else beside it is refused. */
 function only(el: SigElement, local: string): SigElement {
-  const found = dsChildren(el).filter((k) => k.local === local);
-  if (found.length !== 1) throw new Invalid(`ds:${el.local} must contain exactly one ds:${local}`);
-  return found[0] as SigElement;
+  const kids = dsChildren(el);
+  if (kids.length !== 1 || kids[0]?.local !== local) {
+    throw new Invalid(`ds:${el.local} must contain exactly one ds:${local} and nothing else (found ${kids.map((k) => k.name).join(', ') || 'nothing'})`);
+  }
+  return kids[0] as SigElement;
+}
+
+/** Which attributes each element of contract §7's Signature may carry (namespace declarations aside). */
+const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  Signature: [],
+  SignedInfo: [],
+  CanonicalizationMethod: ['Algorithm'],
+  SignatureMethod: ['Algorithm'],
+  Reference: ['URI'],
+  Transforms: [],
+  Transform: ['Algorithm'],
+  DigestMethod: ['Algorithm'],
+  DigestValue: [],
+  SignatureValue: [],
+  KeyInfo: [],
+  X509Data: [],
+  X509Certificate: [],
+};
+
+/**
+ * Contract §7 allows exactly one shape of Signature: every element under it is one of the
+ * list above, carries only its own attributes, and holds no text beside its elements (only
+ * the value elements hold text), no processing instruction. Whatever else a forger wraps in
+ * (a ds:Object with business data, a KeyName, a nested Signature, an Id) is refused here,
+ * before any cryptography, so no consumer ever reads unsigned data from a valid response.
+ */
+function assertExactShape(el: SigElement, parent?: SigElement): void {
+  const allowed = ALLOWED_ATTRIBUTES[el.local];
+  if (el.uri !== DS_NS || allowed === undefined || (parent !== undefined && el.local === 'Signature')) throw new Invalid(`unexpected element ${el.name} in ${parent ? `ds:${parent.local}` : 'the Signature'} (contract §7 allows nothing else)`);
+  for (const a of Object.values(el.attributes)) {
+    if (a.uri === XMLNS_NS || a.name === 'xmlns') continue;
+    if (a.prefix !== '' || !allowed.includes(a.local)) throw new Invalid(`unexpected attribute ${a.name} on ds:${el.local}`);
+  }
+  const holdsText = el.local === 'DigestValue' || el.local === 'SignatureValue' || el.local === 'X509Certificate';
+  for (const c of el.children) {
+    if (isElement(c)) {
+      if (holdsText) throw new Invalid(`ds:${el.local} must contain text only`);
+      assertExactShape(c, el);
+    } else if ('pi' in c) throw new Invalid(`a processing instruction inside ds:${el.local}`);
+    else if (!holdsText && !/^[ \t\r\n]*$/.test(c.text)) throw new Invalid(`unexpected text inside ds:${el.local}`);
+  }
 }
 
 function textOf(el: SigElement): string {
@@ -224,6 +276,7 @@ interface ParsedSignature {
 }
 
 function readSignature(sig: SigElement): ParsedSignature {
+  assertExactShape(sig);
   const kids = dsChildren(sig);
   const names = kids.map((k) => k.local).join(',');
   if (names !== 'SignedInfo,SignatureValue,KeyInfo') {
@@ -244,7 +297,7 @@ function readSignature(sig: SigElement): ParsedSignature {
   }
   const [transforms, digestMethod, digestValue] = refKids as [SigElement, SigElement, SigElement];
   const tr = dsChildren(transforms);
-  if (tr.length !== 2 || tr.some((t) => t.local !== 'Transform')) {
+  if (dsChildren(signedInfo).length !== 3 || tr.length !== 2 || tr.some((t) => t.local !== 'Transform')) {
     throw new Invalid('ds:Transforms must be enveloped-signature then exclusive C14N');
   }
   algorithm(tr[0] as SigElement, ALG_ENVELOPED);
@@ -275,6 +328,7 @@ interface Scan {
   signature: SigElement;
   fileId?: string;
   recordCount?: string;
+  signedAt?: string;
 }
 
 /** Parses the file once, hashing its canonical form minus the Signature; returns what it found. */
@@ -304,7 +358,8 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
   let afterSignature = false;
   let fileId: string | undefined;
   let recordCount: string | undefined;
-  let captureTo: 'fileId' | 'recordCount' | undefined;
+  let signedAt: string | undefined;
+  let captureTo: 'fileId' | 'recordCount' | 'signedAt' | undefined;
 
   const sigBudget = (n: number): void => {
     sigChars += n;
@@ -342,6 +397,7 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
     }
     if (captureTo === 'fileId') fileId = (fileId ?? '') + t;
     else if (captureTo === 'recordCount') recordCount = (recordCount ?? '') + t;
+    else if (captureTo === 'signedAt') signedAt = (signedAt ?? '') + t;
     emit(escText(t));
   };
   parser.on('text', onText);
@@ -382,6 +438,8 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
     }
     if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'InReplyTo' || tag.local === 'FileId' || tag.local === 'NotificationId')) {
       captureTo = 'fileId';
+    } else if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'ProcessedAt' || (tag.local === 'CreatedAt' && openNames[0] === 'BatchNotification'))) {
+      captureTo = 'signedAt';
     } else if (depth === 2 && openNames[1] === 'Trailer' && tag.local === 'RecordCount') {
       captureTo = 'recordCount';
     }
@@ -417,7 +475,7 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
   if (signature === undefined) throw new Invalid('the document has no ds:Signature (child of the root)');
   if (afterSignature) throw new Invalid('the ds:Signature must be the last element of the root');
   if (buf.length > 0) hash.update(buf, 'utf8');
-  return { digest: hash.digest(), signature, fileId, recordCount };
+  return { digest: hash.digest(), signature, fileId, recordCount, signedAt };
 }
 
 /**
@@ -443,6 +501,16 @@ function judge(found: Scan, digest: Buffer, sig: ParsedSignature, trusted: X509C
         `SHA-256 ${sig.cert.fingerprint256}); expected ${trusted.subject.replace(/\n/g, ', ')}, SHA-256 ${trusted.fingerprint256}`,
     };
   }
+  const signedAt = found.signedAt?.trim();
+  if (trusted !== undefined) {
+    const at = signedAt !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(signedAt) ? Date.parse(signedAt) : NaN;
+    if (Number.isNaN(at)) return { ok: false, reason: 'the Header has no valid ProcessedAt (or CreatedAt) to check the certificate’s validity at' };
+    const from = Date.parse(trusted.validFrom);
+    const to = Date.parse(trusted.validTo);
+    if (at < from || at > to) {
+      return { ok: false, reason: `the signing certificate was not valid at ProcessedAt ${signedAt} (valid from ${new Date(from).toISOString()} to ${new Date(to).toISOString()})` };
+    }
+  }
   const rc = found.recordCount?.trim();
   if (rc === undefined || !/^\d+$/.test(rc)) {
     return { ok: false, reason: 'the Trailer has no valid RecordCount' };
@@ -453,6 +521,8 @@ function judge(found: Scan, digest: Buffer, sig: ParsedSignature, trusted: X509C
     recordCount: Number(rc),
     signerSubject: sig.cert.subject.replace(/\n/g, ', '),
     signerFingerprint256: sig.cert.fingerprint256,
+    trusted: trusted !== undefined,
+    ...(signedAt === undefined ? {} : { signedAt }),
   };
 }
 

@@ -9,7 +9,7 @@ export interface PickupState {
 
 export function pickReady(entries: readonly SpoolEntry[], state: PickupState | undefined, nowMs: number, minAgeMs: number): SpoolEntry[] {
   const ready = entries.filter((e) => {
-    if (!isCandidateRequest(e.name)) return false;
+    if (!isCandidateRequest(e.name) || e.kind !== undefined) return false;
     if (nowMs - e.mtimeMs < minAgeMs) return false;
     if (!state) return true;
     const before = state.previous.get(e.name);

@@ -11,7 +11,7 @@ import type { SftpConfig } from '../config/config.js';
 import { LdmError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { checkKnownHosts, fingerprintOf, fingerprintsEqual, keyTypeOf, knownHostsName, normalizeFingerprint, parseKnownHosts, preferredHostKeyAlgorithms, type KnownHostEntry } from './hostKey.js';
-import { SPOOL_FOLDERS, assertSafeName, type SpoolEntry, type SpoolFolder, type SpoolTransport } from './transport.js';
+import { SPOOL_FOLDERS, assertSafeClientId, assertSafeName, decodeRawName, type SpoolEntry, type SpoolFolder, type SpoolTransport } from './transport.js';
 
 export interface RetryPolicy {
   /** Reconnect attempts per operation before it fails with SFTP_UNREACHABLE. */
@@ -106,13 +106,15 @@ export class SftpSpool implements SpoolTransport {
   // ---- paths -------------------------------------------------------------------------------
 
   private dirPath(clientId: string, folder: SpoolFolder): string {
-    assertSafeName(clientId);
+    assertSafeClientId(clientId);
     if (!SPOOL_FOLDERS.includes(folder)) throw new Error(`unknown spool folder ${JSON.stringify(folder)}`);
     return posix.join(this.root, clientId, folder);
   }
 
   private filePath(clientId: string, folder: SpoolFolder, name: string): string {
     assertSafeName(name);
+    // Names that are not UTF-8 are a local-spool form only (the SFTP client decodes every name as UTF-8).
+    if (decodeRawName(name) !== undefined) throw new Error(`unsafe spool name ${JSON.stringify(name)}`);
     return posix.join(this.dirPath(clientId, folder), name);
   }
 
@@ -135,10 +137,16 @@ export class SftpSpool implements SpoolTransport {
         if (sftpCode(err) === FX_NO_SUCH_FILE) return [];
         throw err;
       }
-      // readdir attributes come from lstat on OpenSSH: links and folders are not files.
+      // readdir attributes come from lstat on OpenSSH: a link is reported as a link, never
+      // followed. Links, folders and FIFOs are listed with their kind so in/ can quarantine them.
       return entries
-        .filter((e) => e.attrs.isFile())
-        .map((e) => ({ name: e.filename, size: e.attrs.size, mtimeMs: e.attrs.mtime * 1000 }))
+        .filter((e) => e.filename !== '.' && e.filename !== '..')
+        .map((e) => {
+          const a = e.attrs;
+          const entry: SpoolEntry = { name: e.filename, size: a.size, mtimeMs: a.mtime * 1000 };
+          if (!a.isFile()) entry.kind = a.isSymbolicLink() ? 'link' : a.isDirectory() ? 'directory' : a.isFIFO() ? 'fifo' : 'other';
+          return entry;
+        })
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     });
   }
@@ -166,6 +174,9 @@ export class SftpSpool implements SpoolTransport {
     const remote = this.filePath(clientId, folder, name);
     await mkdir(workDir, { recursive: true });
     const local = localJoin(workDir, name);
+    // Never read through a link or from a FIFO (a read would follow it on the server).
+    const kind = await this.run('fetch', remote, async (conn) => lstatOrNull(conn, remote));
+    if (kind !== null && !kind.isFile()) throw new LdmError('SPOOL_NOT_FILE', `${folder}/${JSON.stringify(name)} is ${kind.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; it is not read`);
     try {
       // fastGet streams into the local file with a bounded window of parallel reads: the file
       // is never held in memory as a whole.
@@ -428,9 +439,14 @@ async function assertPrivate(file: string, what: string): Promise<void> {
   }
 }
 
+/** lstat: a link at `path` counts as there, and is never followed. */
 async function statOrNull(conn: Connection, path: string): Promise<Stats | null> {
+  return lstatOrNull(conn, path);
+}
+
+async function lstatOrNull(conn: Connection, path: string): Promise<Stats | null> {
   try {
-    return await req<Stats>(conn, (sftp, cb) => sftp.stat(path, cb));
+    return await req<Stats>(conn, (sftp, cb) => sftp.lstat(path, cb));
   } catch (err) {
     if (sftpCode(err) === FX_NO_SUCH_FILE) return null;
     throw err;

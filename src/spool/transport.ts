@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LdmError } from '../errors.js';
 // The spool transport: the few file operations the pipeline needs, the same for a local folder
 // and an SFTP server (Camel's GenericFileOperations). The claim/commit lifecycle sits above it.
 
@@ -9,6 +10,10 @@ export interface SpoolEntry {
   name: string;
   size: number;
   mtimeMs: number;
+  /** Set when the entry is not a regular file: never read, only quarantined. */
+  kind?: 'link' | 'directory' | 'fifo' | 'other';
+  /** The name on disk is not UTF-8; `name` is then its encodeRawName form. */
+  badEncoding?: boolean;
 }
 
 export interface SpoolTransport {
@@ -26,6 +31,23 @@ export interface SpoolTransport {
   close(): Promise<void>;
 }
 
+/**
+ * Why an entry of in/ is quarantined as soon as it is seen, without ever being read: a link, a
+ * folder, a FIFO or another special file under a request name, or a request name that is not
+ * UTF-8. Undefined for everything else (ordinary files, and names the pickup ignores anyway).
+ */
+export function hostileEntryReason(e: SpoolEntry): string | undefined {
+  const raw = e.badEncoding ? decodeRawName(e.name) : undefined;
+  const looksLikeRequest = raw !== undefined ? raw.subarray(-4).toString('latin1') === '.xml' && raw[0] !== 0x2e : isCandidateRequest(e.name);
+  if (!looksLikeRequest) return undefined;
+  if (e.kind !== undefined) {
+    const what = { link: 'a symbolic link', directory: 'a folder', fifo: 'a FIFO (named pipe)', other: 'a special file (socket or device)' }[e.kind];
+    return `it is ${what}, not a regular file; it was not read`;
+  }
+  if (raw !== undefined) return 'the file name is not valid UTF-8';
+  return undefined;
+}
+
 /** Names the pickup ignores: uploads in progress, hidden files, our own claims. */
 export function isCandidateRequest(name: string): boolean {
   return name.endsWith('.xml') && !name.startsWith('.') && !name.endsWith('.response.xml');
@@ -37,15 +59,60 @@ export function isCandidateRequest(name: string): boolean {
  * moved, so the pipeline can quarantine them (see isProcessableName).
  */
 export function assertSafeName(name: string): void {
-  if (name.length === 0 || name.length > 255 || /[/\0]/.test(name) || name === '.' || name === '..') {
+  if (decodeRawName(name) !== undefined) return;
+  if (name.length === 0 || Buffer.byteLength(name) > 255 || /[/\0]/.test(name) || name === '.' || name === '..') {
     throw new Error(`unsafe spool name ${JSON.stringify(name)}`);
   }
 }
 
-/** Names the pipeline answers: no control characters, no backslash, not hidden, at most 200 characters. */
-export function isProcessableName(name: string): boolean {
+/** Contract §8: a client id names a spool folder, so 1-64 of [A-Za-z0-9._-], not `.` or `..`. */
+export function assertSafeClientId(clientId: string): void {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(clientId) || clientId === '.' || clientId === '..') {
+    throw new LdmError('CLIENT_ID', `client id ${JSON.stringify(clientId)} cannot name a spool folder: it must be 1-64 of A-Z a-z 0-9 . _ - and not "." or ".."`, { exitCode: 2 });
+  }
+}
+
+const RAW_PREFIX = '/raw-name/';
+
+/**
+ * A file name that is not valid UTF-8 travels through the pipeline as `/raw-name/<hex>`: the
+ * slash cannot occur in a real name, so it is never confused with one, and the transport turns
+ * it back into the exact bytes to move the file to error/.
+ */
+export function encodeRawName(raw: Buffer): string {
+  return `${RAW_PREFIX}${raw.toString('hex')}`;
+}
+
+export function decodeRawName(name: string): Buffer | undefined {
+  if (!name.startsWith(RAW_PREFIX)) return undefined;
+  const hex = name.slice(RAW_PREFIX.length);
+  if (hex.length === 0 || hex.length > 510 || !/^(?:[0-9a-f]{2})+$/.test(hex)) return undefined;
+  const raw = Buffer.from(hex, 'hex');
+  return raw.includes(0x2f) || raw.includes(0) ? undefined : raw;
+}
+
+/**
+ * The longest request name, in bytes, that can still be claimed: the claim name adds up to 101
+ * bytes (`.ldm-processing.` + a 64-character instance id + `.<13 digits>.<6 hex>`) and a file
+ * name has at most 255.
+ */
+export const MAX_REQUEST_NAME_BYTES = 150;
+
+/** Why the pipeline will not answer under this name, or undefined when it will. */
+export function unprocessableReason(name: string): string | undefined {
+  if (decodeRawName(name) !== undefined) return 'the file name is not valid UTF-8';
   // eslint-disable-next-line no-control-regex
-  return name.length <= 200 && !name.startsWith('.') && !/[\x00-\x1f\x7f\\]/.test(name);
+  if (/[\x00-\x1f\x7f]/.test(name)) return 'the file name has control characters';
+  if (name.includes('\\')) return 'the file name has a backslash';
+  if (name.startsWith('.')) return 'the file name is hidden (starts with a dot)';
+  const bytes = Buffer.byteLength(name);
+  if (bytes > MAX_REQUEST_NAME_BYTES) return `the file name is ${bytes} bytes long in UTF-8; at most ${MAX_REQUEST_NAME_BYTES} can be processed`;
+  return undefined;
+}
+
+/** Names the pipeline answers: see unprocessableReason. */
+export function isProcessableName(name: string): boolean {
+  return unprocessableReason(name) === undefined;
 }
 
 /** A printable stand-in for an unprocessable name (its original is kept, JSON-escaped, in the journal). */

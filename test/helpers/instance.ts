@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initInstance } from '../../src/cli/commands/init.js';
+import { datedCert } from './certs.js';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'ldm-batch.js');
@@ -38,6 +39,13 @@ export async function makeInstance(opts: { database?: string } = {}): Promise<In
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   const dir = await mkdtemp(join(tmpdir(), 'ldm-inst-'));
   const { configFile } = await initInstance(dir, { quiet: true, database: opts.database });
+  // The development certificate starts now; tests fix clocks in the past (LDM_BATCH_CLOCK) and
+  // verify checks the certificate was valid at ProcessedAt: the same key, certified from 2020.
+  const ca = datedCert(new Date('2020-01-01T00:00:00Z'), new Date(Date.now() + 825 * 86_400_000), 'ldm-batch development signer', {
+    keyPath: join(dir, 'keys', 'signing-key.pem'),
+    certPath: join(dir, 'keys', 'signing-cert.pem'),
+  });
+  await rm(ca.dir, { recursive: true, force: true });
   return {
     dir,
     config: configFile,

@@ -1,12 +1,9 @@
 // Development signing keys for tests: made once per test file (a key pair and an openssl call
 // cost ~100 ms), in temp folders. Call `removeTestKeys` from the file's afterAll.
 
-import { readFileSync, rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Signer } from '../../src/interfaces.js';
-import { generateDevSigner } from '../../src/response/devkeys.js';
+import { datedCert } from './certs.js';
 
 export interface TestKeys {
   dir: string;
@@ -24,16 +21,14 @@ export function removeTestKeys(): void {
   made.clear();
 }
 
+/**
+ * Valid from 2020 (the fixtures' ProcessedAt lie in the past, and verify checks the certificate
+ * was valid then) to 825 days from now, like a development certificate.
+ */
 async function make(): Promise<TestKeys> {
-  const dir = await mkdtemp(join(tmpdir(), 'ldm-keys-'));
-  dirs.push(dir);
-  const { keyPath, certPath } = await generateDevSigner(dir);
-  return {
-    dir,
-    keyPath,
-    certPath,
-    signer: { privateKeyPem: readFileSync(keyPath, 'utf8'), certificatePem: readFileSync(certPath, 'utf8') },
-  };
+  const c = datedCert(new Date('2020-01-01T00:00:00Z'), new Date(Date.now() + 825 * 86_400_000), 'ldm-batch test signer');
+  dirs.push(c.dir);
+  return { dir: c.dir, keyPath: c.keyPath, certPath: c.certPath, signer: c.signer };
 }
 
 /** A development key + self-signed certificate, the same one for every caller with the same name. */

@@ -38,7 +38,7 @@ describe('verify fast path', () => {
     const fast = await verifyOwnLayout(path('r.xml'), trusted);
     expect(fast).toMatchObject({ ok: true, fileId: 'FIN-2026-000001', recordCount: LINES.length });
     expect(await verifyResponse(path('r.xml'), { trustedCertPem: keys.signer.certificatePem })).toEqual(fast);
-    expect(await verifyResponse(path('r.xml'))).toEqual(fast); // integrity only: always the full check
+    expect(await verifyResponse(path('r.xml'))).toEqual({ ...fast, trusted: false }); // integrity only: always the full check, never trusted
   });
 
   it('leaves anything else to the full check, which decides and says why', async () => {

@@ -413,6 +413,7 @@ describe('verifyResponse is an independent verifier', () => {
   <Header>
     <InReplyTo>F&#x49;LE-1</InReplyTo><!-- comments are not signed -->
     <RequestSha256>${'b'.repeat(64)}</RequestSha256>
+    <ProcessedAt>2026-01-15T03:00:07Z</ProcessedAt>
     <?proc instr?>
     <Note kind='single "quoted"' a="tab&#9;lf&#10;cr&#13;end" b="x > y"><![CDATA[<raw> & ]]]]><![CDATA[> text]]></Note>
     <Empty/>

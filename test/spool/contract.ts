@@ -2,7 +2,8 @@
 // sftp.test.ts). The transport's root is a local folder in both cases (the SFTP server serves
 // it), so the tests seed and check files directly on disk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SpoolFolder, SpoolTransport } from '../../src/spool/transport.js';
@@ -12,8 +13,6 @@ export interface ContractFixture {
   rootDir: string;
   /** A new transport instance on that root (a second one acts as a competing poller). */
   make(): SpoolTransport;
-  /** Whether symbolic links are listed as files (LocalSpool follows them; SFTP lists lstat types). */
-  listsSymlinks: boolean;
   cleanup?(): Promise<void>;
 }
 
@@ -51,7 +50,7 @@ export function describeTransportContract(label: string, setup: () => Promise<Co
       expect((await readdir(join(fx.rootDir, c))).sort()).toEqual(['archive', 'error', 'in', 'out']);
     });
 
-    it('list: the files of a folder, sorted, with size and mtime; folders skipped; a missing folder is empty', async () => {
+    it('list: the entries of a folder, sorted, with size and mtime; a folder is listed as one (kind), never entered; a missing folder is empty', async () => {
       const c = newClient();
       await t.ensureFolders(c);
       await seed(c, 'in', 'b.xml', 'bbbb');
@@ -60,8 +59,9 @@ export function describeTransportContract(label: string, setup: () => Promise<Co
       await mkdir(p(c, 'in', 'sub.xml'));
       const when = new Date('2026-01-15T03:00:07Z');
       await utimes(p(c, 'in', 'a.xml'), when, when);
-      const list = await t.list(c, 'in');
-      expect(list.map((e) => e.name)).toEqual(['a.xml', 'b.xml', 'c.xml.part']);
+      const all = await t.list(c, 'in');
+      expect(all.map((e) => [e.name, e.kind])).toEqual([['a.xml', undefined], ['b.xml', undefined], ['c.xml.part', undefined], ['sub.xml', 'directory']]);
+      const list = all.filter((e) => e.kind === undefined);
       expect(list.map((e) => e.size)).toEqual([1, 4, 0]);
       expect(list[0].mtimeMs).toBe(when.getTime());
       const bStat = await stat(p(c, 'in', 'b.xml'));
@@ -69,12 +69,54 @@ export function describeTransportContract(label: string, setup: () => Promise<Co
       expect(await t.list(newClient(), 'in')).toEqual([]);
     });
 
-    it('list: symbolic links follow the transport (LocalSpool follows them, SFTP skips them)', async () => {
+    it('list: a symbolic link is listed as a link (lstat), never followed; a FIFO as a FIFO', async () => {
       const c = newClient();
       await seed(c, 'in', 'real.xml', 'x');
       await symlink(p(c, 'in', 'real.xml'), p(c, 'in', 'link.xml'));
-      const listed = (await t.list(c, 'in')).map((e) => e.name);
-      expect(listed).toEqual(fx.listsSymlinks ? ['link.xml', 'real.xml'] : ['real.xml']);
+      await symlink('/etc/passwd', p(c, 'in', 'passwd.xml'));
+      execFileSync('mkfifo', [p(c, 'in', 'pipe.xml')]);
+      const listed = (await t.list(c, 'in')).map((e) => [e.name, e.kind]);
+      expect(listed).toEqual([['link.xml', 'link'], ['passwd.xml', 'link'], ['pipe.xml', 'fifo'], ['real.xml', undefined]]);
+    });
+
+    it('fetch never reads through a link or from a FIFO (SPOOL_NOT_FILE)', async () => {
+      const c = newClient();
+      await t.ensureFolders(c);
+      await seed(c, 'in', 'real.xml', 'x');
+      await symlink('/etc/passwd', p(c, 'in', 'R.xml.ldm-processing'));
+      execFileSync('mkfifo', [p(c, 'in', 'F.xml.ldm-processing')]);
+      await expect(t.fetch(c, 'in', 'R.xml.ldm-processing', join(work, c))).rejects.toMatchObject({ code: 'SPOOL_NOT_FILE' });
+      // a FIFO would block a reader forever; it is refused without being read
+      await expect(t.fetch(c, 'in', 'F.xml.ldm-processing', join(work, c))).rejects.toMatchObject({ code: 'SPOOL_NOT_FILE' });
+    });
+
+    it('publish never writes through a link planted at the final name or at the old temporary name', async () => {
+      const c = newClient();
+      await t.ensureFolders(c);
+      const victim = join(work, `${c}-victim.txt`);
+      await writeFile(victim, 'the journal, say');
+      await symlink(victim, p(c, 'out', 'A.response.xml'));
+      await symlink(victim, p(c, 'out', '.B.response.xml.tmp')); // the name the old publish used
+      const src = join(work, `${c}-resp.xml`);
+      await writeFile(src, 'signed response');
+      expect(await t.publish(src, c, 'out', 'A.response.xml')).toBe('exists');
+      expect(await t.publish(src, c, 'out', 'B.response.xml')).toBe('published');
+      expect(await readFile(victim, 'utf8')).toBe('the journal, say');
+      expect((await lstat(p(c, 'out', 'B.response.xml'))).isFile()).toBe(true);
+      expect(await readFile(p(c, 'out', 'B.response.xml'), 'utf8')).toBe('signed response');
+      expect(await t.exists(c, 'out', 'A.response.xml')).toBe(true); // a dangling or planted link counts as taken
+    });
+
+    it('renameNoClobber moves a link itself, never its target', async () => {
+      const c = newClient();
+      await t.ensureFolders(c);
+      const victim = join(work, `${c}-target.txt`);
+      await writeFile(victim, 'elsewhere');
+      await symlink(victim, p(c, 'in', 'L.xml'));
+      expect(await t.renameNoClobber(c, { folder: 'in', name: 'L.xml' }, { folder: 'error', name: 'L.1.xml' })).toBe(true);
+      expect((await lstat(p(c, 'error', 'L.1.xml'))).isSymbolicLink()).toBe(true);
+      expect(await readFile(victim, 'utf8')).toBe('elsewhere');
+      expect((await lstat(victim)).isFile()).toBe(true);
     });
 
     it('renameNoClobber moves a file within and across folders', async () => {
@@ -161,8 +203,8 @@ export function describeTransportContract(label: string, setup: () => Promise<Co
     });
 
     it('refuses client ids and names that could leave the spool', async () => {
-      await expect(t.list('..', 'in')).rejects.toThrow(/unsafe/);
-      await expect(t.list('a/b', 'in')).rejects.toThrow(/unsafe/);
+      await expect(t.list('..', 'in')).rejects.toThrow(/cannot name a spool folder/);
+      await expect(t.list('a/b', 'in')).rejects.toThrow(/cannot name a spool folder/);
       await expect(t.fetch('c', 'in', '../../etc/passwd', work)).rejects.toThrow(/unsafe/);
       await expect(t.renameNoClobber('c', { folder: 'in', name: 'a.xml' }, { folder: 'in', name: '../a.xml' })).rejects.toThrow(/unsafe/);
     });

@@ -57,7 +57,7 @@ const acceptedLogins = (srv: Sshd): number => srv.log().split('\n').filter((l) =
 describe.skipIf(!available)(`SftpSpool on a real OpenSSH server${why}`, () => {
   describeTransportContract('SftpSpool', async () => {
     const srv = await startSshd();
-    return { rootDir: srv.root, make: () => new SftpSpool(srv.root, srv.sftpConfig()), listsSymlinks: false, cleanup: () => srv.cleanup() };
+    return { rootDir: srv.root, make: () => new SftpSpool(srv.root, srv.sftpConfig()), cleanup: () => srv.cleanup() };
   });
 
   let srv: Sshd;

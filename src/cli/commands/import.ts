@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { openApp } from '../context.js';
 import { importCsv, importKind, ImportRejected } from '../../import/importCsv.js';
 import { LdmError } from '../../errors.js';
+import { redact } from '../../log/logger.js';
 import { print, printJson, progressReporter } from '../output.js';
 import { notifyAfterRightsImport } from './notify.js';
 
@@ -24,7 +25,7 @@ export async function runImport(kind: string, file: string, o: { json?: boolean;
     }
   } catch (err) {
     if (err instanceof ImportRejected && o.json) {
-      printJson({ ok: false, file: err.file, badRowCount: err.badRowCount, badRows: err.badRows });
+      printJson({ ok: false, file: err.file, badRowCount: err.badRowCount, badRows: err.badRows.map((b) => ({ ...b, reason: redact(b.reason) })) });
       process.exitCode = 1;
       return;
     }

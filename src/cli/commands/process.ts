@@ -10,6 +10,7 @@ import { responseFileName } from '../../response/writer.js';
 import { DEFAULT_LEASE_SECONDS, claimBatch, completeBatch, failBatch, heartbeat } from '../../journal/batches.js';
 import { LdmError, errorMessage } from '../../errors.js';
 import { isoDate, print, printJson, progressReporter } from '../output.js';
+import { redact } from '../../log/logger.js';
 
 /** Everything that can fail before the work starts, checked before the journal row exists. */
 async function checkInputs(requestPath: string, outPath: string): Promise<void> {
@@ -119,7 +120,8 @@ export async function runProcess(request: string, o: { output?: string; client?:
       referenceDate: batch.referenceDate,
       recordCount: result.recordCount,
       statusCounts: result.statusCounts,
-      rejection: result.rejection,
+      // The rejection's messages quote values (libxml2 does): an error shown here is masked like a log.
+      rejection: result.rejection ? { ...result.rejection, errors: result.rejection.errors.map((e) => ({ ...e, message: redact(e.message) })) } : undefined,
       ...(result.timings ? { timings: result.timings } : {}),
     };
     if (o.json) printJson(summary);
@@ -127,7 +129,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
       print(`${result.outcome === 'REJECTED' ? 'rejected' : 'answered'}: ${outPath}`);
       if (result.rejection) {
         print(`  ${result.rejection.code}`);
-        for (const e of result.rejection.errors) print(`  line ${e.line}, column ${e.column}: ${e.message}`);
+        for (const e of result.rejection.errors) print(`  line ${e.line}, column ${e.column}: ${redact(e.message)}`);
       } else {
         print(`  ${result.recordCount} line(s), reference date ${batch.referenceDate}`);
         for (const [code, n] of Object.entries(result.statusCounts).sort(([a], [b]) => a.localeCompare(b))) print(`  ${code}: ${n}`);
