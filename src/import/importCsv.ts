@@ -77,7 +77,9 @@ export async function importCsv(db: Db, kindName: string, file: string, onProgre
         const first = keys.get(key);
         const d = digest(checked);
         if (first === undefined) keys.set(key, { line: r.line, digest: d });
-        else if (first.digest !== d) throw new BadRow(`line ${first.line} has the same key with other content (a key is given once per file; an identical repeat is allowed)`);
+        else if (first.digest !== d) {
+          throw new BadRow(`${kind.describeKey(checked)} appears earlier in the file, on line ${first.line}, with other content (a key is given once per file; an identical repeat is allowed)`);
+        }
       }
       if (kind.name === 'clients') clientConsistency(checked, seen);
       if (kind.name === 'ocmws') ctx.ocmws.add(String(checked.cbe_number));

@@ -2,7 +2,7 @@
 // valid rows are stored (counting what was inserted, updated and left unchanged).
 import type { Knex } from 'knex';
 import { createHash } from 'node:crypto';
-import { isValidSsin } from '../domain/ssin.js';
+import { isValidSsin, maskSsin } from '../domain/ssin.js';
 import { isValidCbe } from '../domain/cbe.js';
 import { isValidDate, isValidMonth, monthOf } from '../domain/dates.js';
 import { BENEFIT_TYPES, CATEGORIES, SERVICES } from '../interfaces.js';
@@ -46,6 +46,8 @@ export interface ImportKind {
    * is a bad row; an identical repeat changes nothing. Undefined: the row has no such key.
    */
   fileKey(row: Record<string, unknown>): string | undefined;
+  /** What the key names, for an operator (an SSIN masked, as everywhere in messages). */
+  describeKey(row: Record<string, unknown>): string;
   /** Stores a chunk of checked rows (no key twice) inside the import transaction. */
   write(trx: Knex.Transaction, rows: Record<string, unknown>[]): Promise<WriteCounts>;
 }
@@ -127,6 +129,7 @@ export const ocmws: ImportKind = {
   columns: ['cbe_number', 'name', 'municipality'],
   check: (v) => ({ cbe_number: cbe(v, 'cbe_number'), name: required(v, 'name'), municipality: required(v, 'municipality') }),
   fileKey: (r) => String(r.cbe_number),
+  describeKey: (r) => `OCMW ${String(r.cbe_number)}`,
   write: (trx, rows) => writeCounted(trx, 'ocmws', ['cbe_number'], rows),
 };
 
@@ -139,6 +142,7 @@ export const persons: ImportKind = {
     return row;
   },
   fileKey: (r) => String(r.ssin),
+  describeKey: (r) => `person ${maskSsin(String(r.ssin))}`,
   write: (trx, rows) => writeCounted(trx, 'persons', ['ssin'], rows),
 };
 
@@ -166,6 +170,8 @@ export const repertory: ImportKind = {
     return row;
   },
   fileKey: (r) => keyOf(r, REPERTORY_KEY),
+  describeKey: (r) =>
+    `the integration of ${maskSsin(String(r.ssin))} in sector ${String(r.sector)} at ${r.institution_cbe === '' ? 'sector level' : String(r.institution_cbe)}, quality code ${String(r.quality_code)}, from ${String(r.start_date)}`,
   write: (trx, rows) => writeCounted(trx, 'repertory', REPERTORY_KEY, rows),
 };
 
@@ -213,6 +219,7 @@ export const amounts: ImportKind = {
   },
   // Rows without payment_id have a rank: they never repeat a key.
   fileKey: (r) => (r.payment_id === null ? undefined : `payment ${String(r.payment_id)}`),
+  describeKey: (r) => `payment_id ${String(r.payment_id)}`,
   write: (trx, rows) => writeCounted(trx, 'amounts', ['identity'], rows),
 };
 
@@ -247,6 +254,7 @@ export const clients: ImportKind = {
     };
   },
   fileKey: (r) => keyOf(r, ['client_id', 'service', 'legal_context']),
+  describeKey: (r) => `the authorization of ${String(r.client_id)} for ${String(r.service)}, ${String(r.legal_context)}`,
   async write(trx, rows) {
     const counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0 };
     for (const r of rows) {
