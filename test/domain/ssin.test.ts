@@ -50,6 +50,24 @@ describe('isValidSsin / ssinKind', () => {
   });
 });
 
+describe('the 2000+ variant only for a birth year not after the reference year (contract §3)', () => {
+  // 55090071250 has the check digits of "born 2055" only (97 − (2550900712 mod 97) = 50).
+  it.each([
+    ['born-2055 form, reference 2026', '55090071250', 2026, false],
+    ['born-2055 form, reference 2055', '55090071250', 2055, true],
+    ['born-2026 form, reference 2026 (the same year counts)', withCheck('260101001', true), 2026, true],
+    ['born-2026 form, reference 2025', withCheck('260101001', true), 2025, false],
+    ['born-2027 form, reference 2026', withCheck('270101001', true), 2026, false],
+    ['born-1927 form, reference 2026 (the 1900 variant needs no year)', withCheck('270101001'), 2026, true],
+    ['born-2000 form, reference 2000', withCheck('000101001', true), 2000, true],
+    ['born-2000 form, reference 1999', withCheck('000101001', true), 1999, false],
+    ['BIS born-2030 form, reference 2026', withCheck('302101001', true), 2026, false],
+    ['BIS born-2030 form, reference 2030', withCheck('302101001', true), 2030, true],
+  ] as const)('%s: %s → %s', (_label, ssin, year, valid) => {
+    expect(isValidSsin(ssin, year)).toBe(valid);
+  });
+});
+
 describe('makeSsin', () => {
   it.each([
     [{ year: 1985, month: 7, day: 30 }, 33, undefined, '85073003328'],
