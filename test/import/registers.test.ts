@@ -17,6 +17,8 @@ import { lookupAmounts } from '../../src/store/lookupAmounts.js';
 import { registerIntegration } from '../../src/repertory/manage.js';
 import { LdmError } from '../../src/errors.js';
 import { makeSsin } from '../../src/domain/ssin.js';
+import { integrationsOf, markAllPlanned, unplannedEvents } from '../../src/notifications/outbox.js';
+import { notificationRecipients } from '../../src/services/rights/rules.js';
 import { createTempDatabase, postgresAvailable, PG_SKIP_REASON, type TempDatabase } from '../helpers/postgres.js';
 
 const OCMW = '0212000032';
@@ -175,6 +177,30 @@ describe.each(ENGINES)('registers on $name', (engine) => {
       expect((await registerIntegration(db, { ssin: B, sector: 26, institutionCbe: null, qualityCode: 77, startDate: '2020-01-01' })).institutionCbe).toBeNull();
       const pmh = await rejected('repertory', 'rep-16.csv', [REPERTORY_HEADER, `${A},16,,4,2020-01-01,`].join('\n'));
       expect(pmh.badRows[0].reason).toMatch(/sector 16/);
+    });
+  });
+
+  describe.skipIf(skip)(skip ? `SKIPPED: ${PG_SKIP_REASON}` : 'rights: the notification planner sees only real changes (§6b)', () => {
+    const RIGHTS_HEADER = 'right_id,version,ssin,ocmw_cbe,right_type,start_date,end_date,event,decided_on';
+    it('a re-import stores nothing and plans nothing; a new version is one event', async () => {
+      const v1 = `R-12,1,${C},${OCMW},LEEFLOON,2025-01-01,,CREATED,2025-01-10`;
+      expect(counts(await imp('rights', 'r1.csv', [RIGHTS_HEADER, v1].join('\n')))).toEqual([1, 0, 0]);
+      expect(await unplannedEvents(db, 10)).toHaveLength(1);
+      await markAllPlanned(db);
+      expect(counts(await imp('rights', 'r1.csv', [RIGHTS_HEADER, v1].join('\n')))).toEqual([0, 0, 1]);
+      expect(await unplannedEvents(db, 10)).toHaveLength(0);
+      const v2 = `R-12,2,${C},${OCMW},LEEFLOON,2025-01-01,2025-06-30,MODIFIED,2025-07-01`;
+      expect(counts(await imp('rights', 'r2.csv', [RIGHTS_HEADER, v1, v2].join('\n')))).toEqual([1, 0, 1]);
+      expect((await unplannedEvents(db, 10)).map((e) => e.version.version)).toEqual([2]);
+    });
+
+    it('a subscriber is told through a sector-level integration of its sector (the same finality rule)', async () => {
+      // C has a sector-level integration in sector 26 (quality code 3), from the repertory test above.
+      const integrations = await integrationsOf(db, [C], [MUT]);
+      expect(integrations.some((i) => i.institutionCbe === null && i.sector === 26)).toBe(true);
+      const event = (await unplannedEvents(db, 10))[0].version;
+      expect(notificationRecipients(event, [{ clientId: 'mut', cbeNumber: MUT, sector: 26, qualityCodes: [3] }], integrations)).toEqual(['mut']);
+      expect(notificationRecipients(event, [{ clientId: 'other', cbeNumber: FIN, sector: 17, qualityCodes: [3] }], integrations)).toEqual([]);
     });
   });
 

@@ -332,6 +332,12 @@ describe('LivingWagesWithAmount: `process` vs an independent implementation of Â
     expect(imports.amounts.rows).toBe(facts.amounts.length);
   });
 
+  it('the same amounts file imported again changes nothing (human output names the counts)', async () => {
+    const r = await inst.cli(['import', 'amounts', join(inst.dir, 'gen', 'amounts.csv')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`imported ${facts.amounts.length} amounts row(s) from ${join(inst.dir, 'gen', 'amounts.csv')}: 0 inserted, 0 updated, ${facts.amounts.length} unchanged`);
+  });
+
   it(`answers ${LINES} lines exactly as the independent implementation`, () => {
     const tally = new Map<string, number>();
     const codes = new Map<string, number>();
