@@ -95,7 +95,7 @@ function program(): Command {
     .action(async (id: string, o: { json?: boolean; config?: string }) => runBatchesShow(id, o));
 
   p.command('import')
-    .description('load a CSV file (contract §8); a file with any bad row changes nothing')
+    .description('load a CSV file (contract §8, UTF-8); a file with any bad row changes nothing; prints the rows inserted, updated and left unchanged (importing the same file again changes nothing)')
     .argument('<kind>', 'clients | ocmws | persons | repertory | amounts | rights')
     .argument('<file>', 'CSV file with the header row of its kind')
     .option('--json', 'machine-readable result')

@@ -12,7 +12,7 @@ import { lookupAmountRanges, type AmountRange } from '../../store/lookupAmounts.
 import { chunked } from '../../pipeline/chunked.js';
 import { isValidSsin, yearOf } from '../../domain/ssin.js';
 import { periodBounds } from '../../domain/period.js';
-import { findIntegration } from '../../domain/finality.js';
+import { findIntegration, type FinalityContext } from '../../domain/finality.js';
 import { decideLine } from '../../domain/lineStatus.js';
 import { aggregateMonths, aggregateYear } from '../../domain/aggregate.js';
 import { isVisible } from '../../domain/visibility.js';
@@ -22,7 +22,6 @@ import { applyFieldProfile, periodKindAllowed } from './profile.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
 
-type FinalityContext = { senderCbe: string; sector: number; allowedQualityCodes: number[] };
 
 export interface ResolveContext {
   db: Db;
