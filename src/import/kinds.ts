@@ -211,7 +211,8 @@ export const amounts: ImportKind = {
     // among the rows of the file equal in those; two rows are never merged.
     let rank = 1;
     if (paymentId === null) {
-      const content = createHash('sha256').update(amountIdentity(row, 0)).digest('base64');
+      // 128 bits of SHA-256 as a 16-character one-byte string: the rank map holds one per distinct row.
+      const content = createHash('sha256').update(amountIdentity(row, 0)).digest().subarray(0, 16).toString('latin1');
       rank = (ctx.ranks.get(content) ?? 0) + 1;
       ctx.ranks.set(content, rank);
     }
