@@ -32,7 +32,7 @@ function upsertSql(table: string, columns: readonly string[]): string {
 export async function bulkLoad(db: Db, files: { persons: string; repertory: string; amounts: string }, onProgress?: (kind: string, rows: number) => void): Promise<Record<string, number>> {
   if (!isSqlite(db)) throw new Error('bulkLoad is for the embedded SQLite store; use `ldm-batch import` elsewhere');
   const ocmwRows: { cbe_number: string }[] = await db('ocmws').select('cbe_number');
-  const ctx: ImportContext = { ocmws: new Set(ocmwRows.map((r) => r.cbe_number)), referenceYear: currentYear(), cbeOwners: new Map(), ranks: new Map() };
+  const ctx: ImportContext = { ocmws: new Set(ocmwRows.map((r) => r.cbe_number)), referenceYear: currentYear(), cbeOwners: new Map(), ranks: new Map(), ranking: true };
   const counts: Record<string, number> = {};
   await db.transaction(async (trx) => {
     for (const kindName of ['persons', 'repertory', 'amounts'] as const) {

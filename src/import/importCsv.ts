@@ -60,6 +60,7 @@ export async function importCsv(db: Db, kindName: string, file: string, onProgre
     referenceYear,
     cbeOwners: new Map(clientRows.map((r) => [r.cbe_number, r.client_id])),
     ranks: new Map(),
+    ranking: false,
   };
 
   const bad: BadRowReport[] = [];
@@ -92,11 +93,11 @@ export async function importCsv(db: Db, kindName: string, file: string, onProgre
   }
   if (badCount > 0) throw new ImportRejected(file, bad, badCount);
 
-  // Stay under SQLite's bound-variable limit (999 on old builds) with multi-row inserts.
-  const rowsPerInsert = Math.max(1, Math.floor(900 / (kind.columns.length + 2)));
+  // Rows go to the kind's write() in chunks; it splits them into statements SQLite takes.
+  const rowsPerInsert = kind.chunkRows ?? 2000;
   const counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0 };
   let stored = 0;
-  ctx.ranks.clear(); // the second pass ranks the same rows again, from the start
+  ctx.ranking = true; // the storing pass ranks the rows, from the start of the file
   const written = new Set<string>();
   await db.transaction(async (trx) => {
     let chunk: Record<string, unknown>[] = [];

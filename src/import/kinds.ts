@@ -25,6 +25,8 @@ export interface ImportContext {
   cbeOwners: Map<string, string>;
   /** Amounts: how many rows of this pass had each content so far (a row's rank among equal rows). */
   ranks: Map<string, number>;
+  /** Whether check() ranks amounts rows: only the pass that stores them needs it (the checking pass does not). */
+  ranking: boolean;
 }
 
 /** What writing a chunk did, per row (contract §8: every import reports these per kind). */
@@ -48,6 +50,8 @@ export interface ImportKind {
   fileKey(row: Record<string, unknown>): string | undefined;
   /** What the key names, for an operator (an SSIN masked, as everywhere in messages). */
   describeKey(row: Record<string, unknown>): string;
+  /** Rows per write() call (default 2000); write() keeps each statement under SQLite's variable limit. */
+  chunkRows?: number;
   /** Stores a chunk of checked rows (no key twice) inside the import transaction. */
   write(trx: Knex.Transaction, rows: Record<string, unknown>[]): Promise<WriteCounts>;
 }
@@ -100,11 +104,17 @@ export async function writeCounted(trx: Knex.Transaction, table: string, key: re
   const counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0 };
   if (rows.length === 0) return counts;
   const columns = Object.keys(rows[0]);
-  const stored: Record<string, unknown>[] =
-    key.length === 1
-      ? await trx(table).select(columns).whereIn(key[0], rows.map((r) => r[key[0]] as string))
-      : await trx(table).select(columns).whereIn([...key], rows.map((r) => key.map((k) => r[k] as string)));
-  const byKey = new Map(stored.map((s) => [keyOf(s, key), s]));
+  // Statements stay under SQLite's bound-variable limit (999 on old builds).
+  const byKey = new Map<string, Record<string, unknown>>();
+  const keysPerSelect = Math.max(1, Math.floor(900 / key.length));
+  for (let i = 0; i < rows.length; i += keysPerSelect) {
+    const part = rows.slice(i, i + keysPerSelect);
+    const stored: Record<string, unknown>[] =
+      key.length === 1
+        ? await trx(table).select(columns).whereIn(key[0], part.map((r) => r[key[0]] as string))
+        : await trx(table).select(columns).whereIn([...key], part.map((r) => key.map((k) => r[k] as string)));
+    for (const s of stored) byKey.set(keyOf(s, key), s);
+  }
   const fresh: Record<string, unknown>[] = [];
   for (const r of rows) {
     const old = byKey.get(keyOf(r, key));
@@ -117,7 +127,8 @@ export async function writeCounted(trx: Knex.Transaction, table: string, key: re
       counts.updated++;
     }
   }
-  if (fresh.length > 0) await trx(table).insert(fresh);
+  const rowsPerInsert = Math.max(1, Math.floor(900 / columns.length));
+  for (let i = 0; i < fresh.length; i += rowsPerInsert) await trx(table).insert(fresh.slice(i, i + rowsPerInsert));
   counts.inserted = fresh.length;
   return counts;
 }
@@ -210,7 +221,7 @@ export const amounts: ImportKind = {
     // Contract §8: without payment_id a row is told apart by its columns but status and its rank
     // among the rows of the file equal in those; two rows are never merged.
     let rank = 1;
-    if (paymentId === null) {
+    if (paymentId === null && ctx.ranking) {
       // 128 bits of SHA-256 as a 16-character one-byte string: the rank map holds one per distinct row.
       const content = createHash('sha256').update(amountIdentity(row, 0)).digest().subarray(0, 16).toString('latin1');
       rank = (ctx.ranks.get(content) ?? 0) + 1;

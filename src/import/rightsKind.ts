@@ -55,6 +55,7 @@ export const rights: ImportKind = {
     state.ssinOf.set(row.rightId, row.ssin);
     return { ...toRightRow(row) };
   },
+  chunkRows: 100, // versionsOfRights looks the chunk's right ids up in one statement
   describeKey: (r) => `right ${String(r.right_id)} version ${String(r.version)}`,
   fileKey: (r) => `${String(r.right_id)}\u0000${String(r.version)}`,
   async write(trx, rows): Promise<WriteCounts> {
