@@ -254,9 +254,9 @@ async function recompute(o, store, requestFile, wanted) {
     const finality = { senderCbe: client.cbeNumber, sector: client.sector, allowedQualityCodes: authorization.qualityCodes };
     for await (const line of readRequest(requestFile).lines) {
       if (!wanted.has(line.seq)) continue;
-      const valid = isValidSsin(line.ssin);
+      const valid = isValidSsin(line.ssin, Number(REFERENCE_DATE.slice(0, 4)));
       const persons = await lookupPersons(db, valid ? [line.ssin] : []);
-      const integrations = await lookupIntegrations(db, client.cbeNumber, valid ? [line.ssin] : []);
+      const integrations = await lookupIntegrations(db, { institutionCbe: client.cbeNumber, sector: client.sector }, valid ? [line.ssin] : []);
       let integration;
       try {
         integration = findIntegration(integrations.get(line.ssin) ?? [], finality, periodBounds(line.period));

@@ -84,7 +84,8 @@ export interface Person {
 export interface Integration {
   ssin: string;
   sector: number;
-  institutionCbe: string;
+  /** null: a sector-level integration (the KSZ repertory), counting for every client of the sector (§5). */
+  institutionCbe: string | null;
   qualityCode: number;
   startDate: string;
   endDate: string | null; // null = open

@@ -95,7 +95,7 @@ function program(): Command {
     .action(async (id: string, o: { json?: boolean; config?: string }) => runBatchesShow(id, o));
 
   p.command('import')
-    .description('load a CSV file (contract §8); a file with any bad row changes nothing')
+    .description('load a CSV file (contract §8, UTF-8); a file with any bad row changes nothing; prints the rows inserted, updated and left unchanged (importing the same file again changes nothing)')
     .argument('<kind>', 'clients | ocmws | persons | repertory | amounts | rights')
     .argument('<file>', 'CSV file with the header row of its kind')
     .option('--json', 'machine-readable result')
@@ -137,13 +137,13 @@ function program(): Command {
     .description("register an integration (idempotent); without --end the quality code's default duration applies")
     .requiredOption('--ssin <ssin>', 'national or BIS number')
     .requiredOption('--sector <n>', 'sector code')
-    .requiredOption('--institution <cbe>', 'CBE number')
+    .option('--institution <cbe>', "the institution's CBE number (an institution-level integration); omit it for a sector-level integration, which counts for every client of the sector")
     .requiredOption('--quality-code <code>', 'e.g. 001')
     .requiredOption('--start <date>', 'first day YYYY-MM-DD')
     .option('--end <date>', 'last day YYYY-MM-DD')
     .option('--json', 'machine-readable')
     .addOption(configOpt())
-    .action(async (o: { ssin: string; sector: string; institution: string; qualityCode: string; start: string; end?: string; json?: boolean; config?: string }) =>
+    .action(async (o: { ssin: string; sector: string; institution?: string; qualityCode: string; start: string; end?: string; json?: boolean; config?: string }) =>
       runRepertoryRegister(o),
     );
   repertory
@@ -151,12 +151,12 @@ function program(): Command {
     .description('end the integrations at --end (history is kept)')
     .requiredOption('--ssin <ssin>', 'national or BIS number')
     .requiredOption('--sector <n>', 'sector code')
-    .requiredOption('--institution <cbe>', 'CBE number')
+    .option('--institution <cbe>', "the institution's CBE number (an institution-level integration); omit it for a sector-level integration, which counts for every client of the sector")
     .requiredOption('--quality-code <code>', 'e.g. 001')
     .requiredOption('--end <date>', 'last covered day YYYY-MM-DD')
     .option('--json', 'machine-readable')
     .addOption(configOpt())
-    .action(async (o: { ssin: string; sector: string; institution: string; qualityCode: string; end: string; json?: boolean; config?: string }) => runRepertoryUnregister(o));
+    .action(async (o: { ssin: string; sector: string; institution?: string; qualityCode: string; end: string; json?: boolean; config?: string }) => runRepertoryUnregister(o));
 
   registerNotify(p, configOpt);
 

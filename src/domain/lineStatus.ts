@@ -2,7 +2,7 @@
 // MSG00011 → MSG00005 → MSG00006 → MSG00008 → MSG00012 → (caller) MSG00100 / MSG00000.
 import type { Person, RequestPeriod, ServiceName } from '../interfaces.js';
 import { checkPeriod } from './period.js';
-import { isValidSsin } from './ssin.js';
+import { isValidSsin, yearOf } from './ssin.js';
 
 export type LineRejectCode = 'MSG00011' | 'MSG00005' | 'MSG00006' | 'MSG00008' | 'MSG00012';
 
@@ -20,7 +20,7 @@ export interface LineInput {
 }
 
 export function decideLine(input: LineInput): LineDecision {
-  if (!isValidSsin(input.ssin)) return { code: 'MSG00011', reason: 'SSIN check digits are wrong' };
+  if (!isValidSsin(input.ssin, yearOf(input.referenceDate))) return { code: 'MSG00011', reason: 'SSIN check digits are wrong' };
   if (input.person === undefined) return { code: 'MSG00005', reason: 'SSIN unknown to the register' };
   if (input.person.replacedBy !== null && input.person.replacedBy !== '') {
     return { code: 'MSG00006', newSsin: input.person.replacedBy, reason: 'SSIN was replaced' };

@@ -1,7 +1,8 @@
 // Belgian national register numbers (rijksregisternummer) and BIS numbers.
 // Layout: YYMMDD + serial (3) + check (2). The check covers the first 9 digits; for people born
 // in 2000 or later a '2' is prefixed before taking mod 97. The century is not in the number, so a
-// number is valid when either variant matches.
+// number is valid when either variant matches — the 2000+ variant only for a birth year 2000 + YY
+// that is not after the reference year (contract §3): nobody is born in the future.
 
 export type SsinKind = 'NATIONAL' | 'BIS';
 
@@ -20,8 +21,11 @@ function kindOfMonthField(mm: number): SsinKind | null {
   return null;
 }
 
-/** Shape, month/day fields and check digits; null when any of them is wrong. */
-export function ssinKind(ssin: string): SsinKind | null {
+/**
+ * Shape, month/day fields and check digits; null when any of them is wrong. `referenceYear` is
+ * the year of the batch's reference date (or of today, for imports and operator commands).
+ */
+export function ssinKind(ssin: string, referenceYear: number): SsinKind | null {
   if (!ELEVEN_DIGITS.test(ssin)) return null;
   const mm = Number(ssin.slice(2, 4));
   const dd = Number(ssin.slice(4, 6));
@@ -31,11 +35,23 @@ export function ssinKind(ssin: string): SsinKind | null {
   if (kind === null || dd > 31) return null;
   const first9 = Number(ssin.slice(0, 9));
   const check = Number(ssin.slice(9));
-  return check === checkDigits(first9, false) || check === checkDigits(first9, true) ? kind : null;
+  if (check === checkDigits(first9, false)) return kind;
+  const born2000 = 2000 + Number(ssin.slice(0, 2));
+  return born2000 <= referenceYear && check === checkDigits(first9, true) ? kind : null;
 }
 
-export function isValidSsin(ssin: string): boolean {
-  return ssinKind(ssin) !== null;
+export function isValidSsin(ssin: string, referenceYear: number): boolean {
+  return ssinKind(ssin, referenceYear) !== null;
+}
+
+/** The reference year of a YYYY-MM-DD reference date. */
+export function yearOf(referenceDate: string): number {
+  return Number(referenceDate.slice(0, 4));
+}
+
+/** The reference year for checks made now (imports, operator commands): today's year in UTC. */
+export function currentYear(now: Date = new Date()): number {
+  return now.getUTCFullYear();
 }
 
 /**

@@ -3,20 +3,21 @@
 //
 // It goes through the same tables and the same row checks as `import` (the import kinds'
 // `check`, so every row is validated and converted exactly as there), and the same upsert on
-// the natural key; what differs is the write: rows travel as one JSON parameter per 20,000
+// identity key; what differs is the write: rows travel as one JSON parameter per 20,000
 // (INSERT … SELECT FROM json_each) in a single transaction, instead of 90-row INSERTs, and the
 // file is read once instead of twice (a bad row throws: generated data has none).
 import type { Db } from '../store/db.js';
 import { isSqlite } from '../store/db.js';
 import { readCsvRows } from '../import/csvRows.js';
-import { IMPORT_KINDS } from '../import/kinds.js';
+import { IMPORT_KINDS, type ImportContext } from '../import/kinds.js';
+import { currentYear } from '../domain/ssin.js';
 
 const ROWS_PER_STATEMENT = 20_000;
 
 const NATURAL_KEYS: Record<string, string[]> = {
   persons: ['ssin'],
   repertory: ['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date'],
-  amounts: ['ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'paid_on', 'grant_from'],
+  amounts: ['identity'],
 };
 
 function upsertSql(table: string, columns: readonly string[]): string {
@@ -31,12 +32,14 @@ function upsertSql(table: string, columns: readonly string[]): string {
 export async function bulkLoad(db: Db, files: { persons: string; repertory: string; amounts: string }, onProgress?: (kind: string, rows: number) => void): Promise<Record<string, number>> {
   if (!isSqlite(db)) throw new Error('bulkLoad is for the embedded SQLite store; use `ldm-batch import` elsewhere');
   const ocmwRows: { cbe_number: string }[] = await db('ocmws').select('cbe_number');
-  const ctx = { ocmws: new Set(ocmwRows.map((r) => r.cbe_number)) };
+  const ctx: ImportContext = { ocmws: new Set(ocmwRows.map((r) => r.cbe_number)), referenceYear: currentYear(), cbeOwners: new Map(), ranks: new Map(), ranking: true };
   const counts: Record<string, number> = {};
   await db.transaction(async (trx) => {
     for (const kindName of ['persons', 'repertory', 'amounts'] as const) {
       const kind = IMPORT_KINDS[kindName];
-      const sql = upsertSql(kindName, kind.columns);
+      // The stored columns: what check() returns (amounts add payment_id and identity to the CSV's).
+      const stored = kindName === 'amounts' ? [...kind.columns, 'payment_id', 'identity'] : kind.columns;
+      const sql = upsertSql(kindName, stored);
       let batch: unknown[][] = [];
       let n = 0;
       const flush = async (): Promise<void> => {
@@ -46,7 +49,7 @@ export async function bulkLoad(db: Db, files: { persons: string; repertory: stri
         batch = [];
         onProgress?.(kindName, n);
       };
-      for await (const r of readCsvRows(files[kindName], kind.columns)) {
+      for await (const r of readCsvRows(files[kindName], kind.columns, kind.optionalColumns)) {
         if ('__columns' in r.values) throw new Error(`${files[kindName]}: line ${r.line}: wrong number of columns`);
         let row: Record<string, unknown>;
         try {
@@ -54,7 +57,7 @@ export async function bulkLoad(db: Db, files: { persons: string; repertory: stri
         } catch (err) {
           throw new Error(`${files[kindName]}: line ${r.line}: ${(err as Error).message}`);
         }
-        batch.push(kind.columns.map((c) => row[c] ?? null));
+        batch.push(stored.map((c) => row[c] ?? null));
         if (batch.length >= ROWS_PER_STATEMENT) await flush();
       }
       await flush();

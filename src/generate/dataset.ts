@@ -1,7 +1,11 @@
 // A synthetic but realistic data set, deterministic for a seed: clients, persons (some BIS
-// numbers, some replaced SSINs, partners), repertory integrations and amounts over several years
-// (three benefit types, three categories, provisional and definitive, corrections), plus
-// request files. Written as the contract's CSV files so they go through the real import.
+// numbers, some replaced SSINs, partners), repertory integrations at both levels (sector-level
+// rows without institution, institution-level rows, some of another institution of the sender's
+// sector that must not count), amounts over several years (three benefit types, three
+// categories, provisional and definitive, corrections — some with the very key of the payment
+// they correct —, equal rows that are two payments, some rows with a payment_id) and rights
+// versions, plus request files. Written as the contract's CSV files so they go through the
+// real import.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,6 +57,8 @@ export interface GeneratedPerson {
 }
 
 export interface GeneratedDossier {
+  /** true: written as a sector-level integration (no institution_cbe). */
+  sectorLevel?: boolean;
   qualityCode: number;
   start: string;
   end: string | null;
@@ -112,8 +118,11 @@ function monthlyCents(category: Category, type: BenefitType): number {
 export interface GeneratedDataset {
   dir: string;
   persons: GeneratedPerson[];
-  files: { clients: string; persons: string; repertory: string; amounts: string };
+  files: { clients: string; persons: string; repertory: string; amounts: string; rights: string };
 }
+
+/** Another institution of sector 17 (an OCMW's CBE number, valid): its register counts only for itself. */
+const OTHER_INSTITUTION = '0212000032';
 
 export async function generateDataset(o: GenerateOptions): Promise<GeneratedDataset> {
   const r = rng(o.seed);
@@ -123,6 +132,7 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
     persons: join(o.out, 'persons.csv'),
     repertory: join(o.out, 'repertory.csv'),
     amounts: join(o.out, 'amounts.csv'),
+    rights: join(o.out, 'rights.csv'),
   };
 
   const write = o.writeFiles ?? true;
@@ -182,16 +192,24 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
       const start = x < 0.2 ? `${firstYear + 2}-07-01` : `${firstYear - 1}-01-01`;
       const end = x > 0.93 ? `${firstYear + 1}-06-30` : null;
       const wrongCode = r() < 0.03;
-      const qualityCode = wrongCode ? 99 : pick(r, c.qualityCodes);
-      p.dossiers.push({ qualityCode, start, end });
-      await repertory.row([p.ssin, String(c.sector).padStart(3, '0'), c.cbeNumber, qualityCode, start, end]);
+      // A code the sender may not use: in sector 17 one of that sector's list (only listed codes import).
+      const notAllowed = c.sector === 17 ? 30 : 99;
+      const qualityCode = wrongCode ? notAllowed : pick(r, c.qualityCodes);
+      const sectorLevel = r() < 0.3;
+      p.dossiers.push({ qualityCode, start, end, sectorLevel });
+      await repertory.row([p.ssin, String(c.sector).padStart(3, '0'), sectorLevel ? null : c.cbeNumber, qualityCode, start, end]);
     }
+    // Another institution's own register in FOD Financiën's sector: never counts for it.
+    if (r() < 0.05) await repertory.row([p.ssin, DEMO_CLIENTS[0].sector, OTHER_INSTITUTION, DEMO_CLIENTS[0].qualityCodes[0], `${firstYear - 1}-01-01`, null]);
   }
   await repertory.close();
 
   // Amounts: spells of months per beneficiary, paid the month after, visible from the first
   // Saturday after that; provisional for the last months before the reference date.
-  const amounts = new CsvOut(files.amounts, 'ssin,partner_ssin,ocmw_cbe,benefit_type,category,month,grant_from,grant_to,amount_cents,paid_on,status', write);
+  const amounts = new CsvOut(files.amounts, 'ssin,partner_ssin,ocmw_cbe,benefit_type,category,month,grant_from,grant_to,amount_cents,paid_on,status,payment_id', write);
+  let payments = 0;
+  // About half the rows carry the data provider's reference; the others are told apart by rank.
+  const paymentId = (): string | null => (r() < 0.5 ? `PAY-${o.seed}-${++payments}` : null);
   const lastMonth = o.referenceDate.slice(0, 7);
   for (const p of persons) {
     if (!p.beneficiary || p.replacedBy) continue;
@@ -214,15 +232,21 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
         const paidOn = `${addMonths(month, 1)}-0${1 + Math.floor(r() * 5)}`;
         if (firstVisibleDay(paidOn) > o.referenceDate && paidOn > o.referenceDate) break; // not paid yet
         const status = addMonths(paidOn.slice(0, 7), 4) <= lastMonth ? 'DEFINITIVE' : 'PROVISIONAL';
-        await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, cents, paidOn, status]);
+        await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, cents, paidOn, status, paymentId()]);
         if (isVisible(paidOn, o.referenceDate)) visible.add(month);
-        if (r() < 0.02) {
-          // a correction paid two months later
+        // A second payment equal in every column: two payments, never one.
+        if (r() < 0.01) await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, cents, paidOn, status, null]);
+        const c = r();
+        if (c < 0.02) {
+          // a correction paid three months later
           const corrPaid = `${addMonths(month, 3)}-10`;
           if (corrPaid <= o.referenceDate) {
-            await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, -Math.round(cents / 10), corrPaid, 'DEFINITIVE']);
+            await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, -Math.round(cents / 10), corrPaid, 'DEFINITIVE', paymentId()]);
             if (isVisible(corrPaid, o.referenceDate)) visible.add(month);
           }
+        } else if (c < 0.05) {
+          // a correction with the very key of its payment (same month, paid_on and grant_from)
+          await amounts.row([p.ssin, p.partner, ocmw, type, category, month, grantFrom, grantTo, -Math.round(cents / 7), paidOn, status, paymentId()]);
         }
         month = addMonths(month, 1);
       }
@@ -231,5 +255,28 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
     p.visibleMonths = [...visible].sort();
   }
   await amounts.close();
+
+  // Rights (§6): versions of leefloon rights granted by an OCMW; some modified, some cancelled.
+  const rightsCsv = new CsvOut(files.rights, 'right_id,version,ssin,ocmw_cbe,right_type,start_date,end_date,event,decided_on', write);
+  let rightNo = 0;
+  for (const p of persons) {
+    if (p.replacedBy !== null || r() >= 0.3) continue;
+    const id = `R-${o.seed}-${++rightNo}`;
+    const ocmw = pick(r, o.ocmws);
+    const type = r() < 0.8 ? 'LEEFLOON' : 'EQUIVALENT_LEEFLOON';
+    const start = `${firstYear + Math.floor(r() * 3)}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}-01`;
+    const decided = `${start.slice(0, 8)}0${1 + Math.floor(r() * 9)}`;
+    await rightsCsv.row([id, 1, p.ssin, ocmw, type, start, null, 'CREATED', decided]);
+    const x = r();
+    if (x < 0.3) {
+      const end = lastDayOfMonth(addMonths(start.slice(0, 7), 3 + Math.floor(r() * 12)));
+      const decided2 = `${addMonths(start.slice(0, 7), 2)}-15`;
+      if (decided2 <= o.referenceDate) await rightsCsv.row([id, 2, p.ssin, ocmw, type, start, end, 'MODIFIED', decided2]);
+    } else if (x < 0.4) {
+      const decided2 = `${addMonths(start.slice(0, 7), 1)}-20`;
+      if (decided2 <= o.referenceDate) await rightsCsv.row([id, 2, p.ssin, ocmw, type, start, null, 'CANCELLED', decided2]);
+    }
+  }
+  await rightsCsv.close();
   return { dir: o.out, persons, files };
 }

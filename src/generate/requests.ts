@@ -165,7 +165,7 @@ export function* mixedLines(
       if (x < mix.badSsin) {
         const p = pickOf(current);
         let ssin = p.ssin;
-        for (let k = 1; isValidSsin(ssin); k++) ssin = ssin.slice(0, 9) + String((Number(p.ssin.slice(9)) + k) % 100).padStart(2, '0');
+        for (let k = 1; isValidSsin(ssin, refYear); k++) ssin = ssin.slice(0, 9) + String((Number(p.ssin.slice(9)) + k) % 100).padStart(2, '0');
         line = { spec: { ticket, ssin, period: randomPeriod(yearly) }, expected: 'MSG00011' };
       } else if (x < mix.badSsin + mix.noIntegration) {
         const p = pickOf(withoutDossier);

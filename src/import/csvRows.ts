@@ -2,6 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { LdmError } from '../errors.js';
+import { Utf8Guard } from './utf8Guard.js';
 
 export interface CsvRow {
   line: number;
@@ -9,28 +10,42 @@ export interface CsvRow {
   values: Record<string, string | null>;
 }
 
-export async function* readCsvRows(path: string, columns: readonly string[]): AsyncGenerator<CsvRow> {
-  const parser = createReadStream(path).pipe(
-    parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: false }),
-  );
+/**
+ * `optional` columns may follow the required ones in the header (e.g. amounts' payment_id);
+ * a row has as many cells as the header has columns; a missing optional column is null.
+ */
+export async function* readCsvRows(path: string, columns: readonly string[], optional: readonly string[] = []): AsyncGenerator<CsvRow> {
+  const source = createReadStream(path);
+  const guard = new Utf8Guard(path);
+  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: false });
+  // pipe() does not pass errors on: a read or encoding failure must end the parse with that error.
+  source.on('error', (e) => parser.destroy(e));
+  guard.on('error', (e) => parser.destroy(e));
+  source.pipe(guard).pipe(parser);
   let header: string[] | undefined;
+  let present: readonly string[] = columns;
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const cells = rec.record;
       if (!header) {
         header = cells.map((c) => c.trim());
-        const expected = columns.join(',');
-        if (header.join(',') !== expected) {
-          throw new LdmError('IMPORT_HEADER', `${path}: line ${rec.info.lines}: the header must be exactly "${expected}", found "${header.join(',')}"`);
+        const found = header.join(',');
+        const allowed = optional.map((_, k) => [...columns, ...optional.slice(0, k + 1)]);
+        const match = [columns, ...allowed].find((cols) => cols.join(',') === found);
+        if (match === undefined) {
+          const expected = [columns, ...allowed].map((cols) => `"${cols.join(',')}"`).join(' or ');
+          throw new LdmError('IMPORT_HEADER', `${path}: line ${rec.info.lines}: the header must be exactly ${expected}, found "${found}"`);
         }
+        present = match;
         continue;
       }
       const values: Record<string, string | null> = {};
-      if (cells.length !== columns.length) {
-        yield { line: rec.info.lines, values: { __columns: String(cells.length) } };
+      if (cells.length !== present.length) {
+        yield { line: rec.info.lines, values: { __columns: String(cells.length), __expected: String(present.length) } };
         continue;
       }
-      columns.forEach((c, i) => {
+      for (const c of optional) values[c] = null;
+      present.forEach((c, i) => {
         const v = cells[i].trim();
         values[c] = v === '' ? null : v;
       });

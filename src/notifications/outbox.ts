@@ -11,6 +11,7 @@ import type { Integration, RightEvent, RightVersion } from '../interfaces.js';
 import { LdmError } from '../errors.js';
 import { NOTIFICATION_FILES_TABLE, OUTBOX_TABLE, RIGHTS_TABLE } from '../store/rightsMigration.js';
 import { toRightVersion, type RightRow } from '../store/rights.js';
+import { SECTOR_LEVEL, toIntegration } from '../store/repertoryRows.js';
 import { notificationFileName, notificationId } from '../services/rights/rules.js';
 import type { NotificationItem } from './writer.js';
 
@@ -24,21 +25,14 @@ export async function unplannedEvents(db: Db, limit: number): Promise<{ id: numb
   return rows.map((r) => ({ id: Number(r.id), version: toRightVersion(r) }));
 }
 
-/** Integrations of these SSINs held by these institutions (one query per chunk). */
+/** Integrations of these SSINs held by these institutions or at sector level (one query per chunk; findIntegration picks what counts). */
 export async function integrationsOf(db: Db, ssins: readonly string[], institutionCbes: readonly string[]): Promise<Integration[]> {
   if (ssins.length === 0 || institutionCbes.length === 0) return [];
   const rows: { ssin: string; sector: number | string; institution_cbe: string; quality_code: number | string; start_date: string; end_date: string | null }[] = await db('repertory')
     .select('ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date', 'end_date')
     .whereIn('ssin', [...new Set(ssins)])
-    .whereIn('institution_cbe', [...new Set(institutionCbes)]);
-  return rows.map((r) => ({
-    ssin: r.ssin,
-    sector: Number(r.sector),
-    institutionCbe: r.institution_cbe,
-    qualityCode: Number(r.quality_code),
-    startDate: r.start_date,
-    endDate: r.end_date,
-  }));
+    .whereIn('institution_cbe', [...new Set([...institutionCbes, SECTOR_LEVEL])]);
+  return rows.map(toIntegration);
 }
 
 export interface PlannedNotification {

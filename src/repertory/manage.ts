@@ -4,17 +4,19 @@
 import type { Knex } from 'knex';
 import { LdmError } from '../errors.js';
 import type { Integration } from '../interfaces.js';
-import { isValidSsin } from '../domain/ssin.js';
+import { currentYear, isValidSsin } from '../domain/ssin.js';
 import { isValidCbe } from '../domain/cbe.js';
 import { isValidDate } from '../domain/dates.js';
-import { defaultEndDate, formatQualityCode, isKnownQualityCode } from './qualityCodes.js';
+import { sectorDefaultEndDate, sectorQualityCodeProblem } from './qualityCodes.js';
+import { REPERTORY_COLUMNS, storedInstitution, toIntegration, type RepertoryRow } from '../store/repertoryRows.js';
 
 type Db = Knex | Knex.Transaction;
 
 export interface RegisterInput {
   ssin: string;
   sector: number | string;
-  institutionCbe: string;
+  /** null: a sector-level integration (the KSZ repertory of the sector, contract §5). */
+  institutionCbe: string | null;
   qualityCode: number | string;
   startDate: string;
   /** Omitted: the quality code's default duration applies (open-ended for most codes). */
@@ -24,7 +26,8 @@ export interface RegisterInput {
 export interface UnregisterInput {
   ssin: string;
   sector: number | string;
-  institutionCbe: string;
+  /** null: the sector-level integration. */
+  institutionCbe: string | null;
   qualityCode: number | string;
   /** Last day the integrations still cover. */
   endDate: string;
@@ -47,25 +50,17 @@ function number(v: number | string, what: string): number {
 }
 
 function checkSsin(ssin: string): void {
-  if (!isValidSsin(ssin)) throw bad('INVALID_SSIN', 'the SSIN is not a valid national or BIS number (check digits)');
+  if (!isValidSsin(ssin, currentYear())) throw bad('INVALID_SSIN', 'the SSIN is not a valid national or BIS number (check digits)');
 }
 
-function checkCbe(cbe: string): void {
-  if (!isValidCbe(cbe)) throw bad('INVALID_INPUT', `institution "${cbe}" is not a valid 10-digit CBE number`);
+function checkCbe(cbe: string | null): void {
+  if (cbe !== null && !isValidCbe(cbe)) throw bad('INVALID_INPUT', `institution "${cbe}" is not a valid 10-digit CBE number`);
 }
 
 function checkDate(d: string, what: string): void {
   if (!isValidDate(d)) throw bad('INVALID_INPUT', `${what} must be a date YYYY-MM-DD, got "${d}"`);
 }
 
-interface RepertoryRow {
-  ssin: string;
-  sector: number | string;
-  institution_cbe: string;
-  quality_code: number | string;
-  start_date: string;
-  end_date: string | null;
-}
 
 /**
  * Registers (or re-registers) an integration. Idempotent on (ssin, sector, institution,
@@ -75,15 +70,15 @@ interface RepertoryRow {
 export async function registerIntegration(db: Db, input: RegisterInput): Promise<Integration> {
   checkSsin(input.ssin);
   const qualityCode = number(input.qualityCode, 'quality code');
-  if (!isKnownQualityCode(qualityCode)) {
-    throw bad('UNKNOWN_QUALITY_CODE', `quality code ${formatQualityCode(qualityCode)} is not in the register of quality codes`);
-  }
   const sector = number(input.sector, 'sector');
+  // The same check as repertory.csv (import/kinds.ts): one rule for both ways in.
+  const problem = sectorQualityCodeProblem(sector, qualityCode);
+  if (problem !== null) throw bad('UNKNOWN_QUALITY_CODE', problem);
   checkCbe(input.institutionCbe);
   checkDate(input.startDate, 'start date');
   let endDate: string | null;
   if (input.endDate === undefined || input.endDate === null) {
-    endDate = defaultEndDate(qualityCode, input.startDate);
+    endDate = sectorDefaultEndDate(sector, qualityCode, input.startDate);
   } else {
     checkDate(input.endDate, 'end date');
     endDate = input.endDate;
@@ -94,7 +89,7 @@ export async function registerIntegration(db: Db, input: RegisterInput): Promise
   const row = {
     ssin: input.ssin,
     sector,
-    institution_cbe: input.institutionCbe,
+    institution_cbe: storedInstitution(input.institutionCbe),
     quality_code: qualityCode,
     start_date: input.startDate,
     end_date: endDate,
@@ -103,7 +98,7 @@ export async function registerIntegration(db: Db, input: RegisterInput): Promise
     .insert(row)
     .onConflict(['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date'])
     .merge(['end_date']);
-  return { ssin: row.ssin, sector, institutionCbe: row.institution_cbe, qualityCode, startDate: row.start_date, endDate };
+  return toIntegration(row);
 }
 
 /**
@@ -119,7 +114,7 @@ export async function unregisterIntegration(db: Db, input: UnregisterInput): Pro
   const sector = number(input.sector, 'sector');
   checkCbe(input.institutionCbe);
   checkDate(input.endDate, 'end date');
-  const key = { ssin: input.ssin, sector, institution_cbe: input.institutionCbe, quality_code: qualityCode };
+  const key = { ssin: input.ssin, sector, institution_cbe: storedInstitution(input.institutionCbe), quality_code: qualityCode };
   return db.transaction(async (trx) => {
     const closed: number = await trx('repertory')
       .where(key)
@@ -133,18 +128,11 @@ export async function unregisterIntegration(db: Db, input: UnregisterInput): Pro
   });
 }
 
-/** The integrations of one person at one institution, for display after a change. */
-export async function integrationsOf(db: Db, ssin: string, institutionCbe: string): Promise<Integration[]> {
+/** The integrations of one person at one institution (null: at sector level), for display after a change. */
+export async function integrationsOf(db: Db, ssin: string, institutionCbe: string | null): Promise<Integration[]> {
   const rows: RepertoryRow[] = await db('repertory')
-    .where({ ssin, institution_cbe: institutionCbe })
-    .select('*')
+    .where({ ssin, institution_cbe: storedInstitution(institutionCbe) })
+    .select(...REPERTORY_COLUMNS)
     .orderBy([{ column: 'start_date' }, { column: 'quality_code' }, { column: 'sector' }]);
-  return rows.map((r) => ({
-    ssin: r.ssin,
-    sector: Number(r.sector),
-    institutionCbe: r.institution_cbe,
-    qualityCode: Number(r.quality_code),
-    startDate: r.start_date,
-    endDate: r.end_date,
-  }));
+  return rows.map(toIntegration);
 }

@@ -73,3 +73,41 @@ export function defaultEndDate(code: number | string, startDate: string): string
   // The same day n months later is the first day no longer covered.
   return addDays(`${targetMonth}-${startDate.slice(8, 10)}`, -1);
 }
+
+/** The OCMW sector, whose register of quality codes is above. */
+export const OCMW_SECTOR = 17;
+/** The DG Personen met een handicap (contract §6c). */
+export const DG_PMH_SECTOR = 16;
+
+/**
+ * Quality codes of the DG PMH sector: the ones §6c names for the provider check. SYNTHETIC
+ * labels, for development: replace them with the KSZ/BCSS list of the sector before production use.
+ */
+export const DG_PMH_QUALITY_CODES: readonly QualityCodeInfo[] = [
+  { code: 1, label: 'person with a recognised handicap', synthetic: true },
+  { code: 2, label: 'beneficiary of an income replacement allowance', synthetic: true },
+  { code: 3, label: 'beneficiary of an integration allowance', synthetic: true },
+  { code: 5, label: 'beneficiary of an allowance for assistance to the elderly', synthetic: true },
+  { code: 7, label: 'holder of a parking or social card', synthetic: true },
+];
+
+const SECTOR_LISTS = new Map<number, ReadonlyMap<number, QualityCodeInfo>>([
+  [OCMW_SECTOR, BY_CODE],
+  [DG_PMH_SECTOR, new Map(DG_PMH_QUALITY_CODES.map((q) => [q.code, q]))],
+]);
+
+/**
+ * One rule for the CSV import and `repertory register`: for a sector whose list the project
+ * ships (16, 17) the code must be on it; other sectors keep their own lists, any number goes.
+ * Returns why the code is refused, or null.
+ */
+export function sectorQualityCodeProblem(sector: number, code: number): string | null {
+  const list = SECTOR_LISTS.get(sector);
+  if (list === undefined || list.has(code)) return null;
+  return `quality code ${formatQualityCode(code)} is not in the register of quality codes of sector ${sector} (${[...list.keys()].map(formatQualityCode).join(', ')})`;
+}
+
+/** The default end of a registration without one: the code's duration in sector 17, else open. */
+export function sectorDefaultEndDate(sector: number, code: number, startDate: string): string | null {
+  return sector === OCMW_SECTOR ? defaultEndDate(code, startDate) : null;
+}

@@ -5,6 +5,7 @@
 // lstat, reads open with O_NOFOLLOW and check for a regular file, temporary files are created
 // exclusively (O_EXCL | O_NOFOLLOW) under unguessable names, and publishing is link(2), which
 // never follows or replaces its target.
+import { writeAll } from '../files/writeAll.js';
 import { constants, createReadStream } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -184,7 +185,7 @@ export class LocalSpool implements SpoolTransport {
         for (let pos = 0; ; ) {
           const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
           if (bytesRead === 0) break;
-          await out.write(buf, 0, bytesRead);
+          await writeAll(out, buf, 0, bytesRead);
           pos += bytesRead;
         }
       } finally {
@@ -217,7 +218,7 @@ export class LocalSpool implements SpoolTransport {
     let dev: number;
     try {
       await fh.chmod(dataFileMode()); // the umask may have narrowed it; never widen beyond it
-      for await (const chunk of createReadStream(localPath, { highWaterMark: 1 << 20 })) await fh.write(chunk as Buffer);
+      for await (const chunk of createReadStream(localPath, { highWaterMark: 1 << 20 })) await writeAll(fh, chunk as Buffer);
       await fh.sync(); // the bytes are on disk before the name appears
       const s = await fh.stat();
       ino = s.ino;
@@ -312,7 +313,7 @@ async function loadTempKey(root: string): Promise<Buffer> {
     const draft = `${path}.${randomBytes(8).toString('hex')}`;
     const fh = await open(draft, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
     try {
-      await fh.write(randomBytes(32));
+      await writeAll(fh, randomBytes(32));
       await fh.sync();
     } finally {
       await fh.close();

@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { auditMigration } from '../audit/migration.js';
 import { rightsMigration } from './rightsMigration.js';
+import { AMOUNT_IDENTITY_RANK1_SQL } from './amountIdentity.js';
 
 interface NamedMigration {
   name: string;
@@ -147,6 +148,36 @@ const migrations: NamedMigration[] = [
       await knex.schema.alterTable('amounts', (t) => {
         t.index(['ssin', 'month']);
         t.dropIndex([], 'amounts_lookup');
+      });
+    },
+  },
+  {
+    // Contract §8: every amounts row is one payment or correction, never merged with another. The
+    // old unique key (ssin, ocmw, type, category, month, paid_on, grant_from) made a correction
+    // with its payment's key replace the payment. A row's identity is now its payment_id, else
+    // its columns but status plus its rank among equal rows of its file (store/amountIdentity.ts).
+    // Stored rows were unique on the old key, so rank 1 keeps every one of them apart.
+    name: '007_amounts_identity',
+    async up(knex) {
+      await knex.schema.alterTable('amounts', (t) => {
+        t.string('payment_id', 64).nullable();
+        t.string('identity', 255).nullable(); // filled below and by every import; nullable only because SQLite cannot add a NOT NULL column without a default
+      });
+      await knex.raw(`UPDATE amounts SET identity = ${AMOUNT_IDENTITY_RANK1_SQL}`);
+      await knex.schema.alterTable('amounts', (t) => {
+        t.dropUnique(['ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'paid_on', 'grant_from']);
+        t.unique(['identity'], { indexName: 'amounts_identity' });
+      });
+    },
+    async down(knex) {
+      // Going back merges rows the old key cannot tell apart: refuse rather than lose amounts.
+      const [row] = await knex('amounts').select(knex.raw("count(*) - count(distinct ssin || '|' || ocmw_cbe || '|' || benefit_type || '|' || category || '|' || month || '|' || paid_on || '|' || grant_from) as n"));
+      if (Number((row as { n: number | string }).n) > 0) throw new Error('007_amounts_identity: amounts rows share the old key; rolling back would lose them');
+      await knex.schema.alterTable('amounts', (t) => {
+        t.dropUnique([], 'amounts_identity');
+        t.unique(['ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'paid_on', 'grant_from']);
+        t.dropColumn('identity');
+        t.dropColumn('payment_id');
       });
     },
   },

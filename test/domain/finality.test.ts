@@ -28,6 +28,10 @@ describe('findIntegration: one candidate', () => {
     ['quality code not allowed', integ({ qualityCode: 2 }), false],
     ['another allowed quality code', integ({ qualityCode: 3 }), true],
     ['other institution', integ({ institutionCbe: '0000000097' }), false],
+    ['sector level (no institution), the sender\'s sector', integ({ institutionCbe: null }), true],
+    ['sector level of another sector', integ({ institutionCbe: null, sector: 26 }), false],
+    ['sector level, quality code not allowed', integ({ institutionCbe: null, qualityCode: 2 }), false],
+    ['sector level, ended before the period', integ({ institutionCbe: null, endDate: '2024-12-31' }), false],
   ])('%s → %s', (_label, candidate, found) => {
     expect(findIntegration([candidate], CTX, PERIOD)).toBe(found ? candidate : undefined);
   });

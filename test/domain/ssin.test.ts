@@ -7,6 +7,8 @@ function withCheck(first9: string, bornFrom2000 = false): string {
   return `${first9}${String(97n - (n % 97n)).padStart(2, '0')}`;
 }
 
+const REF_YEAR = 2026;
+
 describe('isValidSsin / ssinKind', () => {
   it.each([
     // [label, ssin, kind]
@@ -22,8 +24,8 @@ describe('isValidSsin / ssinKind', () => {
     ['BIS +20, born 2005', withCheck('052001123', true), 'BIS'],
     ['day 31', withCheck('850131001'), 'NATIONAL'],
   ] as const)('%s: %s is valid (%s)', (_label, ssin, kind) => {
-    expect(isValidSsin(ssin)).toBe(true);
-    expect(ssinKind(ssin)).toBe(kind);
+    expect(isValidSsin(ssin, REF_YEAR)).toBe(true);
+    expect(ssinKind(ssin, REF_YEAR)).toBe(kind);
   });
 
   it.each([
@@ -43,8 +45,26 @@ describe('isValidSsin / ssinKind', () => {
     ['empty', ''],
     ['fullwidth digits', '８５０７３００３３２８'],
   ])('%s: %s is invalid', (_label, ssin) => {
-    expect(isValidSsin(ssin)).toBe(false);
-    expect(ssinKind(ssin)).toBeNull();
+    expect(isValidSsin(ssin, REF_YEAR)).toBe(false);
+    expect(ssinKind(ssin, REF_YEAR)).toBeNull();
+  });
+});
+
+describe('the 2000+ variant only for a birth year not after the reference year (contract §3)', () => {
+  // 55090071250 has the check digits of "born 2055" only (97 − (2550900712 mod 97) = 50).
+  it.each([
+    ['born-2055 form, reference 2026', '55090071250', 2026, false],
+    ['born-2055 form, reference 2055', '55090071250', 2055, true],
+    ['born-2026 form, reference 2026 (the same year counts)', withCheck('260101001', true), 2026, true],
+    ['born-2026 form, reference 2025', withCheck('260101001', true), 2025, false],
+    ['born-2027 form, reference 2026', withCheck('270101001', true), 2026, false],
+    ['born-1927 form, reference 2026 (the 1900 variant needs no year)', withCheck('270101001'), 2026, true],
+    ['born-2000 form, reference 2000', withCheck('000101001', true), 2000, true],
+    ['born-2000 form, reference 1999', withCheck('000101001', true), 1999, false],
+    ['BIS born-2030 form, reference 2026', withCheck('302101001', true), 2026, false],
+    ['BIS born-2030 form, reference 2030', withCheck('302101001', true), 2030, true],
+  ] as const)('%s: %s → %s', (_label, ssin, year, valid) => {
+    expect(isValidSsin(ssin, year)).toBe(valid);
   });
 });
 
@@ -59,7 +79,7 @@ describe('makeSsin', () => {
   ] as const)('%o serial %i bis %s → %s', (birth, serial, bis, expected) => {
     const s = makeSsin(birth, serial, bis);
     expect(s).toBe(expected);
-    expect(isValidSsin(s)).toBe(true);
+    expect(isValidSsin(s, REF_YEAR)).toBe(true);
   });
 
   it.each([1900, 1945, 1999, 2000, 2006, 2024])('matches the BigInt oracle for year %i', (year) => {

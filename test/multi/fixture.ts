@@ -54,7 +54,7 @@ export interface RequestFile {
   expect: string[];
 }
 
-const auditedPerBlock = S.lines.filter((l) => isValidSsin(l.ssin)).length;
+const auditedPerBlock = S.lines.filter((l) => isValidSsin(l.ssin, 2026)).length;
 
 /** File i: client i mod 5, 5..18 scenario blocks (55..198 lines), a fixed spread. */
 export const REQUESTS: readonly RequestFile[] = Array.from({ length: FILES }, (_, i) => {

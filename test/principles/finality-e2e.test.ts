@@ -45,19 +45,30 @@ beforeAll(async () => {
   // An integration ending before it starts cannot be registered (the import refuses it): drop it
   // from the case, so the oracle judges exactly what the store holds.
   for (const c of cases) c.integrations = c.integrations.filter((i) => i.endDate === null || i.endDate >= i.startDate);
+  // A key (ssin, sector, institution, quality code, start) given twice with another end is a bad
+  // row (contract §8): keep the first of each key, in the file and in the case alike.
+  for (const c of cases) {
+    const keys = new Set<string>();
+    c.integrations = c.integrations.filter((i) => {
+      const k = `${i.sector}|${i.institutionCbe ?? ''}|${i.qualityCode}|${i.startDate}`;
+      if (keys.has(k)) return false;
+      keys.add(k);
+      return true;
+    });
+  }
   inst = await makeInstance();
   const persons = ['ssin,replaced_by'];
   const repertory = ['ssin,sector,institution_cbe,quality_code,start_date,end_date'];
   const amounts = ['ssin,partner_ssin,ocmw_cbe,benefit_type,category,month,grant_from,grant_to,amount_cents,paid_on,status'];
   let serial = 1;
   for (const c of cases) {
-    if (!isValidSsin(c.ssin)) continue; // the import refuses such numbers; the line is MSG00011 anyway
+    if (!isValidSsin(c.ssin, 2026)) continue; // the import refuses such numbers; the line is MSG00011 anyway
     if (c.person) {
       // Any valid number will do as the replacement: the oracle only asks whether there is one.
-      const repl = c.person.replacedBy && !isValidSsin(c.person.replacedBy) ? makeSsin({ year: 1960, month: 1, day: 1 }, serial++ % 999) : c.person.replacedBy;
+      const repl = c.person.replacedBy && !isValidSsin(c.person.replacedBy, 2026) ? makeSsin({ year: 1960, month: 1, day: 1 }, serial++ % 999) : c.person.replacedBy;
       persons.push(`${c.ssin},${repl ?? ''}`);
     }
-    for (const i of c.integrations) repertory.push(`${c.ssin},${i.sector},${i.institutionCbe},${i.qualityCode},${i.startDate},${i.endDate ?? ''}`);
+    for (const i of c.integrations) repertory.push(`${c.ssin},${i.sector},${i.institutionCbe ?? ''},${i.qualityCode},${i.startDate},${i.endDate ?? ''}`);
     for (const m of monthsOf(c)) {
       if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(m)) continue;
       amounts.push(`${c.ssin},,${OCMW},LEEFLOON,ISOLATED,${m},${m}-01,${lastDay(m)},100000,${paidOn(m)},DEFINITIVE`);

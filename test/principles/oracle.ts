@@ -31,7 +31,8 @@ export interface OracleVerdict {
 
 // ------------------------------------------------------------------ own SSIN rule
 
-function ssinOk(s: string): boolean {
+/** Contract §3: the 2000+ variant only for a birth year 2000 + YY not after the reference year. */
+function ssinOk(s: string, referenceYear: number): boolean {
   if (!/^[0-9]{11}$/.test(s)) return false;
   const mm = parseInt(s.substring(2, 4), 10);
   const dd = parseInt(s.substring(4, 6), 10);
@@ -41,7 +42,7 @@ function ssinOk(s: string): boolean {
   const body = BigInt(s.substring(0, 9));
   const before2000 = 97n - (body % 97n);
   const from2000 = 97n - ((2_000_000_000n + body) % 97n);
-  return check === before2000 || check === from2000;
+  return check === before2000 || (2000 + parseInt(s.substring(0, 2), 10) <= referenceYear && check === from2000);
 }
 
 // ------------------------------------------------------------------ own calendar (years ≥ 1000 only)
@@ -104,7 +105,8 @@ function periodDays(p: RequestPeriod, referenceDate: string): [number, number] |
 }
 
 function allows(i: Integration, s: OracleSender, from: number, to: number): boolean {
-  if (i.institutionCbe !== s.cbe || i.sector !== s.sector || !s.allowedQualityCodes.includes(i.qualityCode)) return false;
+  // Two levels (§5): no institution = the sector's own repertory, for every client of the sector.
+  if ((i.institutionCbe !== null && i.institutionCbe !== s.cbe) || i.sector !== s.sector || !s.allowedQualityCodes.includes(i.qualityCode)) return false;
   const start = isoDay(i.startDate);
   const end = i.endDate === null ? Number.POSITIVE_INFINITY : isoDay(i.endDate);
   if (start === null || end === null) throw new Error(`bad integration dates ${i.startDate}..${i.endDate}`);
@@ -113,7 +115,7 @@ function allows(i: Integration, s: OracleSender, from: number, to: number): bool
 
 export function oracle(c: OracleCase): OracleVerdict {
   const no = (code: OracleCode): OracleVerdict => ({ code, allowing: [] });
-  if (!ssinOk(c.ssin)) return no('MSG00011');
+  if (!ssinOk(c.ssin, parseInt(c.referenceDate.substring(0, 4), 10))) return no('MSG00011');
   if (c.person === undefined) return no('MSG00005');
   if (c.person.replacedBy) return no('MSG00006');
   const days = periodDays(c.period, c.referenceDate);
@@ -203,11 +205,11 @@ function randomIntegration(r: Rng, ssin: string, s: OracleSender, from: number, 
     startDate: fmtDay(from - int(r, 0, 400)),
     endDate: fmtDay(to + int(r, 0, 400)),
   };
-  switch (int(r, 0, 11)) {
+  switch (int(r, 0, 13)) {
     case 0:
       return { ...base, sector: s.sector + int(r, 1, 5) }; // wrong sector
     case 1:
-      return { ...base, qualityCode: pick(r, [5, 6, 30, 99].filter((q) => !s.allowedQualityCodes.includes(q))) }; // wrong quality code
+      return { ...base, qualityCode: pick(r, [5, 6, 30].filter((q) => !s.allowedQualityCodes.includes(q))) }; // wrong quality code
     case 2:
       return { ...base, endDate: fmtDay(from - 1) }; // ends the day before the period
     case 3:
@@ -228,6 +230,10 @@ function randomIntegration(r: Rng, ssin: string, s: OracleSender, from: number, 
       const a = from - int(r, 2, 800); // entirely before
       return { ...base, startDate: fmtDay(a - int(r, 0, 300)), endDate: fmtDay(Math.min(a, from - 1)) };
     }
+    case 10:
+      return { ...base, institutionCbe: null }; // sector level: counts for every client of the sector
+    case 11:
+      return { ...base, institutionCbe: null, sector: s.sector + int(r, 1, 5) }; // another sector's repertory
     default:
       return base;
   }

@@ -85,6 +85,19 @@ describe('ldm-batch repertory', () => {
     expect(await code(runRepertoryRegister(o))).toBe(expected);
   });
 
+  it('without --institution: a sector-level integration (contract §5), kept apart from the institution\'s own', async () => {
+    captureStdout();
+    await runRepertoryRegister({ ssin: A, sector: '26', qualityCode: '77', start: '2024-01-01' });
+    await runRepertoryUnregister({ ssin: A, sector: '26', qualityCode: '77', end: '2024-12-31' });
+    const text = out.join('');
+    expect(text).toContain('at sector 26 (sector level), quality code 077, 2024-01-01 .. open');
+    expect(text).toContain('closed 1 integration(s)');
+    expect((await integrationsOf(app.db as Db, A, null)).map((i) => `${i.sector} ${i.institutionCbe} ${i.qualityCode} ${i.endDate}`)).toEqual(['26 null 77 2024-12-31']);
+    // Sector 26 has no list shipped with the project: any number; sector 17 and 16 do.
+    expect(await code(runRepertoryRegister({ ssin: A, sector: '17', qualityCode: '77', start: '2024-01-01' }))).toBe('UNKNOWN_QUALITY_CODE/2');
+    expect(await code(runRepertoryRegister({ ssin: A, sector: '16', qualityCode: '4', start: '2024-01-01' }))).toBe('UNKNOWN_QUALITY_CODE/2');
+  });
+
   it('unregister needs --end', async () => {
     expect(await code(runRepertoryUnregister({ ...base, qualityCode: '2' }))).toBe('USAGE/2');
   });

@@ -123,7 +123,7 @@ describe('unregisterIntegration', () => {
   it('finality follows: after unregistering, a later period is refused', async () => {
     await registerIntegration(db, { ...reg, startDate: '2024-01-01' });
     await unregisterIntegration(db, { ...key, endDate: '2024-12-31' });
-    const list = (await lookupIntegrations(db, OCMW, [A])).get(A) ?? [];
+    const list = (await lookupIntegrations(db, { institutionCbe: OCMW, sector: 17 }, [A])).get(A) ?? [];
     const ctx = { senderCbe: OCMW, sector: 17, allowedQualityCodes: [2] };
     expect(findIntegration(list, ctx, { from: '2024-12-01', to: '2024-12-31' })).toBeDefined();
     expect(findIntegration(list, ctx, { from: '2025-01-01', to: '2025-12-31' })).toBeUndefined();

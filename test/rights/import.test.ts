@@ -60,7 +60,7 @@ describe('import rights', () => {
       name: 'the same version twice in the file with other content',
       rows: [`X-1,1,${R.NEW},${R.ANTWERPEN},LEEFLOON,2025-01-01,,CREATED,2025-01-02`, `X-1,1,${R.NEW},${R.ANTWERPEN},LEEFLOON,2025-01-01,2025-03-31,CREATED,2025-01-02`],
       line: 3,
-      reason: /appears earlier in the file with another endDate/,
+      reason: /right X-1 version 1 appears earlier in the file, on line 2, with other content/,
     },
     {
       name: 'one right naming two SSINs in the file',

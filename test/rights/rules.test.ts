@@ -143,6 +143,8 @@ describe('notificationRecipients (finality on the event date)', () => {
     ['integration ends on the event date', [MUT], [integ({ endDate: '2025-03-01' })], ['mut']],
     ['integration for another SSIN', [MUT], [integ({ ssin: B })], []],
     ['a subscription without quality codes allows nothing', [{ ...MUT, qualityCodes: [] }], [integ({})], []],
+    ['sector-level integration of the subscriber\'s sector', [MUT], [integ({ institutionCbe: null })], ['mut']],
+    ['sector-level integration of another sector', [MUT], [integ({ institutionCbe: null, sector: 17 })], []],
     ['two subscribers, both integrated, sorted', [MUT, FIN], [integ({}), integ({ institutionCbe: FIN.cbeNumber, sector: 17, qualityCode: 2 })], ['fin', 'mut']],
   ];
   it.each(cases)('%s', (_n, subs, integrations, expected) => {

@@ -4,7 +4,7 @@
 // `ldm-batch audit purge (--before DATE | --retention 10y)`: deletes older entries.
 import { openApp } from '../context.js';
 import { LdmError } from '../../errors.js';
-import { isValidSsin } from '../../domain/ssin.js';
+import { currentYear, isValidSsin } from '../../domain/ssin.js';
 import { STATUS_VALUE, type StatusCode } from '../../interfaces.js';
 import { auditForSsin, type AuditRow } from '../../audit/query.js';
 import { purgeAudit } from '../../audit/purge.js';
@@ -58,7 +58,7 @@ export async function runAudit(o: { ssin?: string; since?: string; json?: boolea
   // Optional in the type because `audit purge` shares the command: commander cannot require it.
   if (o.ssin === undefined || o.ssin === '') throw new LdmError('USAGE', '--ssin is required', { exitCode: 2 });
   // Never echo a wrong number back in full: it may be someone else's.
-  if (!isValidSsin(o.ssin)) throw new LdmError('INVALID_SSIN', '--ssin is not a valid national or BIS number (11 digits, check digits)', { exitCode: 2 });
+  if (!isValidSsin(o.ssin, currentYear())) throw new LdmError('INVALID_SSIN', '--ssin is not a valid national or BIS number (11 digits, check digits)', { exitCode: 2 });
   const app = await openApp(o.config);
   try {
     const today = dateInZone(new Date(), app.config.timezone);

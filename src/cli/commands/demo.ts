@@ -62,7 +62,7 @@ export async function runDemo(o: { dir: string; json?: boolean }): Promise<void>
   try {
     say(`demo instance in ${dir}`);
     const ds = await generateDataset({ out: join(dir, 'data', 'generated'), persons: 400, seed: 1, referenceDate: DEMO_DATE, ocmws: await readOcmwList() });
-    for (const kind of ['clients', 'persons', 'repertory', 'amounts'] as const) {
+    for (const kind of ['clients', 'persons', 'repertory', 'amounts', 'rights'] as const) {
       const r = await importCsv(app.db, kind, ds.files[kind]);
       say(`imported ${String(r.rows).padStart(6)} ${kind}`);
     }

@@ -15,11 +15,12 @@ export async function runImport(kind: string, file: string, o: { json?: boolean;
   try {
     const progress = progressReporter(`importing ${kind}`, 50_000);
     const report = await importCsv(app.db, kind, path, progress);
-    // New rights versions are events: the subscribed, integrated institutions are told now.
-    const notified = kind === 'rights' ? await notifyAfterRightsImport(app) : undefined;
+    // New rights versions are events: the subscribed, integrated institutions are told now. Only
+    // inserted versions are events (a re-import stores nothing new, so the planner sees nothing).
+    const notified = kind === 'rights' && report.inserted > 0 ? await notifyAfterRightsImport(app) : undefined;
     if (o.json) printJson({ ok: true, ...report, ...(notified ? { notified } : {}) });
     else {
-      print(`imported ${report.rows} ${kind} row(s) from ${path}`);
+      print(`imported ${report.rows} ${kind} row(s) from ${path}: ${report.inserted} inserted, ${report.updated} updated, ${report.unchanged} unchanged`);
       if (notified?.status === 'RAN') print(`notifications: ${JSON.stringify(notified.summary)}`);
       if (notified?.status === 'FAILED') print(`notifications could not be sent now (${notified.error}); run "ldm-batch notify" to retry`);
     }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CONFIG_NAME, defaultConfigJson, loadConfig } from '../../config/config.js';
 import { openDatabase, parseDatabaseSpec } from '../../store/db.js';
@@ -23,7 +23,10 @@ export async function initInstance(dir: string, opts: { force?: boolean; quiet?:
   }
   await mkdir(root, { recursive: true });
   const json = defaultConfigJson();
-  if (opts.database) json.database = opts.database;
+  // --force rewrites the config but keeps the store it names (a PostgreSQL URL included), so the
+  // OCMW list goes where the instance reads it, not into a new SQLite file beside it.
+  const kept = opts.database ?? (existsSync(configFile) ? await databaseOf(configFile) : undefined);
+  if (kept) json.database = kept;
   await writeFile(configFile, JSON.stringify(json, null, 2) + '\n');
   const config = loadConfig(configFile);
   await mkdir(join(root, 'keys'), { recursive: true, mode: 0o700 });
@@ -31,6 +34,7 @@ export async function initInstance(dir: string, opts: { force?: boolean; quiet?:
   await mkdir(config.spool.root, { recursive: true });
   const db = await openDatabase(parseDatabaseSpec(config.database));
   try {
+    // The same import on both engines; on a store that has the list, it adds or updates names.
     const ocmws = await importCsv(db, 'ocmws', packagePath('fixtures', 'reference', 'ocmws.csv'));
     if (!opts.quiet) {
       print(`config      ${configFile}`);
@@ -43,6 +47,16 @@ export async function initInstance(dir: string, opts: { force?: boolean; quiet?:
     await db.destroy();
   }
   return { dir: root, configFile };
+}
+
+/** The `database` of an existing config file; undefined when it has none or cannot be read. */
+async function databaseOf(configFile: string): Promise<string | undefined> {
+  try {
+    const raw = JSON.parse(await readFile(configFile, 'utf8')) as { database?: unknown };
+    return typeof raw.database === 'string' && raw.database !== '' ? raw.database : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runInit(dir: string, o: { force?: boolean; database?: string }): Promise<void> {

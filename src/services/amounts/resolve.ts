@@ -10,9 +10,9 @@ import { KEYS_PER_QUERY, SQLITE_LINES_PER_CHUNK, isSqlite, siblingConnection } f
 import { lookupRegister } from '../../store/lookupRegister.js';
 import { lookupAmountRanges, type AmountRange } from '../../store/lookupAmounts.js';
 import { chunked } from '../../pipeline/chunked.js';
-import { isValidSsin } from '../../domain/ssin.js';
+import { isValidSsin, yearOf } from '../../domain/ssin.js';
 import { periodBounds } from '../../domain/period.js';
-import { findIntegration } from '../../domain/finality.js';
+import { findIntegration, type FinalityContext } from '../../domain/finality.js';
 import { decideLine } from '../../domain/lineStatus.js';
 import { aggregateMonths, aggregateYear } from '../../domain/aggregate.js';
 import { isVisible } from '../../domain/visibility.js';
@@ -22,7 +22,6 @@ import { applyFieldProfile, periodKindAllowed } from './profile.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
 
-type FinalityContext = { senderCbe: string; sector: number; allowedQualityCodes: number[] };
 
 export interface ResolveContext {
   db: Db;
@@ -104,10 +103,10 @@ export async function* resolveAmounts(lines: AsyncIterable<RequestLine>, ctx: Re
 async function resolveChunk(chunk: RequestLine[], ctx: ResolveContext, threshold: string | undefined): Promise<Resolved> {
   const finality = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
   const fields = ctx.authorization.fields;
-  const validity = chunk.map((l) => isValidSsin(l.ssin));
+  const validity = chunk.map((l) => isValidSsin(l.ssin, yearOf(ctx.referenceDate)));
   const ssins = chunk.filter((_, i) => validity[i]).map((l) => l.ssin);
   const t0 = timing() ? performance.now() : 0;
-  const { persons, integrations } = await lookupRegister(ctx.db, ctx.client.cbeNumber, ssins);
+  const { persons, integrations } = await lookupRegister(ctx.db, { institutionCbe: ctx.client.cbeNumber, sector: ctx.client.sector }, ssins);
   const t1 = t0 !== 0 ? performance.now() : 0;
 
   const out: ProfiledResponseLine[] = new Array(chunk.length);

@@ -6,7 +6,7 @@ import { KEYS_PER_QUERY } from '../../store/db.js';
 import { lookupRegister } from '../../store/lookupRegister.js';
 import { lookupRightVersions } from '../../store/rights.js';
 import { chunked } from '../../pipeline/chunked.js';
-import { isValidSsin } from '../../domain/ssin.js';
+import { isValidSsin, yearOf } from '../../domain/ssin.js';
 import { periodBounds } from '../../domain/period.js';
 import { findIntegration, type FinalityContext } from '../../domain/finality.js';
 import { decideLine, type LineDecision } from '../../domain/lineStatus.js';
@@ -26,8 +26,8 @@ export interface RightsResolveContext {
 export async function* resolveRights(lines: AsyncIterable<RequestLine>, ctx: RightsResolveContext): AsyncGenerator<ProfiledResponseLine> {
   const finality: FinalityContext = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
   for await (const chunk of chunked(lines, KEYS_PER_QUERY)) {
-    const ssins = chunk.filter((l) => isValidSsin(l.ssin)).map((l) => l.ssin);
-    const [{ persons, integrations }, rights] = await Promise.all([lookupRegister(ctx.db, ctx.client.cbeNumber, ssins), lookupRightVersions(ctx.db, ssins)]);
+    const ssins = chunk.filter((l) => isValidSsin(l.ssin, yearOf(ctx.referenceDate))).map((l) => l.ssin);
+    const [{ persons, integrations }, rights] = await Promise.all([lookupRegister(ctx.db, { institutionCbe: ctx.client.cbeNumber, sector: ctx.client.sector }, ssins), lookupRightVersions(ctx.db, ssins)]);
     const out: ProfiledResponseLine[] = [];
     const entries: AuditEntry[] = [];
     for (const line of chunk) {
@@ -53,7 +53,7 @@ export async function* resolveRights(lines: AsyncIterable<RequestLine>, ctx: Rig
         answered = found.length === 0 ? { ...base, status: 'MSG00100' } : { ...base, status: 'MSG00000', rights: found };
       }
       out.push(answered);
-      if (ctx.audit && isValidSsin(line.ssin)) {
+      if (ctx.audit && isValidSsin(line.ssin, yearOf(ctx.referenceDate))) {
         entries.push({
           batchId: ctx.audit.batchId,
           seq: line.seq,

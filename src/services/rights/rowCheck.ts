@@ -1,6 +1,6 @@
 // Checks of one rights.csv row (contract §8), as a pure function: the import kind turns a
 // RowProblem into a BadRow with the row's line number.
-import { isValidSsin } from '../../domain/ssin.js';
+import { currentYear, isValidSsin } from '../../domain/ssin.js';
 import { isValidCbe } from '../../domain/cbe.js';
 import { isValidDate } from '../../domain/dates.js';
 import { RIGHT_EVENTS, RIGHT_TYPES, type RightVersion } from '../../interfaces.js';
@@ -31,7 +31,7 @@ function oneOf<T extends string>(v: Values, col: string, allowed: readonly T[]):
 }
 
 /** Checks one row into a RightVersion (throws RowProblem). Empty cells are null (contract §8). */
-export function checkRightRow(v: Values, ocmws: ReadonlySet<string>): RightVersion {
+export function checkRightRow(v: Values, ocmws: ReadonlySet<string>, referenceYear: number = currentYear()): RightVersion {
   const rightId = required(v, 'right_id');
   // Printable ASCII without spaces: it is written in XML (RightId, \S{1,64}) and shown to operators.
   if (!/^[!-~]{1,64}$/.test(rightId)) throw new RowProblem('right_id must be 1-64 printable ASCII characters without spaces');
@@ -39,7 +39,7 @@ export function checkRightRow(v: Values, ocmws: ReadonlySet<string>): RightVersi
   if (!/^[1-9]\d{0,8}$/.test(version)) throw new RowProblem(`version must be a positive whole number, found "${version}"`);
   const ssin = required(v, 'ssin');
   if (!/^\d{11}$/.test(ssin)) throw new RowProblem('ssin must be 11 digits');
-  if (!isValidSsin(ssin)) throw new RowProblem('ssin has wrong check digits (not a valid national or BIS number)');
+  if (!isValidSsin(ssin, referenceYear)) throw new RowProblem('ssin has wrong check digits (not a valid national or BIS number)');
   const ocmw = required(v, 'ocmw_cbe');
   if (!/^\d{10}$/.test(ocmw) || !isValidCbe(ocmw)) throw new RowProblem('ocmw_cbe is not a valid 10-digit CBE number');
   if (!ocmws.has(ocmw)) {

@@ -74,9 +74,10 @@ export interface Subscriber {
 
 /**
  * Who is told about one event (a right version): each subscriber that holds, on the event date
- * (decided_on), an integration for the SSIN with its own CBE, its sector and an allowed quality
- * code — the finality rule of §5 applied to the one day of the event. Sorted by client id.
- * `integrations` are the repertory rows of the event's SSIN (any institution).
+ * (decided_on), an integration for the SSIN that counts for it (its own CBE or its whole
+ * sector), with an allowed quality code — the finality rule of §5 (findIntegration) applied to
+ * the one day of the event. Sorted by client id. `integrations` are the repertory rows of the
+ * event's SSIN (any institution, and sector level).
  */
 export function notificationRecipients(event: RightVersion, subscribers: readonly Subscriber[], integrations: readonly Integration[]): string[] {
   const out: string[] = [];

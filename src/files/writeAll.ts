@@ -1,0 +1,15 @@
+// write(2) may write fewer bytes than asked without an error (a disk that fills up mid-write does
+// exactly that, and only the next call says ENOSPC). FileHandle.write passes that on: a caller that
+// ignores bytesWritten publishes a truncated file. Every write of data we deliver goes through here.
+import type { FileHandle } from 'node:fs/promises';
+
+/** Writes all of `buf[offset, offset + length)`, or throws the error that stopped it. */
+export async function writeAll(fh: FileHandle, buf: Buffer, offset = 0, length = buf.length - offset): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await fh.write(buf, offset + done, length - done);
+    // A zero-byte write with no error cannot make progress; say so instead of looping.
+    if (bytesWritten === 0) throw Object.assign(new Error(`write made no progress after ${done} of ${length} bytes`), { code: 'EIO' });
+    done += bytesWritten;
+  }
+}
