@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { isValidSsin } from '../../src/domain/ssin.js';
+import { mulberry32 } from '../principles/oracle.js'; // a seeded PRNG for test data, not rule logic
 
 const PYTHONS = ['/usr/bin/python3', 'python3'];
 
@@ -26,17 +27,6 @@ function findPython(): string | undefined {
 
 const python = findPython();
 const SKIP = 'python-stdnum is not installed (Debian package python3-stdnum; scripts/test-setup.sh installs it)';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function candidates(n: number, seed: number): string[] {
   const r = mulberry32(seed);

@@ -13,6 +13,7 @@ import { hasTool, makeInstance, run, ROOT, type Instance } from '../helpers/inst
 
 const XMLLINT = '/usr/bin/xmllint';
 import * as S from './scenario.js';
+import { mulberry32 } from '../principles/oracle.js'; // a seeded PRNG for test data, not rule logic
 
 type Expected = { outcome: 'ANSWERED'; n: number } | { outcome: 'REJECTED'; code: 'DUPLICATE_SEQ' | 'SEQ_ORDER'; index: number };
 
@@ -25,18 +26,6 @@ function oracle(seqs: readonly number[]): Expected {
   }
   for (let i = 0; i < seqs.length; i++) if (seqs[i] !== i + 1) return { outcome: 'REJECTED', code: 'SEQ_ORDER', index: i };
   return { outcome: 'ANSWERED', n: seqs.length };
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** 1..n, then a few random edits: swap (descent), replace by an earlier value (duplicate),
@@ -130,7 +119,7 @@ describe('seq rules (contract §3), CLI process against an independent implement
   });
 
   it('random sequences (seeded) cover every outcome', async () => {
-    const rand = prng(14);
+    const rand = mulberry32(14);
     const outcomes = new Set<string>();
     for (let k = 0; k < 24; k++) {
       const seqs = randomSeqs(rand);

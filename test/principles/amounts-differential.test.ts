@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN, makeInstance, run, type Instance } from '../helpers/instance.js';
+import { mulberry32 } from './oracle.js'; // a seeded PRNG for test data, not rule logic
 
 const REF = '2026-01-15';
 const REF_YEAR = 2026;
@@ -207,17 +208,6 @@ function answered(xml: string): Map<number, string> {
 }
 
 // ------------------------------------------------------------------ the request lines
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeLines(f: Facts, n: number, seed: number): Line[] {
   const r = mulberry32(seed);
