@@ -20,6 +20,7 @@ import { registerNotify } from './commands/notify.js';
 import { commandStarting } from './signals.js';
 import { quietOnClosedOutput } from './output.js';
 import { databaseFault } from '../store/db.js';
+import { runCheck } from './commands/check.js';
 
 function program(): Command {
   const p = new Command('ldm-batch')
@@ -53,6 +54,12 @@ function program(): Command {
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
     .action(async (request: string, o: { output?: string; client?: string; asOf?: string; json?: boolean; config?: string }) => runProcess(request, o));
+
+  p.command('check')
+    .description('before enabling the daemon: config, signing key and certificate, database reachable and migrated, reference data, spool reachable (SFTP host key pin and login), every client\'s four folders; one line per check, exit 0 only when all pass')
+    .option('--json', 'machine-readable: {"ok": bool, "checks": [{name, status, detail, code}]}')
+    .addOption(configOpt())
+    .action(async (o: { json?: boolean; config?: string }) => runCheck(o));
 
   p.command('run-once')
     .description('one poll of every client spool, then exit (exit 1 when a file was rejected or failed)')

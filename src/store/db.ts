@@ -21,15 +21,31 @@ export function parseDatabaseSpec(value: string): DatabaseSpec {
   return { client: 'sqlite', filename: value.replace(/^sqlite:/, '') };
 }
 
-export async function openDatabase(spec: DatabaseSpec): Promise<Db> {
-  let db: Knex;
+/** The store named by the config. */
+export function databaseSpec(config: { database: string }): DatabaseSpec {
+  return parseDatabaseSpec(config.database);
+}
+
+/** A connection pool without touching the schema (`ldm-batch check` looks, it never migrates). */
+export function connectDatabase(spec: DatabaseSpec): Db {
   if (spec.client === 'postgres') {
-    db = knexFactory({ client: 'pg', connection: spec.url, pool: { min: 0, max: 8 }, log: driverLog });
-  } else {
-    const filename = spec.filename ?? ':memory:';
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
-    db = openSqlite(filename);
+    return knexFactory({ client: 'pg', connection: spec.url, pool: { min: 0, max: 8 }, log: driverLog });
   }
+  const filename = spec.filename ?? ':memory:';
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  return openSqlite(filename);
+}
+
+/** Names of the migrations this version has that the database has not run yet. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const all = (await migrationSource.getMigrations([])).map((m) => migrationSource.getMigrationName(m));
+  if (!(await db.schema.hasTable('knex_migrations'))) return all;
+  const done = new Set((await db('knex_migrations').select('name')).map((r: { name: string }) => r.name));
+  return all.filter((n) => !done.has(n));
+}
+
+export async function openDatabase(spec: DatabaseSpec): Promise<Db> {
+  const db = connectDatabase(spec);
   try {
     await migrateLatest(db, spec.client);
   } catch (err) {
