@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CONFIG_NAME, defaultConfigJson, loadConfig } from '../../config/config.js';
-import { openDatabase, parseDatabaseSpec } from '../../store/db.js';
+import { openDatabase, databaseSpec } from '../../store/db.js';
 import { generateDevSigner } from '../../response/devkeys.js';
 import { importCsv } from '../../import/importCsv.js';
 import { packagePath } from '../../config/packagePath.js';
@@ -32,7 +32,7 @@ export async function initInstance(dir: string, opts: { force?: boolean; quiet?:
   await mkdir(join(root, 'keys'), { recursive: true, mode: 0o700 });
   const keys = await generateDevSigner(join(root, 'keys'));
   await mkdir(config.spool.root, { recursive: true });
-  const db = await openDatabase(parseDatabaseSpec(config.database));
+  const db = await openDatabase(databaseSpec(config));
   try {
     // The same import on both engines; on a store that has the list, it adds or updates names.
     const ocmws = await importCsv(db, 'ocmws', packagePath('fixtures', 'reference', 'ocmws.csv'));
