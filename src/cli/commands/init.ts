@@ -42,6 +42,15 @@ export async function initInstance(dir: string, opts: { force?: boolean; quiet?:
       print(`certificate ${keys.certPath}`);
       print(`spool root  ${config.spool.root}`);
       print(`database    ${config.database} (${ocmws.rows} OCMWs loaded)`);
+      const cfg = JSON.stringify(configFile);
+      print('');
+      print('next steps:');
+      print(`  1. declare your clients:      ldm-batch import clients clients.csv --config ${cfg}`);
+      print(`  2. load the data:             ldm-batch import persons|repertory|amounts|rights <file.csv> --config ${cfg}`);
+      print(`  3. in production, replace the development key and certificate in ${join(root, 'keys')} (docs/operations/runbook.md)`);
+      print(`  4. check everything:          ldm-batch check --config ${cfg}`);
+      print(`  5. try one poll, then run:    ldm-batch run-once --config ${cfg}   /   ldm-batch daemon --config ${cfg}`);
+      print('  (or see it all work at once: ldm-batch demo)');
     }
   } finally {
     await db.destroy();
