@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { certificateValidity } from '../../src/check/checks.js';
 import { makeInstance, type Instance } from '../helpers/instance.js';
 import { sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
+import { PG_SKIP_REASON, createTempDatabase, postgresAvailable, type TempDatabase } from '../helpers/postgres.js';
 
 interface CheckJson {
   ok: boolean;
@@ -148,6 +149,34 @@ describe.skipIf(!sshdAvailable())(`ldm-batch check on an SFTP spool (real sshd)$
     await useSftp({ privateKeyFile: other });
     const r = await check(inst);
     expect(statusOf(r.json).spool).toBe('fail SFTP_AUTH');
+  });
+});
+
+const HAVE_PG = await postgresAvailable();
+describe.skipIf(!HAVE_PG)(`ldm-batch check on PostgreSQL${HAVE_PG ? '' : ` (skipped: ${PG_SKIP_REASON})`}`, () => {
+  let inst: Instance;
+  let db: TempDatabase;
+  beforeAll(async () => {
+    inst = await makeInstance();
+    db = await createTempDatabase();
+  });
+  afterAll(async () => {
+    await inst?.cleanup();
+    await db?.drop();
+  });
+
+  it('an empty database is reachable but not migrated; once a command has migrated it, the database check passes', async () => {
+    await patchConfig(inst, (c) => (c.database = db.url));
+    let r = await check(inst);
+    expect(statusOf(r.json)).toMatchObject({ database: 'fail DB_NOT_MIGRATED', 'read model': 'skipped' });
+    // check looked only: the database is still empty.
+    r = await check(inst);
+    expect(statusOf(r.json).database).toBe('fail DB_NOT_MIGRATED');
+    expect((await inst.cli(['batches', 'list'])).code).toBe(0); // opening the store migrates it
+    r = await check(inst);
+    expect(r.json.checks.find((c) => c.name === 'database')).toMatchObject({ status: 'ok', detail: 'PostgreSQL reachable, schema current' });
+    // A database migrated by another command than init lacks the OCMW list: check says so.
+    expect(statusOf(r.json)['read model']).toBe('fail READ_MODEL_EMPTY');
   });
 });
 
