@@ -104,7 +104,7 @@ async function checkSpool(config: Config, clients: string[]): Promise<CheckResul
         out.push(
           missing.length === 0
             ? { name: `client ${id}`, status: 'ok', detail: 'in/ out/ archive/ error/ present' }
-            : { name: `client ${id}`, status: 'fail', detail: `missing folder(s) ${missing.map((f) => `${f}/`).join(' ')} under ${id}/ (who creates them: docs/operations/runbook.md)`, code: 'SPOOL_FOLDER_MISSING' },
+            : { name: `client ${id}`, status: 'fail', detail: `missing folder(s) ${missing.map((f) => `${f}/`).join(' ')} under ${id}/ (absent, or not a real folder; who creates them: docs/operations/runbook.md)`, code: 'SPOOL_FOLDER_MISSING' },
         );
       } catch (err) {
         out.push(failed(`client ${id}`, err));

@@ -30,7 +30,7 @@ export interface SpoolTransport {
   exists(clientId: string, folder: SpoolFolder, name: string): Promise<boolean>;
   /** Whether the spool root is a folder (SFTP: after connecting, so the host key pin and the login are checked too). */
   rootExists(): Promise<boolean>;
-  /** The client's folders that do not exist (for `ldm-batch check`; nothing is created). */
+  /** The client's folders that do not exist as real folders (for `ldm-batch check`; nothing is created, no link followed). */
   missingFolders(clientId: string): Promise<SpoolFolder[]>;
   close(): Promise<void>;
 }

@@ -57,8 +57,10 @@ export function describeTransportContract(label: string, setup: () => Promise<Co
       await mkdir(p(c, 'in'), { recursive: true });
       await mkdir(p(c, 'archive'), { recursive: true });
       await writeFile(p(c, 'error'), 'a file, not a folder');
+      await mkdir(join(work, `elsewhere-${c}`), { recursive: true });
+      await symlink(join(work, `elsewhere-${c}`), p(c, 'archive').replace(/archive$/, 'out'));
+      // A link to a folder is not the folder (the spool never follows links).
       expect(await t.missingFolders(c)).toEqual(['out', 'error']);
-      await expect(readdir(p(c, 'out'))).rejects.toThrow();
     });
 
     it('list: the entries of a folder, sorted, with size and mtime; a folder is listed as one (kind), never entered; a missing folder is empty', async () => {
