@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { LdmError } from '../errors.js';
 import { assertSafeSpoolRoot } from '../spool/root.js';
 import type { Client, ServiceName } from '../interfaces.js';
-import { configFileSchema, type ConfigFile, type HttpConfig, type SftpConfig, type SftpRetryConfig } from './schema.js';
+import { configFileSchema, type ConfigFile, type SftpConfig } from './schema.js';
 
 export type { HttpConfig, SftpConfig, SftpRetryConfig } from './schema.js';
 
