@@ -91,7 +91,7 @@ async function checkSpool(config: Config, clients: string[]): Promise<CheckResul
   try {
     try {
       if (!(await transport.rootExists())) {
-        return [{ name: 'spool', status: 'fail', detail: `${transport.description}: the spool root does not exist`, code: 'SPOOL_ROOT_MISSING' }];
+        return [{ name: 'spool', status: 'fail', detail: `${transport.description}: the spool root does not exist or is not a real folder (a link is not followed)`, code: 'SPOOL_ROOT_MISSING' }];
       }
       const how = config.spool.transport === 'sftp' ? 'host key matches the pin, key accepted, root present' : 'root present';
       out.push({ name: 'spool', status: 'ok', detail: `${transport.description}: ${how}` });
