@@ -2,7 +2,7 @@
 // clients synced into it, and the signer.
 import { join, dirname } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
-import { openDatabase, parseDatabaseSpec, type Db } from '../store/db.js';
+import { openDatabase, databaseSpec, type Db } from '../store/db.js';
 import { loadClients, upsertClients } from '../store/clients.js';
 import type { Client, Signer } from '../interfaces.js';
 import { loadSigner } from '../response/sign.js';
@@ -20,7 +20,7 @@ export interface AppContext {
 export async function openApp(configFile?: string): Promise<AppContext> {
   const config = loadConfig(configFile);
   applyFileMode(config.fileMode);
-  const spec = parseDatabaseSpec(config.database);
+  const spec = databaseSpec(config);
   const db = await openDatabase(spec);
   // A database made by an older version (or before the umask was set) is narrowed too.
   if (spec.client === 'sqlite' && spec.filename) for (const f of [spec.filename, `${spec.filename}-wal`, `${spec.filename}-shm`]) restrictFile(f);

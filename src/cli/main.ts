@@ -20,12 +20,39 @@ import { registerNotify } from './commands/notify.js';
 import { commandStarting } from './signals.js';
 import { quietOnClosedOutput } from './output.js';
 import { databaseFault } from '../store/db.js';
+import { runCheck } from './commands/check.js';
+
+/** commander's "error: unknown option '--x'\n(Did you mean --y?)" as one house-format line. */
+export function usageLine(commanderText: string): string {
+  const text = commanderText.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+  return `ldm-batch: ${text} (see "ldm-batch ${currentCommand ? `${currentCommand} ` : ''}--help") [USAGE]\n`;
+}
+
+/** The (sub)command words of argv that name commands, e.g. "batches list" (for the help pointer). */
+function commandPath(root: Command, args: readonly string[]): string {
+  const names: string[] = [];
+  let cmd = root;
+  for (const a of args) {
+    if (a.startsWith('-')) continue;
+    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    names.push(sub.name());
+    cmd = sub;
+  }
+  return names.join(' ');
+}
+
+/** The command being parsed, for the help pointer of a usage error. */
+let currentCommand = '';
 
 function program(): Command {
   const p = new Command('ldm-batch')
     .description('Answers batch (LDM) requests for living-wage data: spool → claim → validate → resolve → sign → deliver → journal.')
     .version('0.1.0')
-    .showHelpAfterError()
+    // Usage errors in the house format (`ldm-batch: <message> [USAGE]`, exit 2) with a pointer to
+    // the command's help instead of the whole help text; subcommands inherit these settings.
+    .configureOutput({ outputError: (str, write) => write(usageLine(str)) })
+    .showSuggestionAfterError(true)
     .exitOverride()
     // The daemon and run-once stop cleanly on a signal, also one that came while they loaded (see signals.ts).
     .hook('preAction', (_root, action) => commandStarting(['daemon', 'run-once'].includes(action.name())));
@@ -49,10 +76,17 @@ function program(): Command {
     .argument('<request>', 'request file (.xml)')
     .option('-o, --output <file>', 'response file (default: <request>.response.xml beside the request)')
     .option('--client <id>', 'treat the file as arriving in this client\'s in/ folder (a sender CBE of another client is then SENDER_MISMATCH)')
-    .option('--as-of <date>', 'reference date YYYY-MM-DD (default: today in the configured time zone)')
+    .option('--as-of <date>', 'reference date YYYY-MM-DD, not after today (default: today in the configured time zone)')
+    .option('--force', 'replace the response file if it exists (refused otherwise)')
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
-    .action(async (request: string, o: { output?: string; client?: string; asOf?: string; json?: boolean; config?: string }) => runProcess(request, o));
+    .action(async (request: string, o: { output?: string; client?: string; asOf?: string; force?: boolean; json?: boolean; config?: string }) => runProcess(request, o));
+
+  p.command('check')
+    .description('before enabling the daemon: config, signing key and certificate, database reachable and migrated, reference data, spool reachable (SFTP host key pin and login), every client\'s four folders; one line per check, exit 0 only when all pass')
+    .option('--json', 'machine-readable: {"ok": bool, "checks": [{name, status, detail, code}]}')
+    .addOption(configOpt())
+    .action(async (o: { json?: boolean; config?: string }) => runCheck(o));
 
   p.command('run-once')
     .description('one poll of every client spool, then exit (exit 1 when a file was rejected or failed)')
@@ -177,6 +211,7 @@ export async function main(argv: string[]): Promise<number> {
   // Personal data at rest: files this process creates are private unless the config says 0640.
   applyFileMode(0o600);
   const p = program();
+  currentCommand = commandPath(p, argv.slice(2));
   try {
     await p.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -181,7 +181,8 @@ export class Daemon {
   private async poll(client: Client, entry: InFlight): Promise<void> {
     const id = client.clientId;
     this.health.started(id, new Date(entry.startedAt));
-    this.log.info('poll.started', { client: id });
+    // Every tick polls: only a poll that found something is worth an info line.
+    this.log.debug('poll.started', { client: id });
     try {
       // Nothing is claimed with a certificate that would not be valid at the claim's ProcessedAt.
       assertSignerCurrent(this.ctx.signer, new Date((this.ctx.clock ?? clockNow)(this.settings.timezone).instant));
@@ -199,7 +200,8 @@ export class Daemon {
       this.health.succeeded(id, now, r.files.length, r.inRetry ?? 0);
       const outcomes: Record<string, number> = {};
       for (const f of r.files) outcomes[f.outcome] = (outcomes[f.outcome] ?? 0) + 1;
-      this.log.info('poll.done', { client: id, seen: r.seen, files: r.files.length, outcomes, inRetry: r.inRetry, ms: now.getTime() - entry.startedAt });
+      const quiet = r.seen === 0 && r.files.length === 0 && !r.inRetry;
+      this.log[quiet ? 'debug' : 'info']('poll.done', { client: id, seen: r.seen, files: r.files.length, outcomes, inRetry: r.inRetry, ms: now.getTime() - entry.startedAt });
     } catch (err) {
       const code = errorCode(err);
       const stop = STOPPING_CODES.has(code);

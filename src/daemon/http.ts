@@ -20,7 +20,8 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 
 export async function startHttp(opts: { host: string; port: number; health: Health; metrics: Metrics; log: Logger }): Promise<HttpEndpoint> {
   const { health, metrics, log } = opts;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => void handle(req, res));
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) {
@@ -33,7 +34,7 @@ export async function startHttp(opts: { host: string; port: number; health: Heal
         const { httpStatus, body } = health.report();
         send(res, httpStatus, 'application/json; charset=utf-8', JSON.stringify(body, null, 2) + '\n', head);
       } else if (path === '/metrics') {
-        send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', metrics.render(), head);
+        send(res, 200, metrics.contentType, await metrics.render(), head);
       } else {
         send(res, 404, 'text/plain; charset=utf-8', 'not found: try /healthz or /metrics\n', head);
       }
@@ -41,7 +42,7 @@ export async function startHttp(opts: { host: string; port: number; health: Heal
       log.error('http.error', { path, error: errorMessage(err) });
       send(res, 500, 'text/plain; charset=utf-8', 'internal error\n', head);
     }
-  });
+  };
   // A scraper that stalls must not hold a socket for long.
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;

@@ -2,7 +2,7 @@
 // previous state and holder and checks the row count, so a stale worker can never overwrite a
 // result (a refused update is LEASE_LOST: see leaseLost.ts). One operation per file, as
 // graphile-worker keeps its SQL; this module gathers them. Times come from the database's clock.
-export { DEFAULT_LEASE_SECONDS, type BatchRecord, type BatchState } from './record.js';
+export { BATCH_STATES, DEFAULT_LEASE_SECONDS, type BatchRecord, type BatchState } from './record.js';
 export { claimBatch, type ClaimInput } from './claimBatch.js';
 export { heartbeat, renewOrLost } from './heartbeat.js';
 export { takeOver } from './takeOver.js';

@@ -1,7 +1,9 @@
 // The batch journal's row shape: one row per request file seen (or per `process`/`reprocess` run).
 import type { StatusCode } from '../interfaces.js';
 
-export type BatchState = 'CLAIMED' | 'DONE' | 'REJECTED' | 'FAILED';
+/** Every journal state, for the type and for validating `batches list --state`. */
+export const BATCH_STATES = ['CLAIMED', 'DONE', 'REJECTED', 'FAILED'] as const;
+export type BatchState = (typeof BATCH_STATES)[number];
 
 export interface BatchRecord {
   id: number;

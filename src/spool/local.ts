@@ -263,6 +263,16 @@ export class LocalSpool implements SpoolTransport {
     }
   }
 
+  async rootExists(): Promise<boolean> {
+    return isDir(this.root);
+  }
+
+  async missingFolders(clientId: string): Promise<SpoolFolder[]> {
+    const missing: SpoolFolder[] = [];
+    for (const f of SPOOL_FOLDERS) if (!(await isDir(this.path(clientId, f)))) missing.push(f);
+    return missing;
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -333,6 +343,14 @@ function decodesAsUtf8(b: Buffer): boolean {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(b);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isDir(path: string | Buffer): Promise<boolean> {
+  try {
+    return (await lstat(path)).isDirectory();
   } catch {
     return false;
   }

@@ -214,6 +214,19 @@ export class SftpSpool implements SpoolTransport {
     return this.run('exists', p, async (conn) => (await statOrNull(conn, p)) !== null);
   }
 
+  async rootExists(): Promise<boolean> {
+    return this.run('stat', this.root, async (conn) => (await statOrNull(conn, this.root))?.isDirectory() === true);
+  }
+
+  async missingFolders(clientId: string): Promise<SpoolFolder[]> {
+    const dirs = SPOOL_FOLDERS.map((f) => [f, this.dirPath(clientId, f)] as const);
+    return this.run('stat', dirs[0][1], async (conn) => {
+      const missing: SpoolFolder[] = [];
+      for (const [f, dir] of dirs) if ((await statOrNull(conn, dir))?.isDirectory() !== true) missing.push(f);
+      return missing;
+    });
+  }
+
   async close(): Promise<void> {
     await this.connecting?.catch(() => undefined);
     const conn = this.conn;

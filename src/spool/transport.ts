@@ -28,6 +28,10 @@ export interface SpoolTransport {
   /** Publishes a local file under `name`: written under a temporary name, then renamed; never replaces an existing file. */
   publish(localPath: string, clientId: string, folder: SpoolFolder, name: string): Promise<'published' | 'exists'>;
   exists(clientId: string, folder: SpoolFolder, name: string): Promise<boolean>;
+  /** Whether the spool root is a folder (SFTP: after connecting, so the host key pin and the login are checked too). */
+  rootExists(): Promise<boolean>;
+  /** The client's folders that do not exist as real folders (for `ldm-batch check`; nothing is created, no link followed). */
+  missingFolders(clientId: string): Promise<SpoolFolder[]>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 // Opens the store (SQLite by default, PostgreSQL by URL) and brings its schema up to date.
 import knexFactory, { type Knex } from 'knex';
 import { mkdirSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { migrationSource } from './migrations.js';
 import { LdmError, errorMessage } from '../errors.js';
@@ -13,6 +14,8 @@ export interface DatabaseSpec {
   client: 'sqlite' | 'postgres';
   filename?: string;
   url?: string;
+  /** PostgreSQL: a file (mode 0600) whose first line is the password; otherwise pg reads PGPASSWORD. */
+  passwordFile?: string;
 }
 
 /** 'postgres://…' or 'postgresql://…' selects PostgreSQL; anything else is an SQLite file path. */
@@ -21,15 +24,49 @@ export function parseDatabaseSpec(value: string): DatabaseSpec {
   return { client: 'sqlite', filename: value.replace(/^sqlite:/, '') };
 }
 
-export async function openDatabase(spec: DatabaseSpec): Promise<Db> {
-  let db: Knex;
-  if (spec.client === 'postgres') {
-    db = knexFactory({ client: 'pg', connection: spec.url, pool: { min: 0, max: 8 }, log: driverLog });
-  } else {
-    const filename = spec.filename ?? ':memory:';
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
-    db = openSqlite(filename);
+/** The store named by the config. */
+export function databaseSpec(config: { database: string; databasePasswordFile?: string }): DatabaseSpec {
+  const spec = parseDatabaseSpec(config.database);
+  return spec.client === 'postgres' && config.databasePasswordFile ? { ...spec, passwordFile: config.databasePasswordFile } : spec;
+}
+
+/** The password file's first line; refused when group or others may read it (as for keys). */
+export async function readPasswordFile(path: string): Promise<string> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw new LdmError('DB_PASSWORD_FILE', `cannot read databasePasswordFile ${path}: ${errorMessage(err)}`, { exitCode: 2 });
   }
+  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+    throw new LdmError('KEY_PERMISSIONS', `databasePasswordFile ${path} is readable by group or others (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}); restrict it with: chmod 600 ${JSON.stringify(path)}`, { exitCode: 2 });
+  }
+  return (await readFile(path, 'utf8')).split(/\r?\n/)[0];
+}
+
+/** A connection pool without touching the schema (`ldm-batch check` looks, it never migrates). */
+export function connectDatabase(spec: DatabaseSpec): Db {
+  if (spec.client === 'postgres') {
+    const file = spec.passwordFile;
+    // pg calls the function at every connect, so a rotated password is picked up without a restart.
+    const connection = file ? { connectionString: spec.url, password: () => readPasswordFile(file) } : spec.url;
+    return knexFactory({ client: 'pg', connection, pool: { min: 0, max: 8 }, log: driverLog });
+  }
+  const filename = spec.filename ?? ':memory:';
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  return openSqlite(filename);
+}
+
+/** Names of the migrations this version has that the database has not run yet. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const all = (await migrationSource.getMigrations([])).map((m) => migrationSource.getMigrationName(m));
+  if (!(await db.schema.hasTable('knex_migrations'))) return all;
+  const done = new Set((await db('knex_migrations').select('name')).map((r: { name: string }) => r.name));
+  return all.filter((n) => !done.has(n));
+}
+
+export async function openDatabase(spec: DatabaseSpec): Promise<Db> {
+  const db = connectDatabase(spec);
   try {
     await migrateLatest(db, spec.client);
   } catch (err) {

@@ -85,7 +85,7 @@ export interface DaemonProcess {
 
 export function startDaemon(config: string, env: Record<string, string> = {}): DaemonProcess {
   const child = spawn(process.execPath, [BIN, 'daemon', '--config', config], {
-    env: { ...process.env, LDM_BATCH_CLOCK: CLOCK, LDM_BATCH_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LDM_BATCH_CLOCK: CLOCK, LDM_BATCH_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const events: LogEvent[] = [];

@@ -70,7 +70,7 @@ describe('EROFS on out/ (injected)', () => {
     expect(first.inRetry).toBe(1);
     metrics.recordPoll(first, 0);
     health.succeeded('fin', new Date(), first.files.length, first.inRetry);
-    expect(metrics.render()).toContain('ldm_batches_in_retry{client="fin"} 1');
+    expect(await metrics.render()).toContain('ldm_batches_in_retry{client="fin"} 1');
     expect(health.report().body.spools[0].batchesInRetry).toBe(1);
     expect(logs.some((l) => l.event === 'batch.retry_later' && l.code === 'EROFS')).toBe(true);
     const id = (await app.db('batches').where({ file_name: 'E.xml' }).first()).id as number;
@@ -83,7 +83,7 @@ describe('EROFS on out/ (injected)', () => {
     expect(second.files.map((f) => f.outcome)).toEqual(['ANSWERED']);
     expect(second.inRetry).toBe(0);
     metrics.recordPoll(second, 0);
-    expect(metrics.render()).toContain('ldm_batches_in_retry{client="fin"} 0');
+    expect(await metrics.render()).toContain('ldm_batches_in_retry{client="fin"} 0');
     expect(await getBatch(app.db, id)).toMatchObject({ state: 'DONE', errorCode: null, attempts: 2 });
     expect(existsSync(join(inst.spool, 'fin', 'out', 'E.response.xml'))).toBe(true);
     await ctx.transport.close();

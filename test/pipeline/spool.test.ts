@@ -25,7 +25,7 @@ describe('run-once on the local spool', () => {
     await writeFile(join(folder('in'), '.hidden.xml'), 'not for us');
     const r = await inst.cli(['run-once', '--as-of', S.AS_OF, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).files).toEqual([{ client: 'fin', file: 'R1.xml', outcome: 'ANSWERED' }]);
+    expect(JSON.parse(r.stdout).files).toEqual([expect.objectContaining({ client: 'fin', file: 'R1.xml', outcome: 'ANSWERED', response: 'fin/out/R1.response.xml' })]);
     expect(existsSync(join(folder('out'), 'R1.response.xml'))).toBe(true);
     expect(existsSync(join(folder('archive'), 'R1.xml'))).toBe(true);
     expect(await readdir(folder('in'))).toEqual(['.hidden.xml', 'R9.xml.part']);

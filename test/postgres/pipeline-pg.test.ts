@@ -50,7 +50,7 @@ describe.skipIf(!available)(available ? 'on PostgreSQL' : `on PostgreSQL — SKI
     expect(killed).toBe('SIGKILL');
     await new Promise((r) => setTimeout(r, 400));
     const again = await inst.cli(['run-once', '--as-of', S.AS_OF, '--json']);
-    expect(JSON.parse(again.stdout).files).toEqual([{ client: 'fin', file: 'R1.xml', outcome: 'ANSWERED' }]);
+    expect(JSON.parse(again.stdout).files).toEqual([expect.objectContaining({ client: 'fin', file: 'R1.xml', outcome: 'ANSWERED', response: 'fin/out/R1.response.xml' })]);
     expect((await readdir(join(inst.spool, 'fin', 'out'))).filter((n) => n.startsWith('R1'))).toEqual(['R1.response.xml']);
     await writeFile(join(inst.spool, 'fin', 'in', 'R1-again.xml'), await readFile(join(inst.spool, 'fin', 'archive', 'R1.xml')));
     const re = await inst.cli(['run-once', '--json']);

@@ -50,6 +50,19 @@ export function describeTransportContract(label: string, setup: () => Promise<Co
       expect((await readdir(join(fx.rootDir, c))).sort()).toEqual(['archive', 'error', 'in', 'out']);
     });
 
+    it('rootExists and missingFolders look without creating anything (ldm-batch check)', async () => {
+      const c = newClient();
+      expect(await t.rootExists()).toBe(true);
+      expect(await t.missingFolders(c)).toEqual(['in', 'out', 'archive', 'error']);
+      await mkdir(p(c, 'in'), { recursive: true });
+      await mkdir(p(c, 'archive'), { recursive: true });
+      await writeFile(p(c, 'error'), 'a file, not a folder');
+      await mkdir(join(work, `elsewhere-${c}`), { recursive: true });
+      await symlink(join(work, `elsewhere-${c}`), p(c, 'archive').replace(/archive$/, 'out'));
+      // A link to a folder is not the folder (the spool never follows links).
+      expect(await t.missingFolders(c)).toEqual(['out', 'error']);
+    });
+
     it('list: the entries of a folder, sorted, with size and mtime; a folder is listed as one (kind), never entered; a missing folder is empty', async () => {
       const c = newClient();
       await t.ensureFolders(c);

@@ -1,5 +1,5 @@
 import { openApp } from '../context.js';
-import { findBatch, journalNowMs, listBatches, type BatchRecord } from '../../journal/batches.js';
+import { BATCH_STATES, findBatch, journalNowMs, listBatches, type BatchRecord } from '../../journal/batches.js';
 import { LdmError } from '../../errors.js';
 import type { RetryPolicy } from '../../pipeline/retryPolicy.js';
 import { print, printJson } from '../output.js';
@@ -34,10 +34,14 @@ export function future(b: BatchRecord, nowIso: string, retry: RetryPolicy): stri
 
 export async function runBatchesList(o: { client?: string; state?: string; limit: string; json?: boolean; config?: string }): Promise<void> {
   const limit = Number(o.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new LdmError('USAGE', '--limit must be a positive whole number', { exitCode: 2 });
+  if (!/^\d+$/.test(o.limit) || !Number.isInteger(limit) || limit < 1) throw new LdmError('USAGE', `--limit must be a positive whole number, got "${o.limit}"`, { exitCode: 2 });
+  const state = o.state?.toUpperCase();
+  if (state !== undefined && !(BATCH_STATES as readonly string[]).includes(state)) {
+    throw new LdmError('USAGE', `--state must be one of ${BATCH_STATES.join(', ')}, got "${o.state}"`, { exitCode: 2 });
+  }
   const app = await openApp(o.config);
   try {
-    const rows = await listBatches(app.db, { limit, clientId: o.client, state: o.state?.toUpperCase() });
+    const rows = await listBatches(app.db, { limit, clientId: o.client, state });
     if (o.json) return printJson(rows);
     if (rows.length === 0) return print('no batches');
     print(['id', 'client', 'file', 'fileId', 'state', 'instance', 'lines', 'ref.date', 'processedAt', 'counts / error / next'].join('\t'));

@@ -4,8 +4,8 @@ import { openApp } from '../context.js';
 import { importCsv, importKind, ImportRejected } from '../../import/importCsv.js';
 import { LdmError } from '../../errors.js';
 import { redact } from '../../log/logger.js';
-import { print, printJson, progressReporter } from '../output.js';
-import { notifyAfterRightsImport } from './notify.js';
+import { countInFile, print, printJson, progressReporter } from '../output.js';
+import { notifyAfterRightsImport, printNotifySummary } from './notify.js';
 
 export async function runImport(kind: string, file: string, o: { json?: boolean; config?: string }): Promise<void> {
   importKind(kind); // usage error before touching the store
@@ -13,15 +13,18 @@ export async function runImport(kind: string, file: string, o: { json?: boolean;
   if (!existsSync(path)) throw new LdmError('NO_FILE', `import file ${path} does not exist`, { exitCode: 2 });
   const app = await openApp(o.config);
   try {
-    const progress = progressReporter(`importing ${kind}`, 50_000);
+    // Rows = line feeds minus the header (a last line without a line feed makes the total one short; the bar then grows).
+    const progress = progressReporter(`importing ${kind}`, { unit: 'rows', count: async () => Math.max(0, (await countInFile(path, '\n')) - 1) });
     const report = await importCsv(app.db, kind, path, progress);
+    progress(report.rows, true);
     // New rights versions are events: the subscribed, integrated institutions are told now. Only
     // inserted versions are events (a re-import stores nothing new, so the planner sees nothing).
     const notified = kind === 'rights' && report.inserted > 0 ? await notifyAfterRightsImport(app) : undefined;
     if (o.json) printJson({ ok: true, ...report, ...(notified ? { notified } : {}) });
     else {
       print(`imported ${report.rows} ${kind} row(s) from ${path}: ${report.inserted} inserted, ${report.updated} updated, ${report.unchanged} unchanged`);
-      if (notified?.status === 'RAN') print(`notifications: ${JSON.stringify(notified.summary)}`);
+      if (notified?.status === 'RAN') printNotifySummary(notified.summary);
+      if (notified?.status === 'SKIPPED') print(`notifications not sent (${notified.reason}); run "ldm-batch notify" to send them`);
       if (notified?.status === 'FAILED') print(`notifications could not be sent now (${notified.error}); run "ldm-batch notify" to retry`);
     }
   } catch (err) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CONFIG_NAME, defaultConfigJson, loadConfig } from '../../config/config.js';
-import { openDatabase, parseDatabaseSpec } from '../../store/db.js';
+import { openDatabase, databaseSpec } from '../../store/db.js';
 import { generateDevSigner } from '../../response/devkeys.js';
 import { importCsv } from '../../import/importCsv.js';
 import { packagePath } from '../../config/packagePath.js';
@@ -32,7 +32,7 @@ export async function initInstance(dir: string, opts: { force?: boolean; quiet?:
   await mkdir(join(root, 'keys'), { recursive: true, mode: 0o700 });
   const keys = await generateDevSigner(join(root, 'keys'));
   await mkdir(config.spool.root, { recursive: true });
-  const db = await openDatabase(parseDatabaseSpec(config.database));
+  const db = await openDatabase(databaseSpec(config));
   try {
     // The same import on both engines; on a store that has the list, it adds or updates names.
     const ocmws = await importCsv(db, 'ocmws', packagePath('fixtures', 'reference', 'ocmws.csv'));
@@ -42,6 +42,15 @@ export async function initInstance(dir: string, opts: { force?: boolean; quiet?:
       print(`certificate ${keys.certPath}`);
       print(`spool root  ${config.spool.root}`);
       print(`database    ${config.database} (${ocmws.rows} OCMWs loaded)`);
+      const cfg = JSON.stringify(configFile);
+      print('');
+      print('next steps:');
+      print(`  1. declare your clients:      ldm-batch import clients clients.csv --config ${cfg}`);
+      print(`  2. load the data:             ldm-batch import persons|repertory|amounts|rights <file.csv> --config ${cfg}`);
+      print(`  3. in production, replace the development key and certificate in ${join(root, 'keys')} (docs/operations/runbook.md)`);
+      print(`  4. check everything:          ldm-batch check --config ${cfg}`);
+      print(`  5. try one poll, then run:    ldm-batch run-once --config ${cfg}   /   ldm-batch daemon --config ${cfg}`);
+      print('  (or see it all work at once: ldm-batch demo)');
     }
   } finally {
     await db.destroy();

@@ -58,7 +58,7 @@ export async function notifyAfterRightsImport(app: AppContext, log?: Logger): Pr
   }
 }
 
-function printSummary(s: NotifySummary): void {
+export function printNotifySummary(s: NotifySummary): void {
   if (!s.ran) return print(`notify: nothing done: ${s.reason ?? 'locked'}`);
   print(`notify: ${s.eventsPlanned} new event(s), ${s.notificationsQueued} notification(s) queued`);
   for (const f of s.files) print(`  ${f.client}/out/${f.file}: ${f.notifications} notification(s) ${f.outcome}`);
@@ -70,7 +70,7 @@ export async function runNotify(o: { baseline?: boolean; json?: boolean; config?
     const log = createLogger({ base: { instance: app.config.instanceId } });
     const summary = await notifyWith(app, log, { baseline: o.baseline });
     if (o.json) printJson(summary);
-    else printSummary(summary);
+    else printNotifySummary(summary);
   } finally {
     await app.close();
   }

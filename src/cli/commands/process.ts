@@ -9,11 +9,11 @@ import { classifyFault } from '../../pipeline/faults.js';
 import { responseFileName } from '../../response/writer.js';
 import { DEFAULT_LEASE_SECONDS, claimBatch, completeBatch, failBatch, heartbeat } from '../../journal/batches.js';
 import { LdmError, errorMessage } from '../../errors.js';
-import { isoDate, print, printJson, progressReporter } from '../output.js';
+import { isoDate, notInFuture, print, printJson, progressReporter, requestLineCount } from '../output.js';
 import { redact } from '../../log/logger.js';
 
 /** Everything that can fail before the work starts, checked before the journal row exists. */
-async function checkInputs(requestPath: string, outPath: string): Promise<void> {
+async function checkInputs(requestPath: string, outPath: string, force: boolean): Promise<void> {
   const st = await stat(requestPath).catch(() => undefined);
   if (!st) throw new LdmError('NO_FILE', `request file ${requestPath} does not exist`, { exitCode: 2 });
   if (!st.isFile()) throw new LdmError('NOT_A_FILE', `${requestPath} is not a regular file (a directory, a device…); give the path of a request file`, { exitCode: 2 });
@@ -27,14 +27,24 @@ async function checkInputs(requestPath: string, outPath: string): Promise<void> 
   }
   const out = await stat(outPath).catch(() => undefined);
   if (out && !out.isFile()) throw new LdmError('NOT_A_FILE', `the output path ${outPath} exists and is not a regular file`, { exitCode: 2 });
+  if (outPath === requestPath) throw new LdmError('USAGE', `-o ${outPath} is the request file itself`, { exitCode: 2 });
+  // An existing response may be the only copy of what a client was sent: never replaced silently.
+  if (out && !force) throw new LdmError('OUTPUT_EXISTS', `${outPath} exists already; choose another -o file, or pass --force to replace it`, { exitCode: 2 });
 }
 
-export async function runProcess(request: string, o: { output?: string; client?: string; asOf?: string; json?: boolean; config?: string }): Promise<void> {
+export async function runProcess(request: string, o: { output?: string; client?: string; asOf?: string; force?: boolean; json?: boolean; config?: string }): Promise<void> {
   const requestPath = resolve(request);
-  const asOf = isoDate(o.asOf, '--as-of');
+  isoDate(o.asOf, '--as-of');
   const outPath = resolve(o.output ?? join(dirname(requestPath), responseFileName(basename(requestPath))));
-  await checkInputs(requestPath, outPath);
+  await checkInputs(requestPath, outPath, o.force === true);
   const app = await openApp(o.config);
+  let asOf: string | undefined;
+  try {
+    asOf = notInFuture(o.asOf, app.config.timezone);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const instanceId = app.config.instanceId;
   let held: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -90,7 +100,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
         signer,
         outPath,
         batchId: batch.id,
-        onProgress: progressReporter('lines answered', 10_000),
+        onProgress: progressReporter('answering', { unit: 'lines', count: () => requestLineCount(requestPath) }),
       });
       await completeBatch(app.db, batch.id, instanceId, {
         ...completionOf(result),

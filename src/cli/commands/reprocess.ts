@@ -10,12 +10,19 @@ import { workDirName } from '../../pipeline/workDirs.js';
 import { answerRequest, completionOf } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
 import { LdmError, errorMessage } from '../../errors.js';
-import { isoDate, print, printJson, progressReporter } from '../output.js';
+import { isoDate, notInFuture, print, printJson, progressReporter, requestLineCount } from '../output.js';
 import type { SpoolFolder } from '../../spool/transport.js';
 
 export async function runReprocess(id: string, o: { asOf?: string; force?: boolean; json?: boolean; config?: string }): Promise<void> {
-  const asOf = isoDate(o.asOf, '--as-of');
+  isoDate(o.asOf, '--as-of');
   const app = await openApp(o.config);
+  let asOf: string | undefined;
+  try {
+    asOf = notInFuture(o.asOf, app.config.timezone);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const transport = openTransport(app.config, createLogger({ base: { instance: app.config.instanceId } }));
   const work = join(app.workDir, workDirName('reprocess'));
   let beat: NodeJS.Timeout | undefined;
@@ -64,7 +71,7 @@ export async function runReprocess(id: string, o: { asOf?: string; force?: boole
         signer,
         outPath: responsePath,
         batchId: batch.id,
-        onProgress: progressReporter('lines answered', 10_000),
+        onProgress: progressReporter('answering', { unit: 'lines', count: () => requestLineCount(local) }),
       });
       if (o.force) await transport.renameNoClobber(client.clientId, { folder: 'out', name: responseName }, { folder: 'archive', name: `${responseName}.replaced-${batch.id}` });
       const delivered = await transport.publish(responsePath, client.clientId, 'out', responseName);

@@ -1,9 +1,10 @@
 import { openApp, type AppContext } from '../context.js';
 import { openTransport } from '../../spool/open.js';
-import { pollOnce, type PollSummary } from '../../pipeline/runOnce.js';
+import { pollOnce, type FileResult, type PollSummary } from '../../pipeline/runOnce.js';
+import { responseFileName } from '../../response/writer.js';
 import type { SpoolContext } from '../../pipeline/processSpoolFile.js';
 import { createLogger, redact, type Logger } from '../../log/logger.js';
-import { isoDate, print, printJson } from '../output.js';
+import { isoDate, notInFuture, print, printJson } from '../output.js';
 import { stopRequestedEarly } from '../signals.js';
 
 export async function spoolContext(app: AppContext, log: Logger, asOf?: string): Promise<SpoolContext> {
@@ -23,17 +24,27 @@ export async function spoolContext(app: AppContext, log: Logger, asOf?: string):
   };
 }
 
+/** Where the response of a file went, when it got one (FAILED and SKIPPED files have none from this poll). */
+function responseOf(f: FileResult): string | null {
+  return f.outcome === 'ANSWERED' || f.outcome === 'REJECTED' || f.outcome === 'REDELIVERED' ? `${f.client}/out/${responseFileName(f.file)}` : null;
+}
+
 export function printSummary(summary: PollSummary, json: boolean | undefined): void {
   if (json) {
-    // The journal details stay in the journal (`batches show`); stdout keeps the stable shape.
+    // The journal's details stay in the journal (`batches show <batch>`).
     printJson({
-      files: summary.files.map((f) => ({ client: f.client, file: f.file, outcome: f.outcome })),
+      files: summary.files.map((f) => ({ client: f.client, file: f.file, outcome: f.outcome, batch: f.batchId ?? null, code: f.code ?? null, response: responseOf(f), lines: f.lines ?? null })),
       failures: summary.failures.map((f) => ({ ...f, error: redact(f.error) })),
     });
     return;
   }
   if (summary.files.length === 0 && summary.failures.length === 0) print('no request files ready');
-  for (const f of summary.files) print(`${f.client}/${f.file}: ${f.outcome}`);
+  for (const f of summary.files) {
+    const code = f.code && f.outcome !== 'ANSWERED' ? ` ${f.code}` : '';
+    const batch = f.batchId === undefined ? '' : ` (batch ${f.batchId})`;
+    const response = responseOf(f);
+    print(`${f.client}/in/${f.file}: ${f.outcome}${code}${batch}${response ? ` → ${response}` : ''}`);
+  }
   for (const f of summary.failures) print(`${f.client}: poll failed [${f.code}]: ${redact(f.error)}`);
 }
 
@@ -47,7 +58,7 @@ function exitCodeOf(summary: PollSummary): number {
 }
 
 export async function runRunOnce(o: { asOf?: string; json?: boolean; config?: string }): Promise<void> {
-  const asOf = isoDate(o.asOf, '--as-of');
+  isoDate(o.asOf, '--as-of');
   // SIGTERM/SIGINT (also one that came while loading, see signals.ts): the file in hand is
   // finished, no other is taken, the summary says what was done; a second signal exits at once
   // (the file in hand stays claimed and is taken over when its lease expires, as for the daemon).
@@ -62,6 +73,15 @@ export async function runRunOnce(o: { asOf?: string; json?: boolean; config?: st
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const app = await openApp(o.config);
+  let asOf: string | undefined;
+  try {
+    asOf = notInFuture(o.asOf, app.config.timezone);
+  } catch (err) {
+    await app.close();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    throw err;
+  }
   const log = createLogger({ base: { instance: app.config.instanceId } });
   let ctx: SpoolContext | undefined;
   try {
