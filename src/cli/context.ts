@@ -7,12 +7,15 @@ import { loadClients, upsertClients } from '../store/clients.js';
 import type { Client, Signer } from '../interfaces.js';
 import { loadSigner } from '../response/sign.js';
 import { applyFileMode, restrictFile } from '../files/modes.js';
+import { ReadModels } from '../readmodel/registry.js';
 
 export interface AppContext {
   config: Config;
   db: Db;
   clients: Client[];
   workDir: string;
+  /** The read models of the store (data/readmodel beside the config; see src/readmodel). */
+  readModels: ReadModels;
   signer(): Promise<Signer>;
   close(): Promise<void>;
 }
@@ -27,15 +30,20 @@ export async function openApp(configFile?: string): Promise<AppContext> {
   if (config.clients.length > 0) await upsertClients(db, config.clients);
   const clients = await loadClients(db);
   let signer: Signer | undefined;
+  const readModels = new ReadModels(join(dirname(config.file ?? '.'), 'data', 'readmodel'));
   return {
     config,
     db,
     clients,
     workDir: join(dirname(config.file ?? '.'), 'data', 'work'),
+    readModels,
     async signer() {
       signer ??= await loadSigner(config.signing.keyFile, config.signing.certFile);
       return signer;
     },
-    close: () => db.destroy(),
+    close: async () => {
+      readModels.close();
+      await db.destroy();
+    },
   };
 }

@@ -90,6 +90,8 @@ export async function runProcess(request: string, o: { output?: string; client?:
         signer,
         outPath,
         batchId: batch.id,
+        readModels: app.readModels,
+        storeVersion: batch.storeVersion,
         onProgress: progressReporter('lines answered', 10_000),
       });
       await completeBatch(app.db, batch.id, instanceId, {
