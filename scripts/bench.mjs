@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // npm run bench [-- --lines N] [--runs R] [--persons P] [--seed S] [--import bulk|csv] [--sample K] [--no-xmlsec]
+//                 [--mix bench|all] [--distinct]
+// (--mix all: every status code of the service, MSG00005/00006/00008 too; --distinct: every SSIN at
+// most once, so --lines must stay well below the number of persons)
 //
 // End-to-end benchmark of one big yearly batch on the embedded default (SQLite), through the
 // real CLI (bin/ldm-batch.js, compiled dist/; run `npm run build` first):
@@ -28,13 +31,16 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'ldm-batch.js');
 const DIST = join(ROOT, 'dist');
 const REFERENCE_DATE = '2026-03-15';
-const STATUS_CODES = ['MSG00000', 'MSG00100', 'MSG00012', 'MSG00011'];
-const TARGET_MIX = { MSG00000: 0.7, MSG00100: 0.2, MSG00012: 0.05, MSG00011: 0.05 };
+const STATUS_CODES = ['MSG00000', 'MSG00100', 'MSG00012', 'MSG00011', 'MSG00005', 'MSG00006', 'MSG00008'];
+const TARGET_MIXES = {
+  bench: { MSG00000: 0.7, MSG00100: 0.2, MSG00012: 0.05, MSG00011: 0.05 },
+  all: { MSG00000: 0.6, MSG00100: 0.15, MSG00012: 0.05, MSG00011: 0.05, MSG00005: 0.05, MSG00006: 0.05, MSG00008: 0.05 },
+};
 
 // ------------------------------------------------------------------ arguments
 
 function parseArgs(argv) {
-  const o = { lines: 1_000_000, runs: 1, persons: 200_000, seed: 42, import: 'bulk', sample: 200, xmlsec: true, work: join(ROOT, 'bench-work') };
+  const o = { lines: 1_000_000, runs: 1, persons: 200_000, seed: 42, import: 'bulk', sample: 200, xmlsec: true, work: join(ROOT, 'bench-work'), mix: 'bench', distinct: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -55,12 +61,15 @@ function parseArgs(argv) {
     else if (a === '--import') o.import = next();
     else if (a === '--work') o.work = resolve(next());
     else if (a === '--no-xmlsec') o.xmlsec = false;
+    else if (a === '--mix') o.mix = next();
+    else if (a === '--distinct') o.distinct = true;
     else if (a === '--help' || a === '-h') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 20).join('\n').replace(/^\/\/ ?/gm, ''));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split("\n").slice(1, 23).join('\n').replace(/^\/\/ ?/gm, ''));
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
   if (o.import !== 'bulk' && o.import !== 'csv') throw new Error('--import is bulk or csv');
+  if (!(o.mix in TARGET_MIXES)) throw new Error('--mix is bench or all');
   return o;
 }
 
@@ -179,24 +188,26 @@ async function buildStore(o) {
 }
 
 async function buildRequest(o, store) {
-  const file = join(store.dir, `request-${o.lines}.xml`);
-  const expectedFile = join(store.dir, `request-${o.lines}.expected`);
+  const tag = `${o.lines}${o.mix === 'bench' ? '' : `-${o.mix}`}${o.distinct ? '-distinct' : ''}`;
+  const file = join(store.dir, `request-${tag}.xml`);
+  const expectedFile = join(store.dir, `request-${tag}.expected`);
   if (existsSync(file) && existsSync(expectedFile)) return { file, expected: readFileSync(expectedFile) };
   console.log(`writing a ${int(o.lines)}-line request (not timed)…`);
   const { generateDataset, rng, DEMO_CLIENTS } = await import(join(DIST, 'generate', 'dataset.js'));
   const { readOcmwList } = await import(join(DIST, 'generate', 'ocmwList.js'));
-  const { mixedLines, writeRequestFile } = await import(join(DIST, 'generate', 'requests.js'));
+  const { mixedLines, writeRequestFile, BENCH_MIX, ALL_CODES_MIX } = await import(join(DIST, 'generate', 'requests.js'));
+  const mix = { ...(o.mix === 'all' ? ALL_CODES_MIX : BENCH_MIX), distinct: o.distinct };
   const ds = await generateDataset({ out: join(store.dir, 'csv'), persons: o.persons, seed: o.seed, referenceDate: REFERENCE_DATE, ocmws: await readOcmwList(), writeFiles: false });
   const c = DEMO_CLIENTS[0];
   const expected = Buffer.alloc(o.lines);
   let n = 0;
   function* specs() {
-    for (const l of mixedLines(ds.persons, rng(o.seed * 7919 + o.lines), o.lines, REFERENCE_DATE, { clientIndex: 0, qualityCodes: c.qualityCodes })) {
+    for (const l of mixedLines(ds.persons, rng(o.seed * 7919 + o.lines), o.lines, REFERENCE_DATE, { clientIndex: 0, qualityCodes: c.qualityCodes }, mix)) {
       expected[n++] = STATUS_CODES.indexOf(l.expected);
       yield l.spec;
     }
   }
-  const header = { fileId: `BENCH-${o.seed}-${o.lines}`, senderCbe: c.cbeNumber, service: c.service, legalContext: c.legalContext, environment: 'PROD', createdAt: `${REFERENCE_DATE}T03:00:00Z` };
+  const header = { fileId: `BENCH-${o.seed}-${tag}`, senderCbe: c.cbeNumber, service: c.service, legalContext: c.legalContext, environment: 'PROD', createdAt: `${REFERENCE_DATE}T03:00:00Z` };
   await writeRequestFile(`${file}.tmp`, header, specs());
   copyFileSync(`${file}.tmp`, file);
   rmSync(`${file}.tmp`);
@@ -296,6 +307,7 @@ async function check(o, store, request, responsePath, processJson, batchId) {
   if (processJson.recordCount !== o.lines) problems.push(`recordCount ${processJson.recordCount}, expected ${o.lines}`);
   // the mix
   const counts = processJson.statusCounts ?? {};
+  const TARGET_MIX = TARGET_MIXES[o.mix];
   const mix = Object.entries(TARGET_MIX).map(([code, target]) => {
     const share = (counts[code] ?? 0) / o.lines;
     if (Math.abs(share - target) > 0.02) problems.push(`${code} is ${(share * 100).toFixed(1)} % of the lines, expected about ${target * 100} %`);
@@ -353,7 +365,7 @@ async function main() {
   const config = join(instance, 'ldm-batch.config.json');
   const cert = join(instance, 'keys', 'signing-cert.pem');
   const dbFile = join(instance, 'data', 'ldm-batch.sqlite');
-  const responsePath = join(store.dir, `response-${o.lines}.xml`);
+  const responsePath = join(store.dir, `response-${o.lines}${o.mix === 'bench' ? '' : `-${o.mix}`}${o.distinct ? '-distinct' : ''}.xml`);
   const sizeMb = statSync(request.file).size / 1e6;
   const haveXmllint = spawnSync('xmllint', ['--version']).status === 0;
   const haveXmlsec = o.xmlsec && spawnSync('xmlsec1', ['--version']).status === 0;
