@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench [-- --lines N] [--runs R] [--persons P] [--seed S] [--import bulk|csv] [--sample K] [--no-xmlsec]
-//                 [--mix bench|all] [--distinct]
+//                 [--mix bench|all] [--distinct] [--store-rows N]
 // (--mix all: every status code of the service, MSG00005/00006/00008 too; --distinct: every SSIN at
 // most once, so --lines must stay well below the number of persons)
 //
@@ -63,6 +63,7 @@ function parseArgs(argv) {
     else if (a === '--no-xmlsec') o.xmlsec = false;
     else if (a === '--mix') o.mix = next();
     else if (a === '--distinct') o.distinct = true;
+    else if (a === '--store-rows') o.persons = Math.max(1000, Math.round(count(next()) / 14.35)); // ≈ 14.35 amount rows per generated person
     else if (a === '--help' || a === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split("\n").slice(1, 23).join('\n').replace(/^\/\/ ?/gm, ''));
       process.exit(0);
