@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // npm run bench [-- --lines N] [--runs R] [--persons P] [--seed S] [--import bulk|csv] [--sample K] [--no-xmlsec]
-//                 [--mix bench|all] [--distinct] [--store-rows N]
+//                 [--mix bench|all] [--distinct] [--store-rows N] [--reference FILE]
+// (--reference: a response of the same request made earlier, e.g. by the engine before a change;
+// run 1's response must be byte-identical to it)
 // (--mix all: every status code of the service, MSG00005/00006/00008 too; --distinct: every SSIN at
 // most once, so --lines must stay well below the number of persons)
 //
@@ -63,6 +65,7 @@ function parseArgs(argv) {
     else if (a === '--no-xmlsec') o.xmlsec = false;
     else if (a === '--mix') o.mix = next();
     else if (a === '--distinct') o.distinct = true;
+    else if (a === '--reference') o.reference = resolve(next());
     else if (a === '--store-rows') o.persons = Math.max(1000, Math.round(count(next()) / 14.35)); // ≈ 14.35 amount rows per generated person
     else if (a === '--help' || a === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split("\n").slice(1, 23).join('\n').replace(/^\/\/ ?/gm, ''));
@@ -428,6 +431,11 @@ async function main() {
       if (!res.verifyOk) problems.push(`ldm-batch verify rejects the response: ${v.stdout}${v.stderr}`);
       if (!res.verifyFullOk) problems.push(`ldm-batch verify (full check) rejects the response: ${vf.stdout}${vf.stderr}`);
       if (res.xmlsecOk === false) problems.push('xmlsec1 --verify rejects the response');
+      if (o.reference) {
+        const same = spawnSync('cmp', ['-s', o.reference, responsePath]).status === 0;
+        if (same) notes.push(`byte-identical to the reference ${o.reference} (${int(statSync(responsePath).size)} bytes)`);
+        else problems.push(`the response differs from the reference ${o.reference} (cmp ${o.reference} ${responsePath})`);
+      }
       for (const n of notes) console.log(`  check: ${n}`);
       for (const pr of problems) console.log(`  CHECK FAILED: ${pr}`);
       if (problems.length > 0) failed = true;
