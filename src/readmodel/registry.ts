@@ -25,6 +25,7 @@ export interface Lease {
 export class ReadModels {
   private readonly open = new Map<number, { model: ReadModel; users: number }>();
   private building: Promise<BuildResult> | undefined;
+  private readonly listeners: ((version: number, builtAtMs: number) => void)[] = [];
 
   private readonly log: Logger;
 
@@ -54,6 +55,7 @@ export class ReadModels {
         if (entry === undefined) {
           const built = await this.build(db);
           wanted = built.storeVersion; // an import may have landed meanwhile: use what was built
+          await this.prune(db).catch((err: unknown) => this.log.warn('read_model_prune_failed', { message: err instanceof Error ? err.message : String(err) }));
           entry = this.open.get(wanted);
           if (entry === undefined) {
             model = this.tryOpen(built.path);
@@ -69,6 +71,7 @@ export class ReadModels {
     if (entry === undefined) throw new Error('unreachable: a read model entry is always found or opened');
     const held = entry;
     held.users++;
+    for (const l of this.listeners) l(held.model.storeVersion, Date.parse(held.model.header.builtAt));
     let released = false;
     return {
       model: held.model,
@@ -80,6 +83,11 @@ export class ReadModels {
         this.evict();
       },
     };
+  }
+
+  /** Called with the version and build time of every read model a batch reads (for metrics). */
+  onRead(listener: (version: number, builtAtMs: number) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Builds the read model of the store's current version (one build at a time per process). */
