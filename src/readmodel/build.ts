@@ -50,6 +50,9 @@ class Strings {
     let i = this.ids.get(s);
     if (i === undefined) {
       i = this.values.length;
+      if (i >= MAX_STRINGS) {
+        throw new LdmError('READ_MODEL_BUILD', `the store holds more than ${MAX_STRINGS} distinct dates, codes and CBE numbers; read model format ${FORMAT} takes at most ${MAX_STRINGS}`);
+      }
       this.values.push(s);
       this.ids.set(s, i);
     }
@@ -64,8 +67,8 @@ class Strings {
   }
 }
 
-/** A growable typed column. */
-class Col<T extends Float64Array | Uint32Array> {
+/** A growable typed column (sized from the table's row count up front: no doubling). */
+class Col<T extends Float64Array | Uint32Array | Uint16Array> {
   length = 0;
   constructor(private data: T, private readonly make: (n: number) => T) {}
   push(v: number): void {
@@ -83,8 +86,15 @@ class Col<T extends Float64Array | Uint32Array> {
     return this.data.subarray(0, this.length) as T;
   }
 }
-const f64 = (): Col<Float64Array> => new Col(new Float64Array(1024), (n) => new Float64Array(n));
-const u32 = (): Col<Uint32Array> => new Col(new Uint32Array(1024), (n) => new Uint32Array(n));
+const f64 = (n = 1024): Col<Float64Array> => new Col(new Float64Array(Math.max(n, 16)), (m) => new Float64Array(m));
+const u32 = (n = 1024): Col<Uint32Array> => new Col(new Uint32Array(Math.max(n, 16)), (m) => new Uint32Array(m));
+/** First-seen string ids: more than MAX_STRINGS is refused anyway, so 16 bits hold them. */
+const u16 = (n = 1024): Col<Uint16Array> => new Col(new Uint16Array(Math.max(n, 16)), (m) => new Uint16Array(m));
+
+async function rowCount(trx: Knex.Transaction, table: string): Promise<number> {
+  const [row] = (await trx(table).count({ n: '*' })) as { n: number | string }[];
+  return Number(row.n);
+}
 
 function key(ssin: Cell, what: string): number {
   const k = typeof ssin === 'string' ? ssinKey(ssin) : undefined;
@@ -125,8 +135,9 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean): Promise<Snapsh
   const strings = new Strings();
 
   // persons (primary key order is SSIN order: 11 digits compare as numbers)
-  const pSsin = f64();
-  const pReplaced = f64();
+  const nPersons = await rowCount(trx, 'persons');
+  const pSsin = f64(nPersons);
+  const pReplaced = f64(nPersons);
   for await (const page of pages(trx, 'persons', 'ssin', ['replaced_by'], sqlite)) {
     for (const [ssin, replacedBy] of page) {
       pSsin.push(key(ssin, 'person'));
@@ -139,7 +150,8 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean): Promise<Snapsh
   sortByKey(personSsin, [pReplaced]);
 
   // repertory: kept only for known persons (an unknown SSIN stops at MSG00005 first)
-  const r = { person: u32(), sector: u32(), inst: u32(), qc: u32(), start: u32(), end: u32() };
+  const nRep = await rowCount(trx, 'repertory');
+  const r = { person: u32(nRep), sector: u32(nRep), inst: u16(nRep), qc: u32(nRep), start: u16(nRep), end: u32(nRep) };
   for await (const page of pages(trx, 'repertory', 'id', ['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date', 'end_date'], sqlite)) {
     for (const [, ssin, sector, inst, qc, start, end] of page) {
       const p = findIndex(personSsin, key(ssin, 'repertory'));
@@ -154,7 +166,8 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean): Promise<Snapsh
   }
 
   // amounts
-  const a = { ssin: f64(), partner: f64(), cents: f64(), ocmw: u32(), bt: u32(), cat: u32(), month: u32(), gf: u32(), gt: u32(), paid: u32(), status: u32() };
+  const n = await rowCount(trx, 'amounts');
+  const a = { ssin: f64(n), partner: f64(n), cents: f64(n), ocmw: u16(n), bt: u16(n), cat: u16(n), month: u16(n), gf: u16(n), gt: u16(n), paid: u16(n), status: u16(n) };
   for await (const page of pages(trx, 'amounts', 'id', ['ssin', 'partner_ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'grant_from', 'grant_to', 'amount_cents', 'paid_on', 'status'], sqlite)) {
     for (const [, ssin, partner, ocmw, bt, cat, month, gf, gt, cents, paid, status] of page) {
       a.ssin.push(key(ssin, 'amounts'));
