@@ -8,7 +8,7 @@ import { LdmError } from '../errors.js';
 import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, findKey, ssinKey, ssinText, type ReadModelHeader, type SectionName } from './layout.js';
 
 /** Amount records up to this size are loaded; bigger sections stay on disk (national scale). */
-export const DEFAULT_AMOUNTS_IN_MEMORY_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_AMOUNTS_IN_MEMORY_BYTES = 32 * 1024 * 1024;
 
 export interface OpenOptions {
   amountsInMemoryBytes?: number;
