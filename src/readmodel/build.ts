@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, mkdi
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.js';
-import { isSqlite } from '../store/db.js';
+import { isSqlite, siblingConnection } from '../store/db.js';
 import { storeVersion } from '../store/storeVersion.js';
 import { LdmError } from '../errors.js';
 import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, MAX_STRINGS, NONE, PREFIX_BYTES, SECTION_NAMES, align8, ssinKey, type ReadModelHeader, type SectionName } from './layout.js';
@@ -115,7 +115,15 @@ export async function buildReadModel(db: Db, dir: string, opts: { force?: boolea
   const t0 = performance.now();
   const sqlite = isSqlite(db);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const snapshot = await db.transaction(async (trx) => readStore(trx, sqlite), sqlite ? undefined : { isolationLevel: 'repeatable read', readOnly: true });
+  // On SQLite the store has one connection: a build holding it for seconds would stall the batches'
+  // journal updates (heartbeats) in this process, so it reads on a connection of its own.
+  const reader = siblingConnection(db);
+  let snapshot: Snapshot;
+  try {
+    snapshot = await reader.db.transaction(async (trx) => readStore(trx, sqlite), sqlite ? undefined : { isolationLevel: 'repeatable read', readOnly: true });
+  } finally {
+    await reader.release();
+  }
   const path = readModelFile(dir, snapshot.version);
   if (!opts.force && existsSync(path)) {
     return { path, storeVersion: snapshot.version, bytes: 0, ms: performance.now() - t0, counts: snapshot.counts };
