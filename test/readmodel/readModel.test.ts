@@ -26,10 +26,13 @@ import { claimBatch } from '../../src/journal/batches.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { LdmError } from '../../src/errors.js';
 import type { AmountRow, RequestPeriod, Role } from '../../src/interfaces.js';
+import { createTempDatabase, postgresAvailable, PG_SKIP_REASON } from '../helpers/postgres.js';
+
+const pgAvailable = await postgresAvailable();
 
 let db: Db;
 let dir: string;
-const r = rng(20261129);
+const r = rng(20261128);
 const persons = Array.from({ length: 80 }, (_, i) => makeSsin({ year: 1950 + (i % 50), month: 1 + (i % 12), day: 1 + (i % 28) }, i + 1));
 // Persons 0..69 are in the register; 70..79 only appear as partners or in amounts/repertory.
 const registered = persons.slice(0, 70);
@@ -40,9 +43,9 @@ const SENDERS = [
   { institutionCbe: '0411702543', sector: 26 },
 ];
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ldm-readmodel-'));
-  db = await openDatabase({ client: 'sqlite', filename: join(dir, 'store.sqlite') });
+/** The same rows into any store (the generator is replayed from its seed). */
+async function fill(db: Db): Promise<void> {
+  const r = rng(20261129);
   await db('persons').insert(registered.map((ssin, i) => ({ ssin, replaced_by: i % 17 === 5 ? persons[(i + 3) % persons.length] : null })));
   const rep: Record<string, unknown>[] = [];
   for (const [i, ssin] of persons.entries()) {
@@ -87,6 +90,12 @@ beforeAll(async () => {
   }
   for (let i = 0; i < rows.length; i += 50) await db('amounts').insert(rows.slice(i, i + 50));
   await bumpStoreVersion(db);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ldm-readmodel-'));
+  db = await openDatabase({ client: 'sqlite', filename: join(dir, 'store.sqlite') });
+  await fill(db);
 });
 
 afterAll(async () => {
@@ -219,5 +228,33 @@ describe('read model', () => {
     expect(await later.prune(db)).toEqual([claimedBefore.storeVersion]);
     expect(existsSync(readModelFile(rmDir, claimedBefore.storeVersion as number))).toBe(false);
     later.close();
+  });
+});
+
+describe.skipIf(!pgAvailable)(pgAvailable ? 'read model on PostgreSQL' : `read model on PostgreSQL — SKIPPED: ${PG_SKIP_REASON}`, () => {
+  it('is built from a PostgreSQL store with the same content, byte for byte after the header, as from SQLite', async () => {
+    const temp = await createTempDatabase();
+    const pg = await openDatabase({ client: 'postgres', url: temp.url });
+    try {
+      await fill(pg);
+      const lite = await openDatabase({ client: 'sqlite', filename: join(dir, 'same.sqlite') });
+      await fill(lite);
+      const fromPg = await buildReadModel(pg, join(dir, 'rm-pg'));
+      const fromSqlite = await buildReadModel(lite, join(dir, 'rm-sqlite'));
+      await lite.destroy();
+      const a = ReadModel.open(fromPg.path);
+      const b = ReadModel.open(fromSqlite.path);
+      try {
+        // same version number in both stores (one bump each): the bodies must be equal
+        expect(a.header.sha256).toBe(b.header.sha256);
+        expect(a.header.counts).toEqual(b.header.counts);
+      } finally {
+        a.close();
+        b.close();
+      }
+    } finally {
+      await pg.destroy();
+      await temp.drop();
+    }
   });
 });
