@@ -11,6 +11,7 @@ import { storeVersion } from '../store/storeVersion.js';
 import { LdmError } from '../errors.js';
 import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, MAX_STRINGS, NONE, PREFIX_BYTES, SECTION_NAMES, align8, ssinKey, type ReadModelHeader, type SectionName } from './layout.js';
 import { readModelFile } from './files.js';
+import { dataFileMode, dirMode } from '../files/modes.js';
 
 const PAGE = 50_000;
 
@@ -114,7 +115,7 @@ export interface BuildResult {
 export async function buildReadModel(db: Db, dir: string, opts: { force?: boolean } = {}): Promise<BuildResult> {
   const t0 = performance.now();
   const sqlite = isSqlite(db);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: dirMode() });
   // On SQLite the store has one connection: a build holding it for seconds would stall the batches'
   // journal updates (heartbeats) in this process, so it reads on a connection of its own.
   const reader = siblingConnection(db);
@@ -356,7 +357,7 @@ function writeModel(path: string, snap: Snapshot): number {
   prefix.writeUInt32LE(header.length, 12);
 
   const tmp = join(`${path}.${process.pid}.part`);
-  const fd = openSync(tmp, 'wx', 0o600);
+  const fd = openSync(tmp, 'wx', dataFileMode()); // personal data: the instance's file mode (files/modes.ts)
   try {
     writeSync(fd, prefix);
     writeSync(fd, header);
