@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 // npm run bench [-- --lines N] [--runs R] [--persons P] [--seed S] [--import bulk|csv] [--sample K] [--no-xmlsec]
+//                 [--mix bench|all] [--distinct] [--store-rows N] [--reference FILE] [--no-full-verify]
+// (--reference: a response of the same request made earlier, e.g. by the engine before a change;
+// run 1's response must be byte-identical to it)
+// (--mix all: every status code of the service, MSG00005/00006/00008 too; --distinct: every SSIN at
+// most once, so --lines must stay well below the number of persons)
 //
 // End-to-end benchmark of one big yearly batch on the embedded default (SQLite), through the
 // real CLI (bin/ldm-batch.js, compiled dist/; run `npm run build` first):
@@ -28,13 +33,16 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'ldm-batch.js');
 const DIST = join(ROOT, 'dist');
 const REFERENCE_DATE = '2026-03-15';
-const STATUS_CODES = ['MSG00000', 'MSG00100', 'MSG00012', 'MSG00011'];
-const TARGET_MIX = { MSG00000: 0.7, MSG00100: 0.2, MSG00012: 0.05, MSG00011: 0.05 };
+const STATUS_CODES = ['MSG00000', 'MSG00100', 'MSG00012', 'MSG00011', 'MSG00005', 'MSG00006', 'MSG00008'];
+const TARGET_MIXES = {
+  bench: { MSG00000: 0.7, MSG00100: 0.2, MSG00012: 0.05, MSG00011: 0.05 },
+  all: { MSG00000: 0.6, MSG00100: 0.15, MSG00012: 0.05, MSG00011: 0.05, MSG00005: 0.05, MSG00006: 0.05, MSG00008: 0.05 },
+};
 
 // ------------------------------------------------------------------ arguments
 
 function parseArgs(argv) {
-  const o = { lines: 1_000_000, runs: 1, persons: 200_000, seed: 42, import: 'bulk', sample: 200, xmlsec: true, work: join(ROOT, 'bench-work') };
+  const o = { lines: 1_000_000, runs: 1, persons: 200_000, seed: 42, import: 'bulk', sample: 200, xmlsec: true, work: join(ROOT, 'bench-work'), mix: 'bench', distinct: false, fullVerify: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -55,12 +63,18 @@ function parseArgs(argv) {
     else if (a === '--import') o.import = next();
     else if (a === '--work') o.work = resolve(next());
     else if (a === '--no-xmlsec') o.xmlsec = false;
+    else if (a === '--no-full-verify') o.fullVerify = false;
+    else if (a === '--mix') o.mix = next();
+    else if (a === '--distinct') o.distinct = true;
+    else if (a === '--reference') o.reference = resolve(next());
+    else if (a === '--store-rows') o.persons = Math.max(1000, Math.round(count(next()) / 14.35)); // ≈ 14.35 amount rows per generated person
     else if (a === '--help' || a === '-h') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 20).join('\n').replace(/^\/\/ ?/gm, ''));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split("\n").slice(1, 23).join('\n').replace(/^\/\/ ?/gm, ''));
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
   if (o.import !== 'bulk' && o.import !== 'csv') throw new Error('--import is bulk or csv');
+  if (!(o.mix in TARGET_MIXES)) throw new Error('--mix is bench or all');
   return o;
 }
 
@@ -179,24 +193,26 @@ async function buildStore(o) {
 }
 
 async function buildRequest(o, store) {
-  const file = join(store.dir, `request-${o.lines}.xml`);
-  const expectedFile = join(store.dir, `request-${o.lines}.expected`);
+  const tag = `${o.lines}${o.mix === 'bench' ? '' : `-${o.mix}`}${o.distinct ? '-distinct' : ''}`;
+  const file = join(store.dir, `request-${tag}.xml`);
+  const expectedFile = join(store.dir, `request-${tag}.expected`);
   if (existsSync(file) && existsSync(expectedFile)) return { file, expected: readFileSync(expectedFile) };
   console.log(`writing a ${int(o.lines)}-line request (not timed)…`);
   const { generateDataset, rng, DEMO_CLIENTS } = await import(join(DIST, 'generate', 'dataset.js'));
   const { readOcmwList } = await import(join(DIST, 'generate', 'ocmwList.js'));
-  const { mixedLines, writeRequestFile } = await import(join(DIST, 'generate', 'requests.js'));
+  const { mixedLines, writeRequestFile, BENCH_MIX, ALL_CODES_MIX } = await import(join(DIST, 'generate', 'requests.js'));
+  const mix = { ...(o.mix === 'all' ? ALL_CODES_MIX : BENCH_MIX), distinct: o.distinct };
   const ds = await generateDataset({ out: join(store.dir, 'csv'), persons: o.persons, seed: o.seed, referenceDate: REFERENCE_DATE, ocmws: await readOcmwList(), writeFiles: false });
   const c = DEMO_CLIENTS[0];
   const expected = Buffer.alloc(o.lines);
   let n = 0;
   function* specs() {
-    for (const l of mixedLines(ds.persons, rng(o.seed * 7919 + o.lines), o.lines, REFERENCE_DATE, { clientIndex: 0, qualityCodes: c.qualityCodes })) {
+    for (const l of mixedLines(ds.persons, rng(o.seed * 7919 + o.lines), o.lines, REFERENCE_DATE, { clientIndex: 0, qualityCodes: c.qualityCodes }, mix)) {
       expected[n++] = STATUS_CODES.indexOf(l.expected);
       yield l.spec;
     }
   }
-  const header = { fileId: `BENCH-${o.seed}-${o.lines}`, senderCbe: c.cbeNumber, service: c.service, legalContext: c.legalContext, environment: 'PROD', createdAt: `${REFERENCE_DATE}T03:00:00Z` };
+  const header = { fileId: `BENCH-${o.seed}-${tag}`, senderCbe: c.cbeNumber, service: c.service, legalContext: c.legalContext, environment: 'PROD', createdAt: `${REFERENCE_DATE}T03:00:00Z` };
   await writeRequestFile(`${file}.tmp`, header, specs());
   copyFileSync(`${file}.tmp`, file);
   rmSync(`${file}.tmp`);
@@ -296,6 +312,7 @@ async function check(o, store, request, responsePath, processJson, batchId) {
   if (processJson.recordCount !== o.lines) problems.push(`recordCount ${processJson.recordCount}, expected ${o.lines}`);
   // the mix
   const counts = processJson.statusCounts ?? {};
+  const TARGET_MIX = TARGET_MIXES[o.mix];
   const mix = Object.entries(TARGET_MIX).map(([code, target]) => {
     const share = (counts[code] ?? 0) / o.lines;
     if (Math.abs(share - target) > 0.02) problems.push(`${code} is ${(share * 100).toFixed(1)} % of the lines, expected about ${target * 100} %`);
@@ -353,7 +370,7 @@ async function main() {
   const config = join(instance, 'ldm-batch.config.json');
   const cert = join(instance, 'keys', 'signing-cert.pem');
   const dbFile = join(instance, 'data', 'ldm-batch.sqlite');
-  const responsePath = join(store.dir, `response-${o.lines}.xml`);
+  const responsePath = join(store.dir, `response-${o.lines}${o.mix === 'bench' ? '' : `-${o.mix}`}${o.distinct ? '-distinct' : ''}.xml`);
   const sizeMb = statSync(request.file).size / 1e6;
   const haveXmllint = spawnSync('xmllint', ['--version']).status === 0;
   const haveXmlsec = o.xmlsec && spawnSync('xmlsec1', ['--version']).status === 0;
@@ -361,6 +378,17 @@ async function main() {
     `ldm-batch bench: ${int(o.lines)} lines (${fmt(sizeMb, 1)} MB), store of ${int(o.persons)} persons ` +
       `(${Object.entries(store.counts).map(([k, v]) => `${int(v)} ${k}`).join(', ')}), seed ${o.seed}, reference date ${REFERENCE_DATE}; ` +
       `peak RSS from ${HAVE_TIME ? '/usr/bin/time' : '/proc/<pid>/status VmHWM'}`,
+  );
+  // The read model of the pristine store (src/readmodel): built once, timed, reused by every run
+  // (each run starts from a copy of the same store version).
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+  copyFileSync(join(store.dir, 'pristine.sqlite'), dbFile);
+  const rb = await measure(process.execPath, [BIN, 'snapshot', 'rebuild', '--config', config, '--json']);
+  if (rb.code !== 0) throw new Error(`ldm-batch snapshot rebuild failed (exit ${rb.code}):\n${rb.stdout}\n${rb.stderr}`);
+  const built = JSON.parse(rb.stdout);
+  console.log(
+    `read model v${built.storeVersion}: ${fmt(built.bytes / 1e6, 1)} MB (${fmt(built.bytes / Math.max(1, built.counts.amounts), 1)} B per amount row), ` +
+      `built in ${fmt(built.seconds)} s (command ${fmt(rb.wall)} s wall, cpu ${fmt(rb.cpu, 1)} s, peak RSS ${mb(rb.peakMb)}; goal ≤ 20 s) (load ${load()})`,
   );
   const results = [];
   let failed = false;
@@ -385,7 +413,7 @@ async function main() {
     // Without a trusted certificate verify cannot take the fast path for its own layout (see
     // verifyOwnLayout): it canonicalizes the whole document, as xmlsec1 does. Timed too, so the
     // comparison with xmlsec1 is like for like.
-    const vf = await measure(process.execPath, [BIN, 'verify', responsePath, '--integrity-only', '--json'], { cwd: tmpdir() });
+    const vf = o.fullVerify ? await measure(process.execPath, [BIN, 'verify', responsePath, '--integrity-only', '--json'], { cwd: tmpdir() }) : { wall: NaN, peakMb: NaN, cpu: NaN, code: 0, stdout: '{"ok":true,"skipped":true}', stderr: '' };
     const vfj = JSON.parse(vf.stdout || '{}');
     Object.assign(res, { verifyFull: vf.wall, verifyFullRss: vf.peakMb, verifyFullCpu: vf.cpu, verifyFullOk: vf.code === 0 && vfj.ok === true });
     // xmlsec1 builds a DOM (about 16 bytes of memory per byte of the file): skip it when that cannot fit
@@ -404,6 +432,11 @@ async function main() {
       if (!res.verifyOk) problems.push(`ldm-batch verify rejects the response: ${v.stdout}${v.stderr}`);
       if (!res.verifyFullOk) problems.push(`ldm-batch verify (full check) rejects the response: ${vf.stdout}${vf.stderr}`);
       if (res.xmlsecOk === false) problems.push('xmlsec1 --verify rejects the response');
+      if (o.reference) {
+        const same = spawnSync('cmp', ['-s', o.reference, responsePath]).status === 0;
+        if (same) notes.push(`byte-identical to the reference ${o.reference} (${int(statSync(responsePath).size)} bytes)`);
+        else problems.push(`the response differs from the reference ${o.reference} (cmp ${o.reference} ${responsePath})`);
+      }
       for (const n of notes) console.log(`  check: ${n}`);
       for (const pr of problems) console.log(`  CHECK FAILED: ${pr}`);
       if (problems.length > 0) failed = true;
@@ -421,7 +454,7 @@ function printRun(i, o, r, sizeMb, responseMb) {
   if (Object.keys(t).length > 0) {
     const s = (k) => (t[k] === undefined ? '-' : `${fmt(t[k] / 1000)} s`);
     console.log(
-      `    stages (busy time, overlapped): envelope ${s('envelope')}, validate ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
+      `    stages (busy time, overlapped): envelope ${s('envelope')}, read model ${s('readModel')}, validate ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
         `resolve: lookups ${s('lookups')} + rules ${s('rules')} + audit wait ${s('auditWait')}, write+sign ${s('write')}; total ${s('total')}`,
     );
   }

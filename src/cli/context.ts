@@ -7,12 +7,16 @@ import { loadClients, upsertClients } from '../store/clients.js';
 import type { Client, Signer } from '../interfaces.js';
 import { loadSigner } from '../response/sign.js';
 import { applyFileMode, restrictFile } from '../files/modes.js';
+import { ReadModels } from '../readmodel/registry.js';
+import { LdmError } from '../errors.js';
 
 export interface AppContext {
   config: Config;
   db: Db;
   clients: Client[];
   workDir: string;
+  /** The read models of the store (data/readmodel beside the config; see src/readmodel). */
+  readModels: ReadModels;
   signer(): Promise<Signer>;
   close(): Promise<void>;
 }
@@ -27,15 +31,32 @@ export async function openApp(configFile?: string): Promise<AppContext> {
   if (config.clients.length > 0) await upsertClients(db, config.clients);
   const clients = await loadClients(db);
   let signer: Signer | undefined;
+  const readModels = new ReadModels(join(dirname(config.file ?? '.'), 'data', 'readmodel'), { amountsInMemoryBytes: amountsInMemoryBytes() });
   return {
     config,
     db,
     clients,
     workDir: join(dirname(config.file ?? '.'), 'data', 'work'),
+    readModels,
     async signer() {
       signer ??= await loadSigner(config.signing.keyFile, config.signing.certFile);
       return signer;
     },
-    close: () => db.destroy(),
+    close: async () => {
+      readModels.close();
+      await db.destroy();
+    },
   };
+}
+
+/**
+ * LDM_BATCH_READMODEL_MEMORY_MB: the read model's amount records are held in memory up to this
+ * size (default 128), else read from disk on demand (see readmodel/model.ts); 0 keeps them on disk.
+ */
+function amountsInMemoryBytes(): number | undefined {
+  const v = process.env.LDM_BATCH_READMODEL_MEMORY_MB;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new LdmError('CONFIG', `LDM_BATCH_READMODEL_MEMORY_MB must be a number of megabytes ≥ 0, got "${v}"`, { exitCode: 2 });
+  return n * 1024 * 1024;
 }

@@ -44,6 +44,7 @@ function commandPath(root: Command, args: readonly string[]): string {
 
 /** The command being parsed, for the help pointer of a usage error. */
 let currentCommand = '';
+import { runSnapshotRebuild, runSnapshotShow } from './commands/snapshot.js';
 
 function program(): Command {
   const p = new Command('ldm-batch')
@@ -164,6 +165,20 @@ function program(): Command {
       const o = cmd.optsWithGlobals<{ before?: string; retention?: string; json?: boolean; config?: string }>();
       return runAuditPurge({ before: o.before, retention: o.retention, json: o.json, config: o.config });
     });
+
+  const snapshot = p.command('snapshot').description('the read model of the store: the file batches read persons, repertory and amounts from (built after every import)');
+  snapshot
+    .command('rebuild')
+    .description('build the read model of the current store version now (published by atomic rename) and remove versions no unfinished batch needs')
+    .option('--json', 'machine-readable result (version, path, bytes, seconds, counts)')
+    .addOption(configOpt())
+    .action(async (o: { json?: boolean; config?: string }) => runSnapshotRebuild(o));
+  snapshot
+    .command('show')
+    .description('the store version and the read model files on disk')
+    .option('--json', 'machine-readable')
+    .addOption(configOpt())
+    .action(async (o: { json?: boolean; config?: string }) => runSnapshotShow(o));
 
   const repertory = p.command('repertory').description('the repertory as a managed register (like KSZ ManageAccess)');
   repertory

@@ -112,6 +112,7 @@ export class Daemon {
       clients.map((c) => ({ client: c.clientId, schedule: settings.clientSchedules[c.clientId] ?? settings.schedule })),
     );
     this.metrics = new Metrics(settings.instanceId, clients.map((c) => c.clientId));
+    ctx.readModels?.onRead((version, builtAtMs) => this.metrics.setReadModel(version, builtAtMs));
   }
 
   /** The port /healthz and /metrics listen on, once started (null when off). */

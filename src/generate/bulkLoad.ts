@@ -11,6 +11,7 @@ import { isSqlite } from '../store/db.js';
 import { readCsvRows } from '../import/csvRows.js';
 import { IMPORT_KINDS, type ImportContext } from '../import/kinds.js';
 import { currentYear } from '../domain/ssin.js';
+import { bumpStoreVersion } from '../store/storeVersion.js';
 
 const ROWS_PER_STATEMENT = 20_000;
 
@@ -63,6 +64,7 @@ export async function bulkLoad(db: Db, files: { persons: string; repertory: stri
       await flush();
       counts[kindName] = n;
     }
+    await bumpStoreVersion(trx);
   });
   return counts;
 }

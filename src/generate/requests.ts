@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { RequestHeader, RequestPeriod, Role } from '../interfaces.js';
 import type { GeneratedDossier, GeneratedPerson } from './dataset.js';
-import { isValidSsin } from '../domain/ssin.js';
+import { isValidSsin, makeSsin } from '../domain/ssin.js';
 
 export interface RequestSpec {
   ticket?: string;
@@ -86,14 +86,24 @@ export interface LineMix {
   badSsin: number;
   /** Share of the DATA_FOUND lines asked as PARTNER (about the person's partner's amounts). */
   partner: number;
+  /** MSG00005: valid check digits, unknown to the register. */
+  unknown?: number;
+  /** MSG00006: a replaced SSIN. */
+  replaced?: number;
+  /** MSG00008: a period kind the service does not take (Dates). */
+  wrongPeriod?: number;
+  /** Every SSIN at most once in the request (as many lines as the pools allow). */
+  distinct?: boolean;
 }
 
 export const BENCH_MIX: LineMix = { dataFound: 0.7, noIntegration: 0.05, badSsin: 0.05, partner: 0.1 };
+/** Every status code of the service. */
+export const ALL_CODES_MIX: LineMix = { dataFound: 0.6, noIntegration: 0.05, badSsin: 0.05, partner: 0.1, unknown: 0.05, replaced: 0.05, wrongPeriod: 0.05 };
 
 export interface MixedLine {
   spec: RequestSpec;
   /** The status the line is built to get (MSG00000, MSG00100, MSG00012 or MSG00011). */
-  expected: 'MSG00000' | 'MSG00100' | 'MSG00012' | 'MSG00011';
+  expected: 'MSG00000' | 'MSG00100' | 'MSG00012' | 'MSG00011' | 'MSG00005' | 'MSG00006' | 'MSG00008';
 }
 
 const monthOfYear = (y: number, m: number): string => `${y}-${String(m).padStart(2, '0')}`;
@@ -131,7 +141,14 @@ export function* mixedLines(
   const withDossier = current.filter((p) => dossierOk(p));
   const withoutDossier = current.filter((p) => !dossierOk(p));
   if (withData.length === 0 || withDossier.length === 0 || withoutDossier.length === 0) throw new Error('the data set is too small for a mixed request');
+  const used = new Set<string>();
+  /** A random element; with `distinct`, one whose SSIN was not used yet (undefined: try again). */
   const pickOf = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const fresh = (ssin: string): boolean => !mix.distinct || !used.has(ssin);
+  const replacedPersons = persons.filter((p) => p.replacedBy !== null);
+  const u = mix.unknown ?? 0;
+  const rp = mix.replaced ?? 0;
+  const wp = mix.wrongPeriod ?? 0;
   /** A period around `month` (a yearly or a monthly line, half each), never after the reference month. */
   const periodAround = (month: string, yearly: boolean): RequestPeriod | undefined => {
     const y = Number(month.slice(0, 4));
@@ -160,9 +177,21 @@ export function* mixedLines(
     const yearly = r() < 0.5;
     const ticket = r() < 0.5 ? `ref-${i + 1}` : undefined;
     let line: MixedLine | undefined;
-    for (let attempt = 0; line === undefined; attempt++) {
+    for (let attempt = 0; line === undefined || !fresh(line.spec.ssin); attempt++) {
       if (attempt > 1000) throw new Error('could not build a line of the requested kind');
-      if (x < mix.badSsin) {
+      line = undefined;
+      const y = x - mix.badSsin - mix.noIntegration - mix.dataFound; // the extra codes come after the base mix
+      if (y >= 0 && y < u) {
+        let ssin: string;
+        do ssin = makeSsin({ year: 1930 + Math.floor(r() * 80), month: 1 + Math.floor(r() * 12), day: 1 + Math.floor(r() * 28) }, 1 + Math.floor(r() * 997));
+        while (byPerson.has(ssin));
+        line = { spec: { ticket, ssin, period: randomPeriod(yearly) }, expected: 'MSG00005' };
+      } else if (y >= u && y < u + rp && replacedPersons.length > 0) {
+        line = { spec: { ticket, ssin: pickOf(replacedPersons).ssin, period: randomPeriod(yearly) }, expected: 'MSG00006' };
+      } else if (y >= u + rp && y < u + rp + wp) {
+        const yy = refYear - 1;
+        line = { spec: { ticket, ssin: pickOf(current).ssin, period: { kind: 'dates', from: `${yy}-01-01`, to: `${yy}-03-31` } }, expected: 'MSG00008' };
+      } else if (x < mix.badSsin) {
         const p = pickOf(current);
         let ssin = p.ssin;
         for (let k = 1; isValidSsin(ssin, refYear); k++) ssin = ssin.slice(0, 9) + String((Number(p.ssin.slice(9)) + k) % 100).padStart(2, '0');
@@ -187,6 +216,7 @@ export function* mixedLines(
         line = { spec: { ticket, ssin: p.ssin, role: r() < 0.5 ? 'BENEFICIARY' : undefined, period }, expected: 'MSG00100' };
       }
     }
+    used.add(line.spec.ssin);
     yield line;
   }
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { LdmError } from '../errors.js';
 import { currentYear } from '../domain/ssin.js';
+import { bumpStoreVersion } from '../store/storeVersion.js';
 import { readCsvRows } from './csvRows.js';
 import { BadRow, IMPORT_KINDS, type ImportContext, type ImportKind, type WriteCounts } from './kinds.js';
 
@@ -29,6 +30,9 @@ export class ImportRejected extends LdmError {
 }
 
 const MAX_REPORTED = 50;
+
+/** The kinds whose rows the read model holds (src/readmodel): importing them makes a new store version. */
+export const READ_MODEL_KINDS: ReadonlySet<string> = new Set(['persons', 'repertory', 'amounts']);
 
 export function importKind(name: string): ImportKind {
   const kind = IMPORT_KINDS[name];
@@ -127,6 +131,8 @@ export async function importCsv(db: Db, kindName: string, file: string, onProgre
     }
     await flush();
     if (stored !== rows) throw new LdmError('IMPORT_CHANGED', `${file} changed while it was being imported; nothing was imported, import it again`);
+    // A new store version for the read model (store/storeVersion.ts), in the same transaction.
+    if (READ_MODEL_KINDS.has(kind.name) && counts.inserted + counts.updated > 0) await bumpStoreVersion(trx);
   });
   return { kind: kind.name, file, rows, ...counts };
 }

@@ -33,6 +33,8 @@ export interface BatchRecord {
   attempts: number;
   createdAt: string;
   updatedAt: string;
+  /** The store version fixed at claim (store/storeVersion.ts): the read model the batch reads; null before migration 008. */
+  storeVersion: number | null;
 }
 
 export interface BatchRow {
@@ -61,6 +63,7 @@ export interface BatchRow {
   attempts: number;
   created_at: string;
   updated_at: string;
+  store_version?: number | string | null;
 }
 
 export function toRecord(r: BatchRow): BatchRecord {
@@ -90,6 +93,7 @@ export function toRecord(r: BatchRow): BatchRecord {
     attempts: Number(r.attempts),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    storeVersion: r.store_version === null || r.store_version === undefined ? null : Number(r.store_version),
   };
 }
 

@@ -14,6 +14,7 @@ import { guardRequestFile } from '../batch/guard.js';
 import { writeResponse } from '../response/writer.js';
 import { resolveAmounts } from '../services/amounts/resolve.js';
 import { resolveRights } from '../services/rights/resolve.js';
+import type { ReadModels, Lease } from '../readmodel/registry.js';
 import type { Client, Environment, FileError, ProfiledResponseLine, Rejection, RejectionCode, RequestHeader, ResponseHeader, Signer, StatusCode } from '../interfaces.js';
 
 export interface AnswerInput {
@@ -32,6 +33,12 @@ export interface AnswerInput {
   batchId?: number;
   /** Called as lines are answered (for progress on long files), and once at the end with done=true. */
   onProgress?: (lines: number, done?: boolean) => void;
+  /**
+   * The instance's read models: LivingWagesWithAmount lines are then answered from the read model
+   * of `storeVersion` (the version recorded at claim; undefined/null: the store's current one).
+   */
+  readModels?: ReadModels;
+  storeVersion?: number | null;
   /** Called once the sender is known, before lines are resolved: decides FileId re-use. */
   checkFileId?: (client: Client, fileId: string, sha256: string) => Promise<'new' | 'reused' | { redeliver: string }>;
 }
@@ -95,6 +102,7 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
     setTiming('validate', validation.elapsedMs() ?? 0);
     return valid.ok ? undefined : reject(valid.code, valid.errors);
   };
+  let lease: Lease | undefined;
   try {
     if (!header) return (await invalid()) ?? reject('SCHEMA_INVALID', [at('the Header could not be read')]);
     if (envelope.recordCount !== envelope.requestCount) {
@@ -145,8 +153,14 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
       }
     }
     const resolveLines = header.service === 'LivingWages' ? resolveRights : resolveAmounts;
+    if (header.service !== 'LivingWages' && input.readModels) {
+      const tModel = performance.now();
+      lease = await input.readModels.acquire(input.db, input.storeVersion);
+      addTiming('readModel', performance.now() - tModel);
+    }
     // The fast reader: the lines are only used if the file is valid (see fastReader.ts).
     const lines = resolveLines(readRequestLines(input.requestPath), {
+      readModel: lease?.model,
       db: input.db,
       client: sender,
       authorization,
@@ -171,6 +185,7 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
     return { ...base, outcome: 'ANSWERED', client: sender, ...written };
   } finally {
     validation.stop();
+    lease?.release();
   }
 }
 

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { Client, Environment, Signer } from '../interfaces.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log/logger.js';
+import type { ReadModels } from '../readmodel/registry.js';
 import type { SpoolFolder, SpoolTransport } from '../spool/transport.js';
 import { claimFileName, parseClaimName, sanitizedName, unprocessableReason } from '../spool/transport.js';
 import { randomBytes } from 'node:crypto';
@@ -65,6 +66,8 @@ export interface SpoolContext {
   signer: Signer;
   instanceId: string;
   workDir: string;
+  /** The instance's read models (LivingWagesWithAmount batches read the version recorded at claim). */
+  readModels?: ReadModels;
   timezone: string;
   log: Logger;
   clock?: Clock;
@@ -296,6 +299,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
     owner: client,
     requestPath: local,
     signer: ctx.signer,
+    readModels: ctx.readModels,
   };
   const result = await answerRequest({
     ...base,
@@ -303,6 +307,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
     processedAt: batch.processedAt,
     outPath: responsePath,
     batchId: batch.id,
+    storeVersion: batch.storeVersion,
     checkFileId: async (sender, fileId, sha) => {
       // Known from here on, so an INTERNAL_ERROR given up later can name it.
       if (batch.fileId !== fileId) await markBatch(ctx.db, batch.id, ctx.instanceId, { fileId });
@@ -323,7 +328,8 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
   // batch's bytes, and its reference date and ProcessedAt are recorded: a rebuild gives the
   // same response, which its recorded SHA-256 proves before it is delivered.
   const rebuilt = join(work, `rebuilt-${responseName}`);
-  const again = await answerRequest({ ...base, referenceDate: earlier.referenceDate, processedAt: earlier.processedAt, outPath: rebuilt });
+  // ...and the store version fixed at its claim: the read model of that version answers the rebuild.
+  const again = await answerRequest({ ...base, referenceDate: earlier.referenceDate, processedAt: earlier.processedAt, storeVersion: earlier.storeVersion, outPath: rebuilt });
   if (again.outcome !== 'REJECTED' && again.responseDigest === earlier.responseSha256) {
     log.info('batch.redelivery_rebuilt', { earlierBatch: earlier.id, copy });
     return { where, result, responseName, deliverable: rebuilt, redelivery: { copy, note: `the archived copy archive/${copy} of batch ${earlier.id}'s response was gone; rebuilt from the request with that batch's reference date and ProcessedAt, same SHA-256, delivered again` } };
@@ -331,7 +337,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
   // The store changed since (or the earlier response was not recorded with its digest): the
   // earlier answer cannot be reproduced, so this file is answered anew, as of this batch.
   log.warn('batch.redelivery_answered_anew', { earlierBatch: earlier.id, copy });
-  const fresh = await answerRequest({ ...base, referenceDate: batch.referenceDate, processedAt: batch.processedAt, outPath: responsePath, batchId: batch.id });
+  const fresh = await answerRequest({ ...base, referenceDate: batch.referenceDate, processedAt: batch.processedAt, storeVersion: batch.storeVersion, outPath: responsePath, batchId: batch.id });
   const note = `re-delivery of batch ${earlier.id}: its archived response copy archive/${copy} was gone and a rebuild did not reproduce its SHA-256; answered anew`;
   return { where, result: fresh, responseName, deliverable: responsePath, note };
 }

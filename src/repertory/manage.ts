@@ -1,6 +1,7 @@
 // The repertory as a managed register (ManageAccess-like): an institution registers the people
 // it has a file on, with the quality code that says why, and unregisters them when the file
 // closes. Unregistering ends an integration at a date; the row and its history stay.
+import { bumpStoreVersion } from '../store/storeVersion.js';
 import type { Knex } from 'knex';
 import { LdmError } from '../errors.js';
 import type { Integration } from '../interfaces.js';
@@ -94,10 +95,13 @@ export async function registerIntegration(db: Db, input: RegisterInput): Promise
     start_date: input.startDate,
     end_date: endDate,
   };
-  await db('repertory')
-    .insert(row)
-    .onConflict(['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date'])
-    .merge(['end_date']);
+  await db.transaction(async (trx) => {
+    await trx('repertory')
+      .insert(row)
+      .onConflict(['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date'])
+      .merge(['end_date']);
+    await bumpStoreVersion(trx);
+  });
   return toIntegration(row);
 }
 
@@ -124,6 +128,7 @@ export async function unregisterIntegration(db: Db, input: UnregisterInput): Pro
       })
       .update({ end_date: input.endDate });
     const [later] = await trx('repertory').where(key).andWhere('start_date', '>', input.endDate).count({ n: '*' });
+    if (Number(closed) > 0) await bumpStoreVersion(trx);
     return { closed: Number(closed), startingLater: Number(later?.n ?? 0) };
   });
 }

@@ -181,6 +181,28 @@ const migrations: NamedMigration[] = [
       });
     },
   },
+  {
+    // The read model (src/readmodel): the store's version, bumped by every change to persons,
+    // repertory or amounts (store/storeVersion.ts), and per batch the version fixed at its claim,
+    // which the batch reads (also on a re-run after a crash or a re-delivery rebuild).
+    name: '008_store_version',
+    async up(knex) {
+      await knex.schema.createTable('store_state', (t) => {
+        t.integer('id').primary();
+        t.bigInteger('version').notNullable();
+      });
+      await knex('store_state').insert({ id: 1, version: 0 });
+      await knex.schema.alterTable('batches', (t) => {
+        t.bigInteger('store_version').nullable(); // null: claimed before migration 008 (reads the current store)
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable('batches', (t) => {
+        t.dropColumn('store_version');
+      });
+      await knex.schema.dropTable('store_state');
+    },
+  },
 ];
 
 const AMOUNTS_LOOKUP_COLUMNS = [

@@ -2,6 +2,7 @@
 // replaced by the test store, so the commands run against a real SQLite file without a config.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../src/store/db.js';
+import { ReadModels } from '../../src/readmodel/registry.js';
 import type { AppContext } from '../../src/cli/context.js';
 import { parseConfig } from '../../src/config/config.js';
 import { runAudit, runAuditPurge, type AuditView } from '../../src/cli/commands/audit.js';
@@ -19,6 +20,7 @@ vi.mock('../../src/cli/context.js', () => ({
       db: app.db,
       clients: [],
       workDir: '/tmp',
+      readModels: new ReadModels('/tmp/ldm-batch-test-readmodel-unused'),
       signer: () => Promise.reject(new Error('no signer in this test')),
       close: async () => undefined, // the test owns the connection
     };

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src/store/db.js';
+import { ReadModels } from '../../src/readmodel/registry.js';
 import type { AppContext } from '../../src/cli/context.js';
 import { parseConfig } from '../../src/config/config.js';
 import { runRepertoryRegister, runRepertoryUnregister } from '../../src/cli/commands/repertory.js';
@@ -20,6 +21,7 @@ vi.mock('../../src/cli/context.js', () => ({
       db: app.db,
       clients: [],
       workDir: '/tmp',
+      readModels: new ReadModels('/tmp/ldm-batch-test-readmodel-unused'),
       signer: () => Promise.reject(new Error('no signer in this test')),
       close: async () => undefined,
     };

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { openApp } from '../context.js';
-import { importCsv, importKind, ImportRejected } from '../../import/importCsv.js';
+import { importCsv, importKind, ImportRejected, READ_MODEL_KINDS } from '../../import/importCsv.js';
+import { rebuildAfterImport } from './snapshot.js';
 import { LdmError } from '../../errors.js';
 import { redact } from '../../log/logger.js';
 import { countInFile, print, printJson, progressReporter } from '../output.js';
@@ -20,8 +21,12 @@ export async function runImport(kind: string, file: string, o: { json?: boolean;
     // New rights versions are events: the subscribed, integrated institutions are told now. Only
     // inserted versions are events (a re-import stores nothing new, so the planner sees nothing).
     const notified = kind === 'rights' && report.inserted > 0 ? await notifyAfterRightsImport(app) : undefined;
-    if (o.json) printJson({ ok: true, ...report, ...(notified ? { notified } : {}) });
+    // The read model of the new store version, so the next batch does not wait for it.
+    const readModel = READ_MODEL_KINDS.has(kind) && report.inserted + report.updated > 0 ? await rebuildAfterImport(app) : undefined;
+    if (o.json) printJson({ ok: true, ...report, ...(notified ? { notified } : {}), ...(readModel ? { readModel } : {}) });
     else {
+      if (readModel?.built) print(`read model v${readModel.built.storeVersion} built in ${readModel.built.seconds} s (${(readModel.built.bytes / 1e6).toFixed(1)} MB)`);
+      if (readModel?.error) print(`the read model could not be built now (${readModel.error}); the next batch builds it, or run "ldm-batch snapshot rebuild"`);
       print(`imported ${report.rows} ${kind} row(s) from ${path}: ${report.inserted} inserted, ${report.updated} updated, ${report.unchanged} unchanged`);
       if (notified?.status === 'RAN') printNotifySummary(notified.summary);
       if (notified?.status === 'SKIPPED') print(`notifications not sent (${notified.reason}); run "ldm-batch notify" to send them`);

@@ -100,6 +100,8 @@ export async function runProcess(request: string, o: { output?: string; client?:
         signer,
         outPath,
         batchId: batch.id,
+        readModels: app.readModels,
+        storeVersion: batch.storeVersion,
         onProgress: progressReporter('answering', { unit: 'lines', count: () => requestLineCount(requestPath) }),
       });
       await completeBatch(app.db, batch.id, instanceId, {

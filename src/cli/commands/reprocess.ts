@@ -71,6 +71,8 @@ export async function runReprocess(id: string, o: { asOf?: string; force?: boole
         signer,
         outPath: responsePath,
         batchId: batch.id,
+        readModels: app.readModels,
+        storeVersion: batch.storeVersion,
         onProgress: progressReporter('answering', { unit: 'lines', count: () => requestLineCount(local) }),
       });
       if (o.force) await transport.renameNoClobber(client.clientId, { folder: 'out', name: responseName }, { folder: 'archive', name: `${responseName}.replaced-${batch.id}` });

@@ -16,6 +16,7 @@ export async function spoolContext(app: AppContext, log: Logger, asOf?: string):
     signer: await app.signer(),
     instanceId: app.config.instanceId,
     workDir: app.workDir,
+    readModels: app.readModels,
     timezone: app.config.timezone,
     log,
     asOf,

@@ -17,10 +17,11 @@ import { decideLine } from '../../domain/lineStatus.js';
 import { aggregateMonths, aggregateYear } from '../../domain/aggregate.js';
 import { isVisible } from '../../domain/visibility.js';
 import { addMonths, lastDayOfMonth } from '../../domain/dates.js';
-import type { AmountRow, Authorization, Client, Integration, ProfiledResponseLine, RequestLine, RequestPeriod, ResponseLine, StatusCode } from '../../interfaces.js';
+import type { AmountRow, Authorization, Client, Integration, Person, ProfiledResponseLine, Role, RequestLine, RequestPeriod, ResponseLine, StatusCode } from '../../interfaces.js';
 import { applyFieldProfile, periodKindAllowed } from './profile.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
+import type { ReadModel } from '../../readmodel/model.js';
 
 
 export interface ResolveContext {
@@ -30,6 +31,11 @@ export interface ResolveContext {
   referenceDate: string;
   /** When set, every line with a valid SSIN is logged (logging principle) before the response is signed. */
   audit?: { batchId: number; consultedAt: string };
+  /**
+   * The read model of the store version the batch reads (readmodel/): persons, repertory and
+   * amounts come from it instead of the store's indexes. The rules below are the same either way.
+   */
+  readModel?: ReadModel;
 }
 
 /** One resolved chunk: its answers, and the audit facts of its lines with a valid SSIN. */
@@ -55,7 +61,7 @@ export async function* resolveAmounts(lines: AsyncIterable<RequestLine>, ctx: Re
   // Lookups alternate between the store's connection and a second one to the same file: SQLite
   // runs each connection in its own thread, so two chunks are looked up at the same time.
   // (The second one is opened with the second chunk: a small file does not need it.)
-  const connections = isSqlite(ctx.db) ? 2 : 1;
+  const connections = isSqlite(ctx.db) && ctx.readModel === undefined ? 2 : 1;
   let second: ReturnType<typeof siblingConnection> | undefined;
   let started = 0;
   const queue: Promise<Resolved | undefined>[] = [];
@@ -106,7 +112,8 @@ async function resolveChunk(chunk: RequestLine[], ctx: ResolveContext, threshold
   const validity = chunk.map((l) => isValidSsin(l.ssin, yearOf(ctx.referenceDate)));
   const ssins = chunk.filter((_, i) => validity[i]).map((l) => l.ssin);
   const t0 = timing() ? performance.now() : 0;
-  const { persons, integrations } = await lookupRegister(ctx.db, { institutionCbe: ctx.client.cbeNumber, sector: ctx.client.sector }, ssins);
+  const holder = { institutionCbe: ctx.client.cbeNumber, sector: ctx.client.sector };
+  const { persons, integrations } = ctx.readModel ? registerFromModel(ctx.readModel, holder, ssins) : await lookupRegister(ctx.db, holder, ssins);
   const t1 = t0 !== 0 ? performance.now() : 0;
 
   const out: ProfiledResponseLine[] = new Array(chunk.length);
@@ -144,10 +151,13 @@ async function resolveChunk(chunk: RequestLine[], ctx: ResolveContext, threshold
     p.ranges.push(range);
   });
   const t2 = t0 !== 0 ? performance.now() : 0;
-  const [beneficiaryRows, partnerRows] = await Promise.all([
-    lookupAmountRanges(ctx.db, 'BENEFICIARY', pending.BENEFICIARY.ranges, threshold),
-    lookupAmountRanges(ctx.db, 'PARTNER', pending.PARTNER.ranges, threshold),
-  ]);
+  const model = ctx.readModel;
+  const [beneficiaryRows, partnerRows] = model
+    ? [rangesFromModel(model, 'BENEFICIARY', pending.BENEFICIARY.ranges, ctx.referenceDate), rangesFromModel(model, 'PARTNER', pending.PARTNER.ranges, ctx.referenceDate)]
+    : await Promise.all([
+        lookupAmountRanges(ctx.db, 'BENEFICIARY', pending.BENEFICIARY.ranges, threshold),
+        lookupAmountRanges(ctx.db, 'PARTNER', pending.PARTNER.ranges, threshold),
+      ]);
   const t3 = t0 !== 0 ? performance.now() : 0;
   pending.BENEFICIARY.at.forEach((i, k) => {
     out[i] = answer(chunk[i], beneficiaryRows[k], ctx.referenceDate, fields);
@@ -188,6 +198,29 @@ export function visibleBefore(referenceDate: string): string | undefined {
     return shaped ? `${month}-01` : undefined;
   }
   return undefined;
+}
+
+/** What lookupRegister answers, from the read model. */
+function registerFromModel(model: ReadModel, holder: { institutionCbe: string; sector: number }, ssins: readonly string[]): { persons: Map<string, Person>; integrations: Map<string, Integration[]> } {
+  const persons = new Map<string, Person>();
+  const integrations = new Map<string, Integration[]>();
+  for (const ssin of ssins) {
+    const p = model.personIndex(ssin);
+    if (p < 0) continue;
+    persons.set(ssin, model.person(p));
+    const list = model.integrations(p, holder.institutionCbe, holder.sector);
+    if (list.length > 0) integrations.set(ssin, list);
+  }
+  return { persons, integrations };
+}
+
+/**
+ * What lookupAmountRanges answers, from the read model: the rows of each range's months and, with
+ * `after`, the first visible row after them (see lookupAmountRanges for why that is enough).
+ */
+function rangesFromModel(model: ReadModel, role: Role, ranges: readonly AmountRange[], referenceDate: string): AmountRow[][] {
+  const visible = (paidOn: string): boolean => isVisible(paidOn, referenceDate);
+  return ranges.map((r) => model.amountRows(r.ssin, role, r.from, r.to, r.after ? visible : undefined));
 }
 
 /** The months of amounts a line that goes on needs (undefined: none, its kind has no amounts). */

@@ -1,0 +1,95 @@
+// The read model's file layout (format 1). One file per store version, immutable once published.
+//
+//   bytes 0..7    magic "LDMREAD\n"
+//   bytes 8..11   format (uint32 LE, 1)
+//   bytes 12..15  header length H (uint32 LE)
+//   bytes 16..    header: UTF-8 JSON (ReadModelHeader), padded with spaces to a multiple of 8
+//   then          the sections, each at the 8-aligned offset the header names (from the file start)
+//
+// The header's `sha256` is the SHA-256 of every byte after the header: a torn or altered file is
+// refused and rebuilt from the store (the store is the system of record; this file is disposable).
+//
+// Sections (little endian; P persons, R repertory rows, A amount rows, K SSINs with amount rows,
+// Q partner references):
+//   strings           UTF-8 JSON array, sorted in code-unit order: every text value of the model
+//                     (CBE numbers, dates, months, benefit types, categories, statuses). A value is
+//                     stored as its index, so index order is the rules' string order.
+//   personSsin        float64[P]  the SSIN as a number (11 digits fit a double exactly), ascending
+//   personReplacedBy  float64[P]  -1 when not replaced
+//   personRep         uint32[P+1] the person's repertory rows are [personRep[i], personRep[i+1])
+//   rep*              uint32[R]   sector, institution (string index; '' = sector level),
+//                                 qualityCode, start (string index), end (string index, NONE = open);
+//                                 a person's rows sorted by (start, qualityCode, institution, sector)
+//   amountKey         float64[K]  the SSINs that have amount rows as beneficiary, ascending
+//   amountStart       uint32[K+1] their rows are records [amountStart[k], amountStart[k+1])
+//   amounts           A records of 32 bytes, grouped by beneficiary SSIN, by month within one:
+//                       0 float64 partner SSIN (-1 = none)   8 float64 amount in cents
+//                      16 uint16 × 8: ocmw, benefitType, category, month, grantFrom, grantTo,
+//                                     paidOn, status (string indexes)
+//                     Records, not columns: a person's rows are one positioned read when the
+//                     section stays on disk (national scale, see ReadModel).
+//   partnerKey        float64[…]  the SSINs named as partner, ascending
+//   partnerStart      uint32[…+1] their references are partnerRow[partnerStart[k] … partnerStart[k+1])
+//   partnerRow        uint32[Q]   record numbers in `amounts`
+export const MAGIC = 'LDMREAD\n';
+export const FORMAT = 1;
+export const PREFIX_BYTES = 16;
+export const AMOUNT_RECORD_BYTES = 32;
+/** The end of an open integration, and "no value" in other string-index columns. */
+export const NONE = 0xffffffff;
+/** Record fields are uint16 string indexes: a model with more distinct strings is refused (format 2 would widen them). */
+export const MAX_STRINGS = 0xffff;
+
+export const SECTION_NAMES = [
+  'strings',
+  'personSsin',
+  'personReplacedBy',
+  'personRep',
+  'repSector',
+  'repInstitution',
+  'repQualityCode',
+  'repStart',
+  'repEnd',
+  'amountKey',
+  'amountStart',
+  'amounts',
+  'partnerKey',
+  'partnerStart',
+  'partnerRow',
+] as const;
+export type SectionName = (typeof SECTION_NAMES)[number];
+
+export interface ReadModelHeader {
+  format: number;
+  /** The store version (store/storeVersion.ts) this file was built from. */
+  storeVersion: number;
+  builtAt: string;
+  counts: { persons: number; repertory: number; amounts: number; partnerRefs: number };
+  sections: Record<SectionName, { offset: number; length: number }>;
+  sha256: string;
+}
+
+/** The SSIN as the model stores it; undefined for anything that is not 11 digits. */
+export function ssinKey(ssin: string): number | undefined {
+  return ssin.length === 11 && /^\d{11}$/.test(ssin) ? Number(ssin) : undefined;
+}
+
+export function ssinText(key: number): string {
+  return String(key).padStart(11, '0');
+}
+
+/** The first index of `key` in an ascending array, or -1. */
+export function findKey(keys: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = keys.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = keys[mid];
+    if (v < key) lo = mid + 1;
+    else if (v > key) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}
+
+export const align8 = (n: number): number => (n + 7) & ~7;

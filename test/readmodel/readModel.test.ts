@@ -1,0 +1,260 @@
+// The read model (src/readmodel) must say what the store says: for every SSIN the rules ask about,
+// the same person, the same integrations of the sender in the same order, and amount rows on which
+// the rules give the same answers as on every row of the person (lookupAmounts, straight from the
+// store), for both roles, yearly and monthly lines and reference dates around the visibility
+// boundaries; with the amounts in memory and read on demand. Then the file itself: a changed byte
+// is refused, a batch reads the version recorded at its claim after an import, pruning keeps it.
+import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../src/store/db.js';
+import { lookupAmounts } from '../../src/store/lookupAmounts.js';
+import { lookupRegister } from '../../src/store/lookupRegister.js';
+import { aggregateMonths, aggregateYear } from '../../src/domain/aggregate.js';
+import { addMonths, lastDayOfMonth } from '../../src/domain/dates.js';
+import { isVisible } from '../../src/domain/visibility.js';
+import { makeSsin } from '../../src/domain/ssin.js';
+import { rng } from '../../src/generate/dataset.js';
+import { buildReadModel } from '../../src/readmodel/build.js';
+import { ReadModel } from '../../src/readmodel/model.js';
+import { ReadModels } from '../../src/readmodel/registry.js';
+import { readModelFile, readModelVersions } from '../../src/readmodel/files.js';
+import { bumpStoreVersion, storeVersion } from '../../src/store/storeVersion.js';
+import { claimBatch } from '../../src/journal/batches.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { LdmError } from '../../src/errors.js';
+import type { AmountRow, RequestPeriod, Role } from '../../src/interfaces.js';
+import { createTempDatabase, postgresAvailable, PG_SKIP_REASON } from '../helpers/postgres.js';
+
+const pgAvailable = await postgresAvailable();
+
+let db: Db;
+let dir: string;
+const r = rng(20261128);
+const persons = Array.from({ length: 80 }, (_, i) => makeSsin({ year: 1950 + (i % 50), month: 1 + (i % 12), day: 1 + (i % 28) }, i + 1));
+// Persons 0..69 are in the register; 70..79 only appear as partners or in amounts/repertory.
+const registered = persons.slice(0, 70);
+const OCMWS = ['0212000032', '0212111779'];
+const SENDERS = [
+  { institutionCbe: '0212000032', sector: 17 },
+  { institutionCbe: '0212111779', sector: 17 },
+  { institutionCbe: '0411702543', sector: 26 },
+];
+
+/** The same rows into any store (the generator is replayed from its seed). */
+async function fill(db: Db): Promise<void> {
+  const r = rng(20261129);
+  await db('persons').insert(registered.map((ssin, i) => ({ ssin, replaced_by: i % 17 === 5 ? persons[(i + 3) % persons.length] : null })));
+  const rep: Record<string, unknown>[] = [];
+  for (const [i, ssin] of persons.entries()) {
+    const n = Math.floor(r() * 5);
+    for (let k = 0; k < n; k++) {
+      const level = r();
+      const start = `${2020 + Math.floor(r() * 6)}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}-0${1 + Math.floor(r() * 9)}`;
+      rep.push({
+        ssin,
+        sector: level < 0.7 ? 17 : 26,
+        institution_cbe: level < 0.3 ? '' : level < 0.6 ? OCMWS[k % 2] : level < 0.8 ? '0411702543' : '',
+        quality_code: 1 + Math.floor(r() * 3),
+        // equal starts on purpose: the order of equal (start, quality code) pairs must hold
+        start_date: i % 5 === 0 ? '2023-01-01' : start,
+        end_date: r() < 0.5 ? null : `${2024 + Math.floor(r() * 3)}-06-30`,
+      });
+    }
+  }
+  for (let i = 0; i < rep.length; i += 50) await db('repertory').insert(rep.slice(i, i + 50)).onConflict().ignore();
+  const rows: Record<string, unknown>[] = [];
+  for (const [i, ssin] of persons.entries()) {
+    const partner = i % 3 === 0 ? persons[(i + 1) % persons.length] : i % 7 === 0 ? persons[(i + 11) % persons.length] : null;
+    let month = `${2022 + Math.floor(r() * 3)}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}`;
+    const count = Math.floor(r() * 30);
+    for (let k = 0; k < count; k++) {
+      month = addMonths(month, Math.floor(r() * 3));
+      const paidMonth = addMonths(month, 1 + Math.floor(r() * 3));
+      rows.push({
+        ssin,
+        partner_ssin: k % 4 === 0 ? null : partner,
+        ocmw_cbe: OCMWS[Math.floor(r() * 2)],
+        benefit_type: r() < 0.8 ? 'LEEFLOON' : 'EQUIVALENT_LEEFLOON',
+        category: r() < 0.5 ? 'ISOLATED' : 'COHABITANT',
+        month,
+        grant_from: `${month}-${String(1 + Math.floor(r() * 10)).padStart(2, '0')}`,
+        grant_to: r() < 0.8 ? lastDayOfMonth(month) : `${month}-20`,
+        amount_cents: Math.floor(r() * 200_000) - 10_000,
+        paid_on: `${paidMonth}-${String(1 + Math.floor(r() * 28)).padStart(2, '0')}`,
+        status: r() < 0.3 ? 'PROVISIONAL' : 'DEFINITIVE',
+      });
+    }
+  }
+  for (let i = 0; i < rows.length; i += 50) await db('amounts').insert(rows.slice(i, i + 50));
+  await bumpStoreVersion(db);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ldm-readmodel-'));
+  db = await openDatabase({ client: 'sqlite', filename: join(dir, 'store.sqlite') });
+  await fill(db);
+});
+
+afterAll(async () => {
+  await db?.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function randomPeriod(): RequestPeriod {
+  const y = 2022 + Math.floor(r() * 5);
+  if (r() < 0.5) return { kind: 'year', year: y };
+  const a = 1 + Math.floor(r() * 12);
+  const b = a + Math.floor(r() * (13 - a));
+  return { kind: 'months', from: `${y}-${String(a).padStart(2, '0')}`, to: `${y}-${String(b).padStart(2, '0')}` };
+}
+
+function answer(rows: AmountRow[], role: Role, p: RequestPeriod, referenceDate: string): unknown {
+  if (p.kind === 'year') return aggregateYear(rows, role, p.year, referenceDate);
+  if (p.kind === 'months') return aggregateMonths(rows, role, p.from, p.to, referenceDate);
+  return undefined;
+}
+
+/** What the pipeline asks the model for a line (services/amounts/resolve.ts). */
+function modelRows(m: ReadModel, ssin: string, role: Role, p: RequestPeriod, referenceDate: string): AmountRow[] {
+  if (p.kind === 'year') return m.amountRows(ssin, role, `${p.year}-`, `${p.year}-\uffff`, undefined);
+  if (p.kind === 'months') return m.amountRows(ssin, role, p.from, p.to, (paidOn) => isVisible(paidOn, referenceDate));
+  return [];
+}
+
+describe('read model', () => {
+  it('holds what the register lookups answer: persons, replacements and the sender’s integrations in order', async () => {
+    const built = await buildReadModel(db, join(dir, 'rm'));
+    const m = ReadModel.open(built.path);
+    try {
+      expect(m.header.counts.persons).toBe(registered.length);
+      for (const sender of SENDERS) {
+        const facts = await lookupRegister(db, sender, persons);
+        for (const ssin of persons) {
+          const p = m.personIndex(ssin);
+          expect(p >= 0 ? m.person(p) : undefined).toEqual(facts.persons.get(ssin));
+          const fromModel = p >= 0 ? m.integrations(p, sender.institutionCbe, sender.sector) : [];
+          expect(fromModel).toEqual(facts.integrations.get(ssin) ?? []);
+        }
+      }
+      expect(m.personIndex('123')).toBe(-1);
+    } finally {
+      m.close();
+    }
+  });
+
+  for (const inMemory of [true, false]) {
+    it(`gives the rules the same answers as every row of the person in the store (amounts ${inMemory ? 'in memory' : 'read on demand'})`, async () => {
+      const built = await buildReadModel(db, join(dir, 'rm'));
+      const m = ReadModel.open(built.path, { amountsInMemoryBytes: inMemory ? undefined : 0 });
+      expect(m.amountsInMemory).toBe(inMemory);
+      const referenceDates = ['2023-03-03', '2023-03-04', '2024-02-29', '2024-12-07', '2025-06-14', '2026-03-15', '2027-01-01'];
+      let compared = 0;
+      let withData = 0;
+      const lastPaid = new Set<boolean>();
+      try {
+        for (const role of ['BENEFICIARY', 'PARTNER'] as const) {
+          const all = await lookupAmounts(db, role, persons);
+          for (const referenceDate of referenceDates) {
+            for (const ssin of persons) {
+              for (const period of [randomPeriod(), randomPeriod(), randomPeriod()]) {
+                const expected = answer(all.get(ssin) ?? [], role, period, referenceDate);
+                expect(answer(modelRows(m, ssin, role, period, referenceDate), role, period, referenceDate)).toEqual(expected);
+                compared++;
+                if (Array.isArray(expected) ? expected.length > 0 : (expected as { entries: unknown[] }).entries.length > 0) withData++;
+                if (!Array.isArray(expected)) lastPaid.add((expected as { lastMonthIsLastPaid: boolean }).lastMonthIsLastPaid);
+              }
+            }
+          }
+        }
+      } finally {
+        m.close();
+      }
+      expect(compared).toBe(2 * referenceDates.length * persons.length * 3);
+      expect(withData).toBeGreaterThan(compared / 10);
+      expect([...lastPaid].sort()).toEqual([false, true]);
+    });
+  }
+
+  it('refuses a file with a changed byte, and the registry builds it again', async () => {
+    const rmDir = join(dir, 'rm-corrupt');
+    const built = await buildReadModel(db, rmDir);
+    const bytes = await readFile(built.path);
+    bytes[bytes.length - 40] ^= 0x01;
+    await writeFile(built.path, bytes);
+    expect(() => ReadModel.open(built.path)).toThrow(expect.objectContaining({ code: 'READ_MODEL_CORRUPT' }) as LdmError);
+    const models = new ReadModels(rmDir, { logger: silentLogger });
+    const lease = await models.acquire(db, undefined);
+    expect(lease.model.storeVersion).toBe(await storeVersion(db));
+    lease.release();
+    models.close();
+    expect(() => ReadModel.open(built.path).close()).not.toThrow();
+  });
+
+  it('answers a batch from the version recorded at its claim after an import, and pruning keeps that version', async () => {
+    const rmDir = join(dir, 'rm-pinned');
+    const models = new ReadModels(rmDir, { logger: silentLogger });
+    const ssin = registered[1];
+    const claimedBefore = await claimBatch(db, { clientId: null, fileName: 'a.xml', size: 0, sha256: '', referenceDate: '2026-03-15', processedAt: '2026-03-15T10:00:00Z', responseName: 'a.response.xml', instanceId: 'test' });
+    const before = await models.acquire(db, claimedBefore.storeVersion);
+    before.release();
+    // an "import": a new person and a new version
+    const newcomer = persons[75];
+    await db.transaction(async (trx) => {
+      await trx('persons').insert({ ssin: newcomer, replaced_by: null });
+      await bumpStoreVersion(trx);
+    });
+    const claimedAfter = await claimBatch(db, { clientId: null, fileName: 'b.xml', size: 0, sha256: '', referenceDate: '2026-03-15', processedAt: '2026-03-15T10:00:00Z', responseName: 'b.response.xml', instanceId: 'test' });
+    expect(claimedAfter.storeVersion).toBe((claimedBefore.storeVersion ?? 0) + 1);
+    await models.build(db);
+    // a fresh process (a re-run after a crash) reads the recorded version
+    models.close();
+    const again = new ReadModels(rmDir, { logger: silentLogger });
+    await again.prune(db); // both batches are CLAIMED: both versions stay
+    expect(readModelVersions(rmDir)).toEqual([claimedBefore.storeVersion, claimedAfter.storeVersion]);
+    const old = await again.acquire(db, claimedBefore.storeVersion);
+    const now = await again.acquire(db, claimedAfter.storeVersion);
+    expect(old.model.personIndex(newcomer)).toBe(-1);
+    expect(now.model.personIndex(newcomer)).toBeGreaterThanOrEqual(0);
+    expect(old.model.personIndex(ssin)).toBeGreaterThanOrEqual(0);
+    old.release();
+    now.release();
+    again.close();
+    // once the first batch is finished, its version goes
+    await db('batches').where({ id: claimedBefore.id }).update({ state: 'DONE' });
+    const later = new ReadModels(rmDir, { logger: silentLogger });
+    expect(await later.prune(db)).toEqual([claimedBefore.storeVersion]);
+    expect(existsSync(readModelFile(rmDir, claimedBefore.storeVersion as number))).toBe(false);
+    later.close();
+  });
+});
+
+describe.skipIf(!pgAvailable)(pgAvailable ? 'read model on PostgreSQL' : `read model on PostgreSQL — SKIPPED: ${PG_SKIP_REASON}`, () => {
+  it('is built from a PostgreSQL store with the same content, byte for byte after the header, as from SQLite', async () => {
+    const temp = await createTempDatabase();
+    const pg = await openDatabase({ client: 'postgres', url: temp.url });
+    try {
+      await fill(pg);
+      const lite = await openDatabase({ client: 'sqlite', filename: join(dir, 'same.sqlite') });
+      await fill(lite);
+      const fromPg = await buildReadModel(pg, join(dir, 'rm-pg'));
+      const fromSqlite = await buildReadModel(lite, join(dir, 'rm-sqlite'));
+      await lite.destroy();
+      const a = ReadModel.open(fromPg.path);
+      const b = ReadModel.open(fromSqlite.path);
+      try {
+        // same version number in both stores (one bump each): the bodies must be equal
+        expect(a.header.sha256).toBe(b.header.sha256);
+        expect(a.header.counts).toEqual(b.header.counts);
+      } finally {
+        a.close();
+        b.close();
+      }
+    } finally {
+      await pg.destroy();
+      await temp.drop();
+    }
+  });
+});
