@@ -9,6 +9,7 @@ import { loadSigner } from '../response/sign.js';
 import { applyFileMode, restrictFile } from '../files/modes.js';
 import { ReadModels } from '../readmodel/registry.js';
 import { LdmError } from '../errors.js';
+import { notInFuture } from './output.js';
 
 export interface AppContext {
   config: Config;
@@ -47,6 +48,20 @@ export async function openApp(configFile?: string): Promise<AppContext> {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Opens the application for a command that takes `--as-of`: the date is checked against the
+ * configured time zone (not in the future), and the application is closed again when it is refused.
+ */
+export async function openAppAsOf(configFile: string | undefined, asOfOption: string | undefined): Promise<{ app: AppContext; asOf: string | undefined }> {
+  const app = await openApp(configFile);
+  try {
+    return { app, asOf: notInFuture(asOfOption, app.config.timezone) };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
 }
 
 /**

@@ -2,14 +2,14 @@ import { resolve, dirname, basename, join } from 'node:path';
 import { constants } from 'node:fs';
 import { access, stat, unlink } from 'node:fs/promises';
 import { unlinkSync } from 'node:fs';
-import { openApp } from '../context.js';
+import { openAppAsOf } from '../context.js';
 import { answerRequest, completionOf } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
 import { classifyFault } from '../../pipeline/faults.js';
 import { responseFileName } from '../../response/writer.js';
 import { DEFAULT_LEASE_SECONDS, claimBatch, completeBatch, failBatch, heartbeat } from '../../journal/batches.js';
 import { LdmError, errorMessage } from '../../errors.js';
-import { isoDate, notInFuture, print, printJson, progressReporter, requestLineCount } from '../output.js';
+import { isoDate, print, printJson, progressReporter, requestLineCount } from '../output.js';
 import { redact } from '../../log/logger.js';
 
 /** Everything that can fail before the work starts, checked before the journal row exists. */
@@ -37,14 +37,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
   isoDate(o.asOf, '--as-of');
   const outPath = resolve(o.output ?? join(dirname(requestPath), responseFileName(basename(requestPath))));
   await checkInputs(requestPath, outPath, o.force === true);
-  const app = await openApp(o.config);
-  let asOf: string | undefined;
-  try {
-    asOf = notInFuture(o.asOf, app.config.timezone);
-  } catch (err) {
-    await app.close();
-    throw err;
-  }
+  const { app, asOf } = await openAppAsOf(o.config, o.asOf);
   const instanceId = app.config.instanceId;
   let held: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,7 +1,7 @@
 // Re-runs a journaled batch from its archived request and delivers a new response.
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
-import { openApp } from '../context.js';
+import { openAppAsOf } from '../context.js';
 import { openTransport } from '../../spool/open.js';
 import { createLogger } from '../../log/logger.js';
 import { DEFAULT_LEASE_SECONDS, findBatch, claimBatch, completeBatch, failBatch, heartbeat } from '../../journal/batches.js';
@@ -10,19 +10,12 @@ import { workDirName } from '../../pipeline/workDirs.js';
 import { answerRequest, completionOf } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
 import { LdmError, errorMessage } from '../../errors.js';
-import { isoDate, notInFuture, print, printJson, progressReporter, requestLineCount } from '../output.js';
+import { isoDate, print, printJson, progressReporter, requestLineCount } from '../output.js';
 import type { SpoolFolder } from '../../spool/transport.js';
 
 export async function runReprocess(id: string, o: { asOf?: string; force?: boolean; json?: boolean; config?: string }): Promise<void> {
   isoDate(o.asOf, '--as-of');
-  const app = await openApp(o.config);
-  let asOf: string | undefined;
-  try {
-    asOf = notInFuture(o.asOf, app.config.timezone);
-  } catch (err) {
-    await app.close();
-    throw err;
-  }
+  const { app, asOf } = await openAppAsOf(o.config, o.asOf);
   const transport = openTransport(app.config, createLogger({ base: { instance: app.config.instanceId } }));
   const work = join(app.workDir, workDirName('reprocess'));
   let beat: NodeJS.Timeout | undefined;

@@ -1,10 +1,10 @@
-import { openApp, type AppContext } from '../context.js';
+import { openAppAsOf, type AppContext } from '../context.js';
 import { openTransport } from '../../spool/open.js';
 import { pollOnce, type FileResult, type PollSummary } from '../../pipeline/runOnce.js';
 import { responseFileName } from '../../response/writer.js';
 import type { SpoolContext } from '../../pipeline/processSpoolFile.js';
 import { createLogger, redact, type Logger } from '../../log/logger.js';
-import { isoDate, notInFuture, print, printJson } from '../output.js';
+import { isoDate, print, printJson } from '../output.js';
 import { stopRequestedEarly } from '../signals.js';
 
 export async function spoolContext(app: AppContext, log: Logger, asOf?: string): Promise<SpoolContext> {
@@ -73,16 +73,15 @@ export async function runRunOnce(o: { asOf?: string; json?: boolean; config?: st
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const app = await openApp(o.config);
-  let asOf: string | undefined;
+  let opened: Awaited<ReturnType<typeof openAppAsOf>>;
   try {
-    asOf = notInFuture(o.asOf, app.config.timezone);
+    opened = await openAppAsOf(o.config, o.asOf);
   } catch (err) {
-    await app.close();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     throw err;
   }
+  const { app, asOf } = opened;
   const log = createLogger({ base: { instance: app.config.instanceId } });
   let ctx: SpoolContext | undefined;
   try {
