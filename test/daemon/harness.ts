@@ -10,6 +10,7 @@ import { openDatabase, parseDatabaseSpec, type Db } from '../../src/store/db.js'
 import { writeRequestFile } from '../../src/generate/requests.js';
 import type { RequestHeader } from '../../src/interfaces.js';
 import * as S from '../pipeline/scenario.js';
+import { patient } from '../helpers/patience.js';
 
 /** The scenario's reference instant: status codes are the same whatever day the tests run. */
 export const CLOCK = '2026-02-15T03:00:00Z';
@@ -108,12 +109,12 @@ export function startDaemon(config: string, env: Record<string, string> = {}): D
   child.stdout?.resume();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const waitFor = async (pred: (e: LogEvent) => boolean, timeoutMs: number, what: string): Promise<LogEvent> => {
-    const until = Date.now() + timeoutMs;
+    const until = Date.now() + patient(timeoutMs);
     for (;;) {
       const hit = events.find(pred);
       if (hit) return hit;
       if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}) before ${what}:\n${raw}`);
-      if (Date.now() > until) throw new Error(`no ${what} within ${timeoutMs} ms; daemon log:\n${raw.split('\n').slice(-40).join('\n')}`);
+      if (Date.now() > until) throw new Error(`no ${what} within ${patient(timeoutMs)} ms; daemon log:\n${raw.split('\n').slice(-40).join('\n')}`);
       await sleep(50);
     }
   };
@@ -138,11 +139,11 @@ export function startDaemon(config: string, env: Record<string, string> = {}): D
 
 /** Polls `check` until it returns a value other than undefined/false. */
 export async function waitUntil<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
+  const until = Date.now() + patient(timeoutMs);
   for (;;) {
     const v = await check();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${patient(timeoutMs)} ms waiting for ${what}`);
     await sleep(100);
   }
 }

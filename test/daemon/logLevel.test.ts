@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Instance } from '../helpers/instance.js';
 import { EVERY_SECOND, dropRequest, scenarioInstance, startDaemon, waitUntil } from './harness.js';
+import { patient } from '../helpers/patience.js';
 
 describe('daemon log level of polls', () => {
   let inst: Instance;
@@ -15,7 +16,7 @@ describe('daemon log level of polls', () => {
     const base = JSON.parse(await readFile(inst.config, 'utf8')) as Record<string, unknown>;
     config = join(inst.dir, 'every-second.json');
     await writeFile(config, JSON.stringify({ ...base, schedule: EVERY_SECOND, notifySchedule: 'off' }));
-  }, 60_000);
+  }, patient(60_000));
   afterAll(async () => inst?.cleanup());
 
   for (const level of ['info', 'debug'] as const) {

@@ -7,6 +7,7 @@ import { sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
 import type { Db } from '../../src/store/db.js';
 import * as S from '../pipeline/scenario.js';
 import { dropRequest, getText, inFolder, openJournal, rows, scenarioInstance, sftpConfig, startDaemon, waitUntil } from './harness.js';
+import { patient } from '../helpers/patience.js';
 
 const available = sshdAvailable();
 const why = available ? '' : ' — SKIPPED: /usr/sbin/sshd or ssh-keygen is not installed';
@@ -26,7 +27,7 @@ describe.skipIf(!available)(`daemon metrics and health over SFTP${why}`, () => {
     srv = await startSshd();
     inst = await scenarioInstance();
     db = await openJournal(inst);
-  }, 60_000);
+  }, patient(60_000));
   afterAll(async () => {
     await db?.destroy();
     await srv?.cleanup();

@@ -16,6 +16,7 @@ import { writeRequestFile } from '../../src/generate/requests.js';
 import type { Db } from '../../src/store/db.js';
 import * as S from '../pipeline/scenario.js';
 import { CLOCK, dropRequest, inFolder, openJournal, rows, scenarioInstance, sftpConfig, startDaemon, waitUntil, type DaemonProcess } from './harness.js';
+import { patient } from '../helpers/patience.js';
 
 const available = sshdAvailable() && sftpClientAvailable();
 const why = available ? '' : ' — SKIPPED: /usr/sbin/sshd, ssh-keygen or the OpenSSH sftp client is not installed';
@@ -52,7 +53,7 @@ describe.skipIf(!available)(`daemon pickup and delivery over SFTP${why}`, () => 
     daemon = startDaemon(main.config);
     await daemon.waitFor((e) => e.event === 'daemon.started', 10_000, 'daemon.started');
     await polls(1);
-  }, 60_000);
+  }, patient(60_000));
 
   afterAll(async () => {
     if (daemon && daemon.child.exitCode === null) await daemon.signal('SIGTERM');

@@ -10,6 +10,7 @@ import type { Instance } from '../helpers/instance.js';
 import { sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
 import type { Db } from '../../src/store/db.js';
 import { dropRequest, getText, inFolder, openJournal, rows, scenarioInstance, sftpConfig, startDaemon, waitUntil, type LogEvent } from './harness.js';
+import { patient } from '../helpers/patience.js';
 
 const available = sshdAvailable();
 const why = available ? '' : ' — SKIPPED: /usr/sbin/sshd or ssh-keygen is not installed';
@@ -28,7 +29,7 @@ describe.skipIf(!available)(`daemon resilience against a real OpenSSH server${wh
   beforeAll(async () => {
     inst = await scenarioInstance();
     db = await openJournal(inst);
-  }, 60_000);
+  }, patient(60_000));
   afterAll(async () => {
     await db?.destroy();
     for (const s of servers) await s.cleanup();

@@ -14,6 +14,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { openTransport } from '../../src/spool/open.js';
 import { BIN, makeInstance, run, type Instance } from '../helpers/instance.js';
 import { makeKey, sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
+import { patient } from '../helpers/patience.js';
 
 const FILE = '/etc/ldm/ldm-batch.config.json';
 
@@ -171,7 +172,7 @@ describe('the command line', () => {
   beforeAll(async () => {
     inst = await makeInstance();
     if (sshdAvailable()) srv = await startSshd();
-  }, 60_000);
+  }, patient(60_000));
   afterAll(async () => {
     await srv?.cleanup();
     await inst?.cleanup();

@@ -16,6 +16,7 @@ import { waitUntil } from '../daemon/harness.js';
 import * as S from '../pipeline/scenario.js';
 import { CLIENTS, importFixture } from './fixture.js';
 import { startCluster, stopCluster } from './cluster.js';
+import { patient } from '../helpers/patience.js';
 
 const why = skipReason('notifications from several daemons', { postgres: true, sshd: true }, { postgres: await postgresAvailable(), sshd: sshdAvailable() });
 
@@ -75,7 +76,7 @@ describe.skipIf(why !== '')(
         expect(r.code, r.stderr).toBe(0);
       }
       db = await openDatabase(parseDatabaseSpec(pg.url));
-    }, 60_000);
+    }, patient(60_000));
     afterAll(async () => {
       await db?.destroy();
       await inst?.cleanup();
@@ -154,6 +155,6 @@ describe.skipIf(why !== '')(
       } finally {
         await stopCluster(members);
       }
-    }, 90_000);
+    }, patient(90_000));
   },
 );

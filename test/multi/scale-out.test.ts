@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { BIN, makeInstance, run, type Instance } from '../helpers/instance.js';
 import { createTempDatabase, postgresAvailable, type TempDatabase } from '../helpers/postgres.js';
+import { patient } from '../helpers/patience.js';
 import { skipReason } from './skips.js';
 import { sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
 import { openDatabase, parseDatabaseSpec, type Db } from '../../src/store/db.js';
@@ -33,7 +34,7 @@ beforeAll(async () => {
   const keys = await testKeys('scale-out');
   signing = { keyFile: keys.keyPath, certFile: keys.certPath };
   if (have.sshd) srv = await startSshd();
-}, 30_000);
+}, patient(30_000));
 afterAll(async () => {
   await srv?.cleanup();
   removeTestKeys();
@@ -56,7 +57,7 @@ describe.skipIf(sqliteWhy !== '')(sqliteWhy ? `one daemon on SQLite — SKIPPED:
     inst = await makeInstance();
     await importFixture(inst);
     db = await openDatabase(parseDatabaseSpec(join(inst.dir, 'data', 'ldm-batch.sqlite')));
-  }, 60_000);
+  }, patient(60_000));
   afterAll(async () => {
     await db?.destroy();
     await inst?.cleanup();
@@ -87,7 +88,7 @@ describe.skipIf(sqliteWhy !== '')(sqliteWhy ? `one daemon on SQLite — SKIPPED:
       const exits = await stopCluster(members);
       expect(exits.map((e) => e.code)).toEqual([0]);
     }
-  }, 100_000);
+  }, patient(100_000));
 });
 
 describe.skipIf(pgWhy !== '')(
@@ -101,7 +102,7 @@ describe.skipIf(pgWhy !== '')(
       inst = await makeInstance({ database: pg.url });
       await importFixture(inst);
       db = await openDatabase(parseDatabaseSpec(pg.url));
-    }, 60_000);
+    }, patient(60_000));
     afterAll(async () => {
       await db?.destroy();
       await inst?.cleanup();
@@ -221,6 +222,6 @@ describe.skipIf(pgWhy !== '')(
       } finally {
         await stopCluster([...members, early]);
       }
-    }, 110_000);
+    }, patient(110_000));
   },
 );

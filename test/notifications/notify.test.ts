@@ -3,8 +3,8 @@
 // at random moments; every file verifies (xmlsec1, ldm-batch verify) and validates (XSD).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, watch } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { BIN, hasTool, makeInstance, run, ROOT, type Instance } from '../helpers/instance.js';
@@ -253,15 +253,25 @@ describe('notify killed at random moments', () => {
       };
       let killed = 0;
       let midWork = 0; // kills that left some files published and some not
+      const outDir = join(inst.spool, 'mut', 'out');
+      await mkdir(outDir, { recursive: true });
+      const published = (): number => readdirSync(outDir).filter((f) => f.endsWith('.notification.xml')).length;
       for (let attempt = 0; attempt < 6; attempt++) {
+        // Killed when the run has published a few more files than before it started: the kill
+        // lands in the middle of the work whatever the machine's speed (no timer involved).
+        const target = published() + 1 + Math.floor(rnd() * 30);
         const child = spawn(process.execPath, [BIN, 'notify', '--config', inst.config], { cwd: inst.dir, env, stdio: 'ignore' });
         const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 300 + Math.floor(rnd() * 1500));
+        const check = (): void => {
+          if (child.exitCode === null && published() >= target) child.kill('SIGKILL');
+        };
+        const watcher = watch(outDir, check);
+        check();
         const code = await exited;
-        clearTimeout(timer);
+        watcher.close();
         if (code === null) {
           killed++;
-          const done = (await outFiles(inst, 'mut')).filter((f) => f.endsWith('.notification.xml')).length;
+          const done = published();
           if (done > 0 && done < people.length / 20) midWork++;
         } else expect(code).toBe(0);
       }

@@ -394,11 +394,11 @@ describe.skipIf(!available)(`SftpSpool on a real OpenSSH server${why}`, () => {
   });
 
   describe('streaming', () => {
-    it('a 50 MB fetch keeps RSS growth small', async () => {
+    it('a 128 MiB fetch keeps RSS growth small', async () => {
       const t = spool();
       await t.ensureFolders('big');
       const remote = join(srv.root, 'big', 'in', 'big.xml');
-      await bigFile(remote, 50);
+      await bigFile(remote, 128);
       await writeFile(join(srv.root, 'big', 'in', 'small.xml'), 'warm-up');
       await t.fetch('big', 'in', 'small.xml', join(work, 'big')); // connection and buffers in place
       const base = process.memoryUsage().rss;
@@ -410,10 +410,12 @@ describe.skipIf(!available)(`SftpSpool on a real OpenSSH server${why}`, () => {
       clearInterval(sampler);
       peak = Math.max(peak, process.memoryUsage().rss);
       const growth = (peak - base) / 2 ** 20;
-      console.info(`[sftp fetch] 50 MiB in ${ms} ms, RSS growth ${growth.toFixed(1)} MiB (base ${(base / 2 ** 20).toFixed(0)} MiB)`);
-      expect((await stat(local)).size).toBe(50 << 20);
+      console.info(`[sftp fetch] 128 MiB in ${ms} ms, RSS growth ${growth.toFixed(1)} MiB (base ${(base / 2 ** 20).toFixed(0)} MiB)`);
+      expect((await stat(local)).size).toBe(128 << 20);
       expect(await sha256(local)).toBe(await sha256(remote));
-      expect(growth).toBeLessThan(40); // buffering the whole file would add at least 50
+      // Garbage buffers not yet collected count in RSS, more so on a busy machine: the limit leaves
+      // room for them and still fails a fetch that holds the file (it would add at least 128).
+      expect(growth).toBeLessThan(64);
     });
   });
 });
