@@ -1,7 +1,9 @@
-// The citizen's question: who consulted my data, when and why?
+// The citizen's question: who consulted my data, when and why? One index seek on the person's
+// rows of audit_persons (primary key (ssin, batch_id)), joined to their batches: the cost grows
+// with the number of batches that named this person, not with the size of the register.
 import type { Knex } from 'knex';
 import type { StatusCode } from '../interfaces.js';
-import { AUDIT_TABLE } from './migration.js';
+import { AUDIT_BATCHES, AUDIT_PERSONS, unpackLines, type PackedLine } from './packed.js';
 
 /** One consultation as shown to the citizen. Carries no SSIN: the caller already knows whose it is. */
 export interface AuditRow {
@@ -16,51 +18,112 @@ export interface AuditRow {
   statusCode: StatusCode;
 }
 
+/** One batch that named the person: the institution, why, and the person's lines in it. */
+export interface Consultation {
+  batchId: number;
+  consultedAt: string;
+  clientId: string;
+  /** As recorded at the consultation, else as the client is now; null when unknown. */
+  clientName: string | null;
+  clientCbe: string | null;
+  service: string;
+  legalContext: string;
+  deliberation: string | null;
+  lines: PackedLine[];
+}
+
 interface Row {
+  batch_id: number | string;
   consulted_at: string;
   client_id: string;
   client_name: string | null;
+  client_cbe: string | null;
   service: string;
   legal_context: string;
   deliberation: string | null;
-  quality_code: number | string | null;
-  status_code: string;
+  lines: Buffer;
 }
 
 /**
- * Consultations of `ssin` at or after `sinceIso` (a date or an ISO instant), newest first.
- * Only batches in state DONE count: a rejected or failed batch disclosed nothing.
+ * The batches that named `ssin` at or after `sinceIso` (a date or an ISO instant; `untilIso`
+ * excluded when given), newest first. Only batches in state DONE count: a rejected or failed batch
+ * disclosed nothing.
  */
-export async function auditForSsin(db: Knex | Knex.Transaction, ssin: string, sinceIso: string): Promise<AuditRow[]> {
-  const rows: Row[] = await db(`${AUDIT_TABLE} as a`)
-    .join('batches as b', 'b.id', 'a.batch_id')
+export async function consultationsForSsin(db: Knex | Knex.Transaction, ssin: string, sinceIso: string, untilIso?: string): Promise<Consultation[]> {
+  const q = db(`${AUDIT_PERSONS} as p`)
+    .join(`${AUDIT_BATCHES} as a`, 'a.batch_id', 'p.batch_id')
+    .join('batches as b', 'b.id', 'p.batch_id')
     .leftJoin('clients as c', 'c.client_id', 'a.client_id')
-    .where('a.ssin', ssin)
+    .where('p.ssin', ssin)
     .andWhere('a.consulted_at', '>=', sinceIso)
     .andWhere('b.state', 'DONE')
     .select(
+      'p.batch_id',
       'a.consulted_at',
       'a.client_id',
-      'c.name as client_name',
+      db.raw('coalesce(a.client_name, c.name) as client_name'),
+      db.raw('coalesce(a.client_cbe, c.cbe_number) as client_cbe'),
       'a.service',
       'a.legal_context',
       'a.deliberation',
-      'a.quality_code',
-      'a.status_code',
+      'p.lines',
     )
     .orderBy([
       { column: 'a.consulted_at', order: 'desc' },
-      { column: 'a.id', order: 'desc' },
+      { column: 'p.batch_id', order: 'desc' },
     ]);
+  if (untilIso !== undefined) q.andWhere('a.consulted_at', '<', untilIso);
+  const rows = (await q) as Row[];
   return rows.map((r) => ({
+    batchId: Number(r.batch_id),
     consultedAt: r.consulted_at,
     clientId: r.client_id,
     clientName: r.client_name,
+    clientCbe: r.client_cbe,
     service: r.service,
     legalContext: r.legal_context,
     deliberation: r.deliberation,
-    // PostgreSQL may hand integers back as strings.
-    qualityCode: r.quality_code === null ? null : Number(r.quality_code),
-    statusCode: r.status_code as StatusCode,
+    lines: unpackLines(r.lines),
   }));
+}
+
+/** Every line of every consultation of `ssin` since `sinceIso`, newest first (last line of a batch first). */
+export async function auditForSsin(db: Knex | Knex.Transaction, ssin: string, sinceIso: string): Promise<AuditRow[]> {
+  const out: AuditRow[] = [];
+  for (const c of await consultationsForSsin(db, ssin, sinceIso)) {
+    for (let i = c.lines.length - 1; i >= 0; i--) {
+      const l = c.lines[i];
+      out.push({
+        consultedAt: c.consultedAt,
+        clientId: c.clientId,
+        clientName: c.clientName,
+        service: c.service,
+        legalContext: c.legalContext,
+        deliberation: c.deliberation,
+        qualityCode: l.qualityCode,
+        statusCode: l.statusCode,
+      });
+    }
+  }
+  return out;
+}
+
+/** The number of audited lines of one batch (or of the whole register): for checks and the bench. */
+export async function countAuditLines(db: Knex | Knex.Transaction, batchId?: number): Promise<number> {
+  let n = 0;
+  let after: { ssin: string; batchId: number } = { ssin: '', batchId: -1 };
+  // Paged in primary-key order so a large register is never held at once.
+  for (;;) {
+    const q = db(AUDIT_PERSONS)
+      .where((w) => w.where('ssin', '>', after.ssin).orWhere((x) => x.where('ssin', after.ssin).andWhere('batch_id', '>', after.batchId)))
+      .orderBy([{ column: 'ssin' }, { column: 'batch_id' }])
+      .limit(20_000)
+      .select('ssin', 'batch_id', 'lines');
+    if (batchId !== undefined) q.andWhere('batch_id', batchId);
+    const rows = (await q) as { ssin: string; batch_id: number | string; lines: Buffer }[];
+    if (rows.length === 0) return n;
+    for (const r of rows) n += unpackLines(r.lines).length;
+    const last = rows[rows.length - 1];
+    after = { ssin: last.ssin, batchId: Number(last.batch_id) };
+  }
 }

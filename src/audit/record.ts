@@ -1,8 +1,11 @@
-// Writes audit entries (logging principle). One entry per answered request line.
+// Writes audit entries (logging principle): one per answered request line, stored packed
+// (audit/packed.ts): one row per batch, one row per (SSIN, batch) with that person's lines.
 import type { Knex } from 'knex';
 import type { ServiceName, StatusCode } from '../interfaces.js';
-import { AUDIT_TABLE } from './migration.js';
+import { AUDIT_PERSONS, packLine, unpackLines, mergeBlobs } from './packed.js';
+import { deleteBatch, insertBatchRow, upsertPersons, type BatchFacts } from './write.js';
 import { isSqlite, siblingConnection } from '../store/db.js';
+import { LdmError } from '../errors.js';
 
 export interface AuditEntry {
   batchId: number;
@@ -20,78 +23,88 @@ export interface AuditEntry {
   consultedAt: string;
 }
 
-const COLUMNS = 10;
-/** SQLite's historical default is 999 bound variables per statement; stay below it with margin. */
-const MAX_VARIABLES = 990;
-export const AUDIT_ROWS_PER_INSERT = Math.floor(MAX_VARIABLES / COLUMNS);
+/** SSINs read back per statement when merging (recordAudit). */
+const SSINS_PER_READ = 500;
 
-function toRow(e: AuditEntry): Record<string, string | number | null> {
-  return {
-    batch_id: e.batchId,
-    seq: e.seq,
-    client_id: e.clientId,
-    service: e.service,
-    legal_context: e.legalContext,
-    deliberation: e.deliberation,
-    ssin: e.ssin,
-    quality_code: e.qualityCode,
-    status_code: e.statusCode,
-    consulted_at: e.consultedAt,
-  };
+function sameFacts(a: BatchFacts, e: AuditEntry): boolean {
+  return a.clientId === e.clientId && a.service === e.service && a.legalContext === e.legalContext && a.deliberation === e.deliberation && a.consultedAt === e.consultedAt;
 }
 
 /**
- * Multi-row inserts in chunks, all in one transaction (a savepoint when `db` already is one), so
- * a batch's audit trail is written completely or not at all. Entries already present for the
- * same (batchId, seq) are left as they are.
+ * Stores entries in one transaction (a savepoint when `db` already is one), so they are written
+ * completely or not at all. Entries already present for the same (batchId, seq) are left as they
+ * are (a re-run of a crashed batch); every entry of a batch must share client, service, legal
+ * context, deliberation and time (they are stored once per batch).
  */
 export async function recordAudit(db: Knex | Knex.Transaction, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
+  const byBatch = new Map<number, AuditEntry[]>();
+  for (const e of entries) {
+    const list = byBatch.get(e.batchId);
+    if (list) list.push(e);
+    else byBatch.set(e.batchId, [e]);
+  }
   await db.transaction(async (trx) => {
-    for (let i = 0; i < entries.length; i += AUDIT_ROWS_PER_INSERT) {
-      const rows = entries.slice(i, i + AUDIT_ROWS_PER_INSERT).map(toRow);
-      await trx(AUDIT_TABLE).insert(rows).onConflict(['batch_id', 'seq']).ignore();
+    for (const [batchId, list] of byBatch) {
+      const facts: BatchFacts = { batchId, clientId: list[0].clientId, service: list[0].service, legalContext: list[0].legalContext, deliberation: list[0].deliberation, consultedAt: list[0].consultedAt };
+      const odd = list.find((e) => !sameFacts(facts, e));
+      if (odd) throw new LdmError('AUDIT_MIXED_BATCH', `audit entries of batch ${batchId} differ in client, service, legal context, deliberation or time; a batch is audited under one of each`);
+      await insertBatchRow(trx, facts);
+      const persons = new Map<string, number[]>();
+      for (const e of list) {
+        let bytes = persons.get(e.ssin);
+        if (bytes === undefined) persons.set(e.ssin, (bytes = []));
+        packLine(bytes, e.seq, e.qualityCode, e.statusCode);
+      }
+      const ssins = [...persons.keys()];
+      const existing = new Map<string, Buffer>();
+      for (let i = 0; i < ssins.length; i += SSINS_PER_READ) {
+        const rows = (await trx(AUDIT_PERSONS).where('batch_id', batchId).whereIn('ssin', ssins.slice(i, i + SSINS_PER_READ)).select('ssin', 'lines')) as { ssin: string; lines: Buffer }[];
+        for (const r of rows) existing.set(r.ssin, r.lines);
+      }
+      const rows: [string, Buffer][] = ssins.map((s) => {
+        const added = Buffer.from(persons.get(s) as number[]);
+        const kept = existing.get(s);
+        // Within this call a seq given twice keeps its first entry, like a repeat across calls.
+        return [s, kept === undefined ? dedupe(added) : mergeBlobs(kept, added)];
+      });
+      await upsertPersons(trx, batchId, rows, 'replace');
     }
   });
+}
+
+function dedupe(blob: Buffer): Buffer {
+  const out: number[] = [];
+  for (const l of unpackLines(blob)) packLine(out, l.seq, l.qualityCode, l.statusCode);
+  return Buffer.from(out);
 }
 
 /** What every entry of one batch and service shares. */
 export type AuditBatchFields = Pick<AuditEntry, 'batchId' | 'clientId' | 'service' | 'legalContext' | 'deliberation' | 'consultedAt'>;
 
-/** Rows per statement on SQLite (they travel as one JSON parameter; ≈ 40 bytes a row). */
-const SQLITE_ROWS_PER_FLUSH = 65_536;
-
-const INSERT_SQLITE =
-  `INSERT INTO ${AUDIT_TABLE} (batch_id, seq, client_id, service, legal_context, deliberation, ssin, quality_code, status_code, consulted_at) ` +
-  `SELECT ?, json_extract(value, '$[0]'), ?, ?, ?, ?, json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), ? ` +
-  `FROM json_each(?) WHERE true ORDER BY json_extract(value, '$[1]') ON CONFLICT (batch_id, seq) DO NOTHING`;
-
-type SinkRow = [seq: number, ssin: string, qualityCode: number | null, statusCode: string];
+/** Lines per write on SQLite and elsewhere (the persons of that many lines become one statement). */
+const LINES_PER_FLUSH = 65_536;
 
 /**
- * The audit entries of one batch, written in big batches while the lines go on being resolved.
+ * The audit entries of one batch, written packed in big batches while the lines go on being resolved.
  *
  * Guarantee (logging principle): every entry added is stored once `close()` has resolved; the
  * resolver awaits it before its last line reaches the writer, so a response is never signed,
- * let alone published, before its log. A re-run writes the same (batchId, seq) entries, which
- * are then left as they are.
+ * let alone published, before its log.
  *
- * On SQLite: one INSERT … SELECT FROM json_each per 64 Ki entries (one statement, so one
- * implicit transaction), sorted by SSIN (the (ssin, consulted_at) index is then filled in
- * order rather than at random), on a second connection so the inserts run in their own thread
- * beside the lookups; the entries wait as JSON text, not as objects. Elsewhere: recordAudit.
+ * A run starts over: its first write removes what an earlier run of the same batch (a crash, a
+ * take-over) left and writes the batch row, in one transaction; later writes append each
+ * person's new lines to their row (a person met in several writes keeps one row). On SQLite the
+ * writes go through a second connection (SQLite runs it in its own thread) and the WAL is
+ * restarted after each one (see README).
  *
- * At most one flush runs at a time; `add` returns a promise to await when the next one is due
- * while one still runs (backpressure: memory stays bounded by two flushes' rows).
+ * At most one write runs at a time; `add` returns a promise to await when the next one is due
+ * while one still runs (backpressure: memory stays bounded by two writes' lines).
  */
 export class AuditSink {
-  /** SQLite: the pending entries as the inside of a JSON array, in bytes (no JS objects to keep alive). */
-  private bytes: Buffer = Buffer.alloc(0);
-  private length = 0;
-  /** Entries not yet copied into `bytes` (copied in batches: one native call per batch). */
-  private text = '';
-  private rows: SinkRow[] = [];
+  private persons = new Map<string, number[]>();
   private pending = 0;
+  private started = false;
   private running: Promise<void> | undefined;
   private failure: unknown;
   private readonly perFlush: number;
@@ -104,48 +117,30 @@ export class AuditSink {
     opts: { rowsPerFlush?: number } = {},
   ) {
     this.sqlite = isSqlite(db);
-    this.perFlush = opts.rowsPerFlush ?? (this.sqlite ? SQLITE_ROWS_PER_FLUSH : 4 * AUDIT_ROWS_PER_INSERT);
+    this.perFlush = opts.rowsPerFlush ?? LINES_PER_FLUSH;
   }
 
-  /** Adds one entry; when a flush is due, returns a promise that resolves once it may proceed. */
+  /** Adds one entry; when a write is due, returns a promise that resolves once it may proceed. */
   add(seq: number, ssin: string, qualityCode: number | null, statusCode: StatusCode): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
-    if (this.sqlite) {
-      // seq and quality code are numbers, the status a fixed code; an SSIN is digits (quoted anyway otherwise)
-      const s = /^[0-9]+$/.test(ssin) ? `"${ssin}"` : JSON.stringify(ssin);
-      this.text += `${this.pending === 0 ? '' : ','}[${seq},${s},${qualityCode === null ? 'null' : qualityCode},"${statusCode}"]`;
-      if (this.text.length >= 8192) this.keepText();
-    } else {
-      this.rows.push([seq, ssin, qualityCode, statusCode]);
-    }
+    let bytes = this.persons.get(ssin);
+    if (bytes === undefined) this.persons.set(ssin, (bytes = []));
+    packLine(bytes, seq, qualityCode, statusCode);
     this.pending++;
     return this.pending >= this.perFlush ? this.flush() : undefined;
   }
 
-  private keepText(): void {
-    const need = this.length + Buffer.byteLength(this.text, 'utf8');
-    if (need > this.bytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, 2 * this.bytes.length, 1 << 16));
-      this.bytes.copy(bigger, 0, 0, this.length);
-      this.bytes = bigger;
-    }
-    this.length += this.bytes.write(this.text, this.length, 'utf8');
-    this.text = '';
-  }
-
-  /** Starts writing what was added (after the running flush); resolves when that one is done. */
+  /** Starts writing what was added (after the running write); resolves when that one is done. */
   private async flush(): Promise<void> {
     const previous = this.running;
     if (previous) await previous;
     if (this.failure !== undefined) throw this.failure;
     if (this.pending === 0) return;
-    this.keepText();
-    const json = this.bytes.toString('utf8', 0, this.length);
-    const rows = this.rows;
-    this.length = 0;
-    this.rows = [];
+    const rows: [string, Buffer][] = [];
+    for (const [ssin, bytes] of this.persons) rows.push([ssin, Buffer.from(bytes)]);
+    this.persons = new Map();
     this.pending = 0;
-    const run = this.write(json, rows).catch((err: unknown) => {
+    const run = this.write(rows).catch((err: unknown) => {
       this.failure ??= err;
     });
     this.running = run;
@@ -174,27 +169,29 @@ export class AuditSink {
     if (w) await w.release();
   }
 
-  private async write(json: string, rows: SinkRow[]): Promise<void> {
+  private async write(rows: [string, Buffer][]): Promise<void> {
     const f = this.fields;
+    let db: Knex = this.db;
+    if (this.sqlite) db = (this.writer ??= siblingConnection(this.db)).db;
+    await db.transaction(async (trx) => {
+      if (!this.started) {
+        await deleteBatch(trx, f.batchId);
+        await insertBatchRow(trx, f);
+      }
+      await upsertPersons(trx, f.batchId, rows, 'append');
+    });
+    this.started = true;
     if (this.sqlite) {
-      this.writer ??= siblingConnection(this.db);
-      await this.writer.db.raw(INSERT_SQLITE, [f.batchId, f.clientId, f.service, f.legalContext, f.deliberation, f.consultedAt, `[${json}]`]);
       // SQLite's automatic checkpoints copy the WAL back but can only start it over at a moment
       // when no reader uses it, and the lookups read all the time: without this the WAL grew with
-      // the batch (476 MB after 90 s of a 5M-line batch). A restart waits only for readers that
-      // started before the copy finished (a lookup statement: milliseconds). The entries are
-      // stored already: a checkpoint that cannot run now (busy) must not fail the batch.
-      await this.writer.db.raw('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
-      return;
+      // the batch. The entries are stored already: a checkpoint that cannot run now (busy) must
+      // not fail the batch.
+      await db.raw('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
     }
-    await recordAudit(
-      this.db,
-      rows.map(([seq, ssin, qualityCode, statusCode]) => ({ ...f, seq, ssin, qualityCode, statusCode: statusCode as StatusCode })),
-    );
   }
 }
 
 /** Removes every entry of a batch (one that turned out not to be answered: nothing was disclosed). */
 export async function forgetAudit(db: Knex | Knex.Transaction, batchId: number): Promise<void> {
-  await db(AUDIT_TABLE).where({ batch_id: batchId }).delete();
+  await db.transaction(async (trx) => deleteBatch(trx, batchId));
 }

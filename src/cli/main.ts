@@ -14,7 +14,7 @@ import { runBatchesList, runBatchesShow } from './commands/batches.js';
 import { runImport } from './commands/import.js';
 import { runVerify } from './commands/verify.js';
 import { runGenerate } from './commands/generate.js';
-import { runAudit, runAuditPurge } from './commands/audit.js';
+import { runAudit, runAuditExport, runAuditPurge } from './commands/audit.js';
 import { runRepertoryRegister, runRepertoryUnregister } from './commands/repertory.js';
 import { registerNotify } from './commands/notify.js';
 import { commandStarting } from './signals.js';
@@ -164,6 +164,19 @@ function program(): Command {
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<{ before?: string; retention?: string; json?: boolean; config?: string }>();
       return runAuditPurge({ before: o.before, retention: o.retention, json: o.json, config: o.config });
+    });
+  audit
+    .command('export')
+    .description("the citizen's view: every consultation of this person's data in a period (when, institution and CBE, service, legal context, deliberation) as a printable PDF, or JSON")
+    .option('--months <n>', 'how far back (default: audit.onlineMonths, 12)')
+    .option('--lang <lang>', 'nl, fr or en (default nl)')
+    .option('-o, --output <file>', 'where to write (mode 0600; default ./consultations-<date>-<lang>.pdf; with --json default stdout)')
+    .option('--force', 'replace an existing output file')
+    .addHelpText('after', '\nThe document shows the SSIN in full: it is made for the person it is about. It never lists another person.')
+    // --ssin/--json/--config are parsed by the parent even after "export"
+    .action(async (_o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ ssin?: string; months?: string; lang?: string; output?: string; force?: boolean; json?: boolean; config?: string }>();
+      return runAuditExport(o);
     });
 
   const snapshot = p.command('snapshot').description('the read model of the store: the file batches read persons, repertory and amounts from (built after every import)');

@@ -206,6 +206,7 @@ export function parseConfig(raw: unknown, file: string): Config {
     shutdownGraceSeconds: c.shutdownGraceSeconds,
     retry: c.retry,
     fileMode: c.fileMode,
+    audit: c.audit,
   };
 }
 

@@ -135,6 +135,22 @@ const httpSchema = z
   }, { error: 'must be an object like {"port": 9464}' })
   .meta({ description: 'serve /healthz and /metrics; absent = off' });
 
+// The audit register's retention (README "Audit register"): entries are kept retentionYears,
+// then the daemon purges them on retentionSchedule; `audit` and `audit export` read the last
+// onlineMonths unless asked for more.
+const auditSchema = z
+  .strictObject({
+    retentionYears: z.number({ error: 'must be a whole number of years, 1-100' }).int({ error: 'must be a whole number of years, 1-100' }).min(1, { error: 'must be a whole number of years, 1-100' }).max(100, { error: 'must be a whole number of years, 1-100' }).default(10)
+      .meta({ description: 'years an audit entry is kept; older ones are purged by the daemon' }),
+    onlineMonths: z.number({ error: 'must be a whole number of months, 1-120' }).int({ error: 'must be a whole number of months, 1-120' }).min(1, { error: 'must be a whole number of months, 1-120' }).max(120, { error: 'must be a whole number of months, 1-120' }).default(12)
+      .meta({ description: 'the window `audit --ssin` and `audit export` show by default (older entries stay until retentionYears)' }),
+    retentionSchedule: z
+      .union([z.literal('off'), cronExpr])
+      .default('30 3 * * *')
+      .meta({ description: 'cron for the daemon retention run, in timezone; "off" = none (then run `audit purge`)' }),
+  }, { error: 'must be an object like {"retentionYears": 10, "onlineMonths": 12, "retentionSchedule": "30 3 * * *"}' })
+  .default({ retentionYears: 10, onlineMonths: 12, retentionSchedule: '30 3 * * *' });
+
 export const configFileSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'path or URL of schemas/ldm-batch.config.schema.json, for editors' }),
@@ -179,6 +195,7 @@ export const configFileSchema = z
       .transform((v): FileMode => parseFileMode(v) ?? 0o600)
       .meta({ description: 'mode of every file holding personal data: "0600", or "0640" to let a group read them' }),
     clients: z.array(clientSchema, { error: 'must be a list' }).default([]),
+    audit: auditSchema.meta({ description: 'audit register retention: retentionYears (10), onlineMonths (12), retentionSchedule' }),
   }, { error: 'the config must be a JSON object' })
   .meta({ title: 'ldm-batch config', description: 'ldm-batch.config.json; paths are relative to the file; no secret may appear in it' });
 

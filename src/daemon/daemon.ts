@@ -21,6 +21,7 @@ import { Metrics } from './metrics.js';
 import { assertSignerCurrent, certificateExpiry } from '../response/sign.js';
 import { clockNow } from '../pipeline/clock.js';
 import { startHttp, type HttpEndpoint } from './http.js';
+import { retentionCutoff, runRetention, type RetentionRun } from '../audit/purge.js';
 
 export interface DaemonSettings {
   instanceId: string;
@@ -32,6 +33,8 @@ export interface DaemonSettings {
   http?: { host: string; port: number };
   /** The notify run's cron expression and file size; null: the daemon sends no notifications. */
   notify: { schedule: string; maxPerFile: number } | null;
+  /** The audit retention run (audit.retentionSchedule, audit.retentionYears); absent or null: none. */
+  retention?: { schedule: string; years: number } | null;
 }
 
 export function daemonSettings(config: Config, httpOverride?: { host: string; port: number }): DaemonSettings {
@@ -45,6 +48,7 @@ export function daemonSettings(config: Config, httpOverride?: { host: string; po
     shutdownGraceSeconds: config.shutdownGraceSeconds,
     http: httpOverride ?? config.http,
     notify: notifySchedule === 'off' ? null : { schedule: notifySchedule, maxPerFile: notificationsPerFile() },
+    retention: config.audit.retentionSchedule === 'off' ? null : { schedule: config.audit.retentionSchedule, years: config.audit.retentionYears },
   };
 }
 
@@ -85,6 +89,8 @@ export class Daemon {
   private stopping = false;
   /** The notify run in progress (never two in one process; the database lock covers other instances). */
   private notifying: { startedAt: number; warned: boolean; done: Promise<void> } | null = null;
+  /** The retention run in progress (awaited on stop). */
+  private retaining: Promise<RetentionRun | null> | null = null;
 
   constructor(
     private readonly ctx: SpoolContext,
@@ -95,6 +101,7 @@ export class Daemon {
     checkTimezone(settings.timezone);
     checkSchedule(settings.schedule, '"schedule"');
     if (settings.notify) checkSchedule(settings.notify.schedule, '"notifySchedule"');
+    if (settings.retention) checkSchedule(settings.retention.schedule, '"audit.retentionSchedule"');
     const known = new Set(clients.map((c) => c.clientId));
     for (const [clientId, expr] of Object.entries(settings.clientSchedules)) {
       checkSchedule(expr, `clients[${clientId}].schedule`);
@@ -142,12 +149,20 @@ export class Daemon {
       await task.start();
       this.tasks.push(task);
     }
+    const retention = this.settings.retention;
+    if (retention) {
+      const task = cron.createTask(retention.schedule, () => void this.retentionRun(), { timezone: this.settings.timezone, name: 'audit retention', logger: cronLog });
+      task.on('execution:missed', (c) => this.log.debug('cron.missed_tick', { schedule: retention.schedule, task: 'audit retention', at: c.date.toISOString() }));
+      await task.start();
+      this.tasks.push(task);
+    }
     this.log.info('daemon.started', {
       spool: this.ctx.transport.description,
       timezone: this.settings.timezone,
       schedules: this.groups.map((g) => ({ schedule: g.schedule, clients: g.clients.map((c) => c.clientId) })),
       minAgeSeconds: this.settings.minAgeSeconds,
       notifySchedule: this.settings.notify?.schedule ?? 'off',
+      retentionSchedule: this.settings.retention?.schedule ?? 'off',
       http: this.http ? `${this.http.host}:${this.http.port}` : null,
       pid: process.pid,
     });
@@ -249,6 +264,36 @@ export class Daemon {
     }
   }
 
+  /**
+   * One audit retention run now (the cron task's work): purges what was consulted before the
+   * cutoff (today − retentionYears, in timezone) and journals the run in audit_retention_runs.
+   * Never two at once in this process; a failure is logged (and journaled) and the next run retries.
+   */
+  async retentionRun(): Promise<RetentionRun | null> {
+    const r = this.settings.retention;
+    if (!r || this.stopping || this.retaining) return null;
+    const run = this.retain(r.years);
+    this.retaining = run;
+    try {
+      return await run;
+    } finally {
+      this.retaining = null;
+    }
+  }
+
+  private async retain(years: number): Promise<RetentionRun | null> {
+    const started = Date.now();
+    try {
+      const now = (this.ctx.clock ?? clockNow)(this.settings.timezone);
+      const run = await runRetention(this.ctx.db, { purgedBefore: retentionCutoff(now.date, years), ranAt: now.instant, trigger: 'daemon', instanceId: this.settings.instanceId });
+      this.log.info('audit.retention', { run: run.id, purgedBefore: run.purgedBefore, batches: run.batches, persons: run.persons, ms: Date.now() - started });
+      return run;
+    } catch (err) {
+      this.log.error('audit.retention_failed', { code: errorCode(err), error: errorMessage(err), ms: Date.now() - started, next: 'retried at the next scheduled run' });
+      return null;
+    }
+  }
+
   /** The files being processed right now. */
   inHand(): { client: string; file: string | null; runningMs: number }[] {
     return [...this.inFlight].map(([client, e]) => ({ client, file: e.file, runningMs: Date.now() - e.startedAt }));
@@ -264,6 +309,7 @@ export class Daemon {
     this.tasks = [];
     const running = [...this.inFlight.values()].map((e) => e.done);
     if (this.notifying) running.push(this.notifying.done);
+    if (this.retaining) running.push(this.retaining.then(() => undefined));
     this.log.info('daemon.stopping', { signal, inFlight: this.inHand(), graceSeconds: this.settings.shutdownGraceSeconds });
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([

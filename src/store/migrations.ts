@@ -1,7 +1,7 @@
 // Schema migrations, kept in code (not a directory scan) so the compiled binary and vitest
 // load the same list, on SQLite and PostgreSQL alike.
 import type { Knex } from 'knex';
-import { auditMigration } from '../audit/migration.js';
+import { auditMigration, packedAuditMigration } from '../audit/migration.js';
 import { rightsMigration } from './rightsMigration.js';
 import { AMOUNT_IDENTITY_RANK1_SQL } from './amountIdentity.js';
 
@@ -203,6 +203,7 @@ const migrations: NamedMigration[] = [
       await knex.schema.dropTable('store_state');
     },
   },
+  packedAuditMigration, // 009_packed_audit (audit/migration.ts)
 ];
 
 const AMOUNTS_LOOKUP_COLUMNS = [

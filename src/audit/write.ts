@@ -1,0 +1,75 @@
+// The packed audit's statements, shared by the writers (record.ts), the migration and retention.
+import type { Knex } from 'knex';
+import { AUDIT_BATCHES, AUDIT_PERSONS } from './packed.js';
+import { isSqlite } from '../store/db.js';
+
+/** One row of audit_batches as the database returns it. */
+export interface BatchRow {
+  batch_id: number | string;
+  client_id: string;
+  client_name: string | null;
+  client_cbe: string | null;
+  service: string;
+  legal_context: string;
+  deliberation: string | null;
+  consulted_at: string;
+}
+
+/** What every line of one batch shares (one audit_batches row). */
+export interface BatchFacts {
+  batchId: number;
+  clientId: string;
+  service: string;
+  legalContext: string;
+  deliberation: string | null;
+  consultedAt: string;
+}
+
+/** The rows of a knex.raw result, on SQLite (an array) and PostgreSQL ({ rows }). */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/** Rows of audit_persons per statement (they travel as one JSON parameter, the blobs as hex). */
+export const PERSONS_PER_STATEMENT = 20_000;
+
+/**
+ * Writes the batch row unless it is there. The institution's name and CBE are copied from
+ * `clients` as they are now, so the register still names it after the client is gone.
+ */
+export async function insertBatchRow(db: Knex | Knex.Transaction, f: BatchFacts): Promise<void> {
+  await db.raw(
+    `INSERT INTO ${AUDIT_BATCHES} (batch_id, client_id, client_name, client_cbe, service, legal_context, deliberation, consulted_at) ` +
+      `SELECT CAST(? AS INTEGER), ?, (SELECT name FROM clients WHERE client_id = ?), (SELECT cbe_number FROM clients WHERE client_id = ?), ?, ?, ?, ? ` +
+      `WHERE true ON CONFLICT (batch_id) DO NOTHING`,
+    [f.batchId, f.clientId, f.clientId, f.clientId, f.service, f.legalContext, f.deliberation, f.consultedAt],
+  );
+}
+
+/**
+ * Upserts person rows of one batch. `append`: a row already there gets the new blob appended (the
+ * caller guarantees the lines are new: the sink after forgetting the batch, the migration in seq
+ * order); `replace`: the row becomes the given blob (the caller merged it with what was there).
+ * Every SSIN at most once per call.
+ */
+export async function upsertPersons(db: Knex | Knex.Transaction, batchId: number, rows: [ssin: string, lines: Buffer][], mode: 'append' | 'replace' = 'append'): Promise<void> {
+  const sqlite = isSqlite(db as Knex);
+  const merged = mode === 'replace' ? 'excluded.lines' : sqlite ? `CAST(${AUDIT_PERSONS}.lines || excluded.lines AS BLOB)` : `${AUDIT_PERSONS}.lines || excluded.lines`;
+  const sql = sqlite
+    ? `INSERT INTO ${AUDIT_PERSONS} (ssin, batch_id, lines) SELECT json_extract(value, '$[0]'), CAST(? AS INTEGER), unhex(json_extract(value, '$[1]')) FROM json_each(?) WHERE true ` +
+      `ORDER BY 1 ON CONFLICT (ssin, batch_id) DO UPDATE SET lines = ${merged}`
+    : `INSERT INTO ${AUDIT_PERSONS} (ssin, batch_id, lines) SELECT x.s, CAST(? AS INTEGER), decode(x.h, 'hex') FROM jsonb_to_recordset(?::jsonb) AS x(s text, h text) ` +
+      `ON CONFLICT (ssin, batch_id) DO UPDATE SET lines = ${merged}`;
+  for (let i = 0; i < rows.length; i += PERSONS_PER_STATEMENT) {
+    const part = rows.slice(i, i + PERSONS_PER_STATEMENT);
+    const json = sqlite ? JSON.stringify(part.map(([s, b]) => [s, b.toString('hex')])) : JSON.stringify(part.map(([s, b]) => ({ s, h: b.toString('hex') })));
+    await db.raw(sql, [batchId, json]);
+  }
+}
+
+/** Removes every row of a batch, persons and batch row. */
+export async function deleteBatch(db: Knex | Knex.Transaction, batchId: number): Promise<void> {
+  await db(AUDIT_PERSONS).where('batch_id', batchId).delete();
+  await db(AUDIT_BATCHES).where('batch_id', batchId).delete();
+}
