@@ -175,6 +175,7 @@ async function buildStore(o) {
     }
   } else {
     const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
+  const { countAuditLines } = await import(join(DIST, 'audit', 'query.js'));
     const { bulkLoad } = await import(join(DIST, 'generate', 'bulkLoad.js'));
     const db = await openDatabase({ client: 'sqlite', filename: join(dir, 'instance', 'data', 'ldm-batch.sqlite') });
     try {
@@ -250,6 +251,7 @@ async function readResponse(path, wanted) {
  */
 async function recompute(o, store, requestFile, wanted) {
   const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
+  const { countAuditLines } = await import(join(DIST, 'audit', 'query.js'));
   const { readRequest } = await import(join(DIST, 'batch', 'reader.js'));
   const { lookupPersons } = await import(join(DIST, 'store', 'lookupPersons.js'));
   const { lookupIntegrations } = await import(join(DIST, 'store', 'lookupIntegrations.js'));
@@ -346,9 +348,10 @@ async function check(o, store, request, responsePath, processJson, batchId) {
   else problems.push(`${differ} of ${wanted.size} recomputed lines differ`);
   // audit rows
   const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
+  const { countAuditLines } = await import(join(DIST, 'audit', 'query.js'));
   const db = await openDatabase({ client: 'sqlite', filename: join(store.dir, 'instance', 'data', 'ldm-batch.sqlite') });
   try {
-    const n = Number((await db('audit_log').where({ batch_id: batchId }).count({ n: '*' }))[0].n);
+    const n = await countAuditLines(db, batchId);
     const expected = o.lines - (counts.MSG00011 ?? 0);
     if (n !== expected) problems.push(`${n} audit rows, expected ${expected}`);
     else notes.push(`${int(n)} audit rows`);

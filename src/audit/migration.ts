@@ -63,7 +63,7 @@ export const packedAuditMigration = {
       t.string('ssin', 11).notNullable();
       t.integer('batch_id').notNullable();
       t.binary('lines').notNullable();
-      t.primary(['ssin', 'batch_id'], { constraintName: 'audit_persons_pkey' });
+      t.primary(['ssin', 'batch_id']);
       t.index(['batch_id'], 'audit_persons_batch');
     });
     await knex.schema.createTable(AUDIT_RETENTION_RUNS, (t) => {

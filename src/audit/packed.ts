@@ -50,6 +50,13 @@ function varint(out: number[], n: number): void {
 
 /** The lines of one blob (or of concatenated blobs), in seq order, each seq once. */
 export function unpackLines(blob: Uint8Array): PackedLine[] {
+  const lines = unpackRaw(blob);
+  lines.sort((a, b) => a.seq - b.seq);
+  return lines.filter((l, k) => k === 0 || lines[k - 1].seq !== l.seq);
+}
+
+/** Every entry stored in a blob, as stored (a line written twice appears twice). */
+export function unpackRaw(blob: Uint8Array): PackedLine[] {
   const lines: PackedLine[] = [];
   let i = 0;
   const readVarint = (): number => {
@@ -80,8 +87,7 @@ export function unpackLines(blob: Uint8Array): PackedLine[] {
     const q = readVarint();
     lines.push({ seq, qualityCode: q === 0 ? null : q - 1, statusCode: statusCode as StatusCode });
   }
-  lines.sort((a, b) => a.seq - b.seq);
-  return lines.filter((l, k) => k === 0 || lines[k - 1].seq !== l.seq);
+  return lines;
 }
 
 /** Concatenates two blobs and keeps each seq once (the first one): the merge of a re-written row. */

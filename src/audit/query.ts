@@ -3,7 +3,7 @@
 // with the number of batches that named this person, not with the size of the register.
 import type { Knex } from 'knex';
 import type { StatusCode } from '../interfaces.js';
-import { AUDIT_BATCHES, AUDIT_PERSONS, unpackLines, type PackedLine } from './packed.js';
+import { AUDIT_BATCHES, AUDIT_PERSONS, unpackLines, unpackRaw, type PackedLine } from './packed.js';
 
 /** One consultation as shown to the citizen. Carries no SSIN: the caller already knows whose it is. */
 export interface AuditRow {
@@ -108,7 +108,10 @@ export async function auditForSsin(db: Knex | Knex.Transaction, ssin: string, si
   return out;
 }
 
-/** The number of audited lines of one batch (or of the whole register): for checks and the bench. */
+/**
+ * The number of audit entries stored for one batch (or in the whole register), as stored: a line
+ * written twice counts twice, so checks and the bench see a doubled entry.
+ */
 export async function countAuditLines(db: Knex | Knex.Transaction, batchId?: number): Promise<number> {
   let n = 0;
   let after: { ssin: string; batchId: number } = { ssin: '', batchId: -1 };
@@ -122,7 +125,7 @@ export async function countAuditLines(db: Knex | Knex.Transaction, batchId?: num
     if (batchId !== undefined) q.andWhere('batch_id', batchId);
     const rows = (await q) as { ssin: string; batch_id: number | string; lines: Buffer }[];
     if (rows.length === 0) return n;
-    for (const r of rows) n += unpackLines(r.lines).length;
+    for (const r of rows) n += unpackRaw(r.lines).length;
     const last = rows[rows.length - 1];
     after = { ssin: last.ssin, batchId: Number(last.batch_id) };
   }

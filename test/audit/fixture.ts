@@ -1,12 +1,11 @@
-// A real SQLite store for the audit tests, with the audit migration applied as the lead will
-// wire it (after the store's own migrations); tolerant of it being wired already.
+// A real store for the audit tests (SQLite file, or a fresh PostgreSQL database), fully migrated.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src/store/db.js';
-import { auditMigration } from '../../src/audit/migration.js';
 import type { AuditEntry } from '../../src/audit/record.js';
 import type { BatchState } from '../../src/journal/batches.js';
+import { createTempDatabase } from '../helpers/postgres.js';
 
 export interface TestStore {
   db: Db;
@@ -14,19 +13,23 @@ export interface TestStore {
   close(): Promise<void>;
 }
 
-export async function openTestStore(prefix: string): Promise<TestStore> {
+export const CLIENT_ROWS = [
+  { client_id: 'fin', cbe_number: '0308357159', sector: 17, name: 'FOD Financiën' },
+  { client_id: 'mut', cbe_number: '0411702543', sector: 26, name: 'Landsbond der Mutualiteiten' },
+  { client_id: 'ocmw', cbe_number: '0212345668', sector: 11, name: 'OCMW Gent' },
+];
+
+export async function openTestStore(prefix: string, kind: 'sqlite' | 'postgres' = 'sqlite'): Promise<TestStore> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  const db = await openDatabase({ client: 'sqlite', filename: join(dir, 'store.sqlite') });
-  if (!(await db.schema.hasTable('audit_log'))) await auditMigration.up(db);
-  await db('clients').insert([
-    { client_id: 'fin', cbe_number: '0308357159', sector: 17, name: 'FOD Financiën' },
-    { client_id: 'mut', cbe_number: '0411702543', sector: 26, name: 'Landsbond der Mutualiteiten' },
-  ]);
+  const pg = kind === 'postgres' ? await createTempDatabase() : undefined;
+  const db = pg ? await openDatabase({ client: 'postgres', url: pg.url }) : await openDatabase({ client: 'sqlite', filename: join(dir, 'store.sqlite') });
+  await db('clients').insert(CLIENT_ROWS);
   return {
     db,
     dir,
     async close() {
       await db.destroy();
+      await pg?.drop();
       await rm(dir, { recursive: true, force: true });
     },
   };

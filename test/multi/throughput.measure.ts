@@ -102,7 +102,8 @@ describe.skipIf(why !== '')(why ? `throughput — SKIPPED: ${why}` : 'throughput
     for (let run = 1; run <= RUNS; run++) {
       for (const n of INSTANCES) {
         // The same files again: a fresh journal, else their FileIds would be re-deliveries.
-        await db('audit_log').del();
+        await db('audit_persons').del();
+        await db('audit_batches').del();
         await db('batches').del();
         const root = join(srv.root, `tp-${n}-${run}`);
         await dropRequests(root);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { makeInstance, type Instance } from '../helpers/instance.js';
 import { writeRequestFile } from '../../src/generate/requests.js';
 import { WORKER_MIN_BYTES } from '../../src/batch/validateInBackground.js';
+import { countAuditLines } from '../../src/audit/query.js';
 import { openDatabase } from '../../src/store/db.js';
 import * as S from './scenario.js';
 
@@ -39,7 +40,7 @@ async function processJson(path: string): Promise<{ code: number; json: { batch:
 async function auditRows(batchId: number): Promise<number> {
   const db = await openDatabase({ client: 'sqlite', filename: join(inst.dir, 'data', 'ldm-batch.sqlite') });
   try {
-    return Number(((await db('audit_log').where({ batch_id: batchId }).count({ n: '*' }))[0] as { n: number }).n);
+    return await countAuditLines(db, batchId);
   } finally {
     await db.destroy();
   }
