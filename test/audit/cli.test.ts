@@ -7,6 +7,8 @@ import type { AppContext } from '../../src/cli/context.js';
 import { parseConfig } from '../../src/config/config.js';
 import { runAudit, runAuditPurge, type AuditView } from '../../src/cli/commands/audit.js';
 import { recordAudit } from '../../src/audit/record.js';
+import { countAuditLines } from '../../src/audit/query.js';
+import { retentionRuns } from '../../src/audit/purge.js';
 import { LdmError } from '../../src/errors.js';
 import { makeSsin } from '../../src/domain/ssin.js';
 import { addBatch, entry, openTestStore, type TestStore } from './fixture.js';
@@ -41,11 +43,12 @@ beforeAll(async () => {
   app.db = store.db;
   const done = await addBatch(store.db, 'DONE');
   const mut = await addBatch(store.db, 'DONE', 'mut');
+  const old = await addBatch(store.db, 'DONE');
   await recordAudit(store.db, [
     entry({ batchId: done, seq: 1, ssin: A, consultedAt: ago(2) }),
     entry({ batchId: done, seq: 2, ssin: B, consultedAt: ago(2) }),
     entry({ batchId: mut, seq: 1, ssin: A, clientId: 'mut', legalContext: 'HEALTH:INCREASED_REIMBURSEMENT', deliberation: null, qualityCode: null, statusCode: 'MSG00012', consultedAt: ago(40) }),
-    entry({ batchId: done, seq: 3, ssin: A, qualityCode: 7, consultedAt: ago(400) }), // older than 6 months
+    entry({ batchId: old, seq: 3, ssin: A, qualityCode: 7, consultedAt: ago(400) }), // older than 6 months
   ]);
 });
 afterAll(async () => {
@@ -143,16 +146,19 @@ describe('ldm-batch audit purge', () => {
     expect(await usage(runAuditPurge(o))).toBe(code);
   });
 
-  it('--retention 1y removes what is older, --json says how many', async () => {
+  it('--retention 1y removes what is older, --json says how many, the run is journaled', async () => {
     captureStdout();
     await runAuditPurge({ retention: '1y', json: true });
-    expect(JSON.parse(out.join(''))).toMatchObject({ purged: 1 });
-    expect(Number(((await store.db('audit_log').count({ n: '*' }))[0] as { n: number }).n)).toBe(3);
+    const res = JSON.parse(out.join('')) as { purged: unknown; run: number };
+    expect(res).toMatchObject({ purged: { batches: 1, persons: 1 } });
+    expect(await countAuditLines(store.db)).toBe(3);
+    const runs = await retentionRuns(store.db);
+    expect(runs[0]).toMatchObject({ id: res.run, trigger: 'operator', batches: 1, persons: 1, outcome: 'OK' });
   });
 
   it('--before a date, human output', async () => {
     captureStdout();
     await runAuditPurge({ before: '2000-01-01' });
-    expect(out.join('')).toBe('purged 0 audit entries consulted before 2000-01-01\n');
+    expect(out.join('')).toMatch(/^purged 0 consultations \(0 person entries\) consulted before 2000-01-01 \(retention run \d+\)\n$/);
   });
 });
