@@ -160,7 +160,7 @@ export function rowTexts(c: ExportedConsultation, lang: ExportLang): [string, st
   const t = TEXTS[lang];
   const name = c.institution.name ?? `${t.unknownInstitution} (${c.institution.clientId})`;
   const inst = c.institution.cbe === null ? name : `${name}\n${t.cbe} ${printedCbe(c.institution.cbe)}`;
-  const service = t.services[c.service] ? `${t.services[c.service]}\n(${c.service})` : c.service;
+  const service = t.services[c.service] ?? c.service;
   return [c.localTime, inst, service, c.legalContext, c.deliberation ?? '–', t.outcome[c.outcome]];
 }
 
@@ -200,13 +200,19 @@ export async function renderPdf(doc: AuditExport): Promise<Buffer> {
   } else {
     pdf.font('Helvetica-Bold').fontSize(11).text(t.count(doc.consultations.length));
     pdf.moveDown(0.4);
-    pdf.fontSize(8.5);
+    pdf.fontSize(8);
     const grey = '#e6e6e6';
+    // Legal contexts are long codes (HEALTH:INCREASED_REIMBURSEMENT): their column is the widest.
     pdf.table({
-      columnStyles: [62, '*', 92, 86, 74, 70],
+      columnStyles: [56, '*', 76, 124, 66, 76],
       defaultStyle: { padding: [3, 4], border: 0.5, borderColor: '#999999' },
       rowStyles: (i) => (i === 0 ? { backgroundColor: grey } : undefined),
-      data: [t.head.map((h) => ({ text: h, type: 'TH' as const, font: { src: 'Helvetica-Bold' } })), ...doc.consultations.map((c) => rowTexts(c, doc.lang))],
+      data: [
+        t.head.map((h) => ({ text: h, type: 'TH' as const, font: { src: 'Helvetica-Bold' } })),
+        ...doc.consultations.map((c) =>
+          rowTexts(c, doc.lang).map((text, col) => ({ text, font: { src: col === 0 ? 'Helvetica-Bold' : 'Helvetica' } })),
+        ),
+      ],
     });
   }
   pdf.moveDown(1);
@@ -214,8 +220,8 @@ export async function renderPdf(doc: AuditExport): Promise<Buffer> {
   const range = pdf.bufferedPageRange();
   for (let i = 0; i < range.count; i++) {
     pdf.switchToPage(range.start + i);
-    pdf.page.margins.bottom = 0; // the footer sits in the margin: no page break for it
     const y = pdf.page.height - pdf.page.margins.bottom + 18;
+    pdf.page.margins.bottom = 0; // the footer sits in the margin: no page break for it
     pdf.font('Helvetica').fontSize(8).fillColor('#555555').text(`${t.title} — ${printedSsin(doc.ssin)} — ${t.page(i + 1, range.count)}`, pdf.page.margins.left, y, { width, align: 'center', lineBreak: false });
   }
   pdf.end();
