@@ -126,3 +126,25 @@ describe.each([
     expect(back.map(norm).sort()).toEqual(old.map((r) => norm(r as unknown as Record<string, unknown>)).sort());
   }, 300_000);
 });
+
+describe('migration 009 with entries it cannot pack', () => {
+  it('stops, says why, and leaves audit_log as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ldm-audit-mig-mixed-'));
+    const db = connectDatabase({ client: 'sqlite', filename: join(dir, 'store.sqlite') });
+    try {
+      while ((await pendingMigrations(db))[0] !== '009_packed_audit') await db.migrate.up({ migrationSource });
+      const base = { batch_id: 1, client_id: 'fin', service: 'LivingWagesWithAmount', deliberation: null, quality_code: 1, status_code: 'MSG00000', consulted_at: '2025-01-01T00:00:00Z' };
+      await db('audit_log').insert([
+        { ...base, seq: 1, ssin: PERSONS[0], legal_context: 'CTX:A' },
+        { ...base, seq: 2, ssin: PERSONS[1], legal_context: 'CTX:B' },
+      ]);
+      await expect(db.migrate.up({ migrationSource })).rejects.toThrow(/009_packed_audit: 1 batch\(es\) in audit_log have entries with different/);
+      expect(await pendingMigrations(db)).toEqual(['009_packed_audit']);
+      expect(await db.schema.hasTable('audit_batches')).toBe(false); // rolled back whole
+      expect(await db('audit_log').count({ n: '*' }).then((r) => Number((r[0] as { n: number }).n))).toBe(2);
+    } finally {
+      await db.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
