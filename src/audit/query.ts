@@ -118,7 +118,7 @@ export async function countAuditLines(db: Knex | Knex.Transaction, batchId?: num
   // Paged in primary-key order so a large register is never held at once.
   for (;;) {
     const q = db(AUDIT_PERSONS)
-      .where((w) => w.where('ssin', '>', after.ssin).orWhere((x) => x.where('ssin', after.ssin).andWhere('batch_id', '>', after.batchId)))
+      .whereRaw('(ssin, batch_id) > (?, ?)', [after.ssin, after.batchId]) // a row value: one index range on both engines
       .orderBy([{ column: 'ssin' }, { column: 'batch_id' }])
       .limit(20_000)
       .select('ssin', 'batch_id', 'lines');
