@@ -172,7 +172,7 @@ function program(): Command {
     .option('--lang <lang>', 'nl, fr or en (default nl)')
     .option('-o, --output <file>', 'where to write (mode 0600; default ./consultations-<date>-<lang>.pdf; with --json default stdout)')
     .option('--force', 'replace an existing output file')
-    .addHelpText('after', '\nThe document shows the SSIN in full: it is made for the person it is about. It never lists another person.')
+    .addHelpText('after', '\nAlso: --ssin <ssin> (required), --json (the document as JSON instead of a PDF), --config <file>.\nExample: ldm-batch audit export --ssin 85073003328 --lang fr -o consultations.pdf\nThe document shows the SSIN in full: it is made for the person it is about. It never lists another person.')
     // --ssin/--json/--config are parsed by the parent even after "export"
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<{ ssin?: string; months?: string; lang?: string; output?: string; force?: boolean; json?: boolean; config?: string }>();
