@@ -21,6 +21,8 @@ import { Metrics } from './metrics.js';
 import { assertSignerCurrent, certificateExpiry } from '../response/sign.js';
 import { clockNow } from '../pipeline/clock.js';
 import { startHttp, type HttpEndpoint } from './http.js';
+import type { ExtractConfig } from '../config/config.js';
+import { ExtractScheduler } from '../extracts/scheduler.js';
 
 export interface DaemonSettings {
   instanceId: string;
@@ -32,6 +34,8 @@ export interface DaemonSettings {
   http?: { host: string; port: number };
   /** The notify run's cron expression and file size; null: the daemon sends no notifications. */
   notify: { schedule: string; maxPerFile: number } | null;
+  /** Scheduled extracts (contract §6d), each on its own cron; absent or empty: none. */
+  extracts?: readonly ExtractConfig[];
 }
 
 export function daemonSettings(config: Config, httpOverride?: { host: string; port: number }): DaemonSettings {
@@ -45,6 +49,7 @@ export function daemonSettings(config: Config, httpOverride?: { host: string; po
     shutdownGraceSeconds: config.shutdownGraceSeconds,
     http: httpOverride ?? config.http,
     notify: notifySchedule === 'off' ? null : { schedule: notifySchedule, maxPerFile: notificationsPerFile() },
+    extracts: config.extracts,
   };
 }
 
@@ -85,6 +90,8 @@ export class Daemon {
   private stopping = false;
   /** The notify run in progress (never two in one process; the database lock covers other instances). */
   private notifying: { startedAt: number; warned: boolean; done: Promise<void> } | null = null;
+  /** Scheduled extracts (src/extracts): their cron tasks and runs. */
+  private extracts: ExtractScheduler | null = null;
 
   constructor(
     private readonly ctx: SpoolContext,
@@ -141,6 +148,14 @@ export class Daemon {
       task.on('execution:missed', (c) => this.log.debug('cron.missed_tick', { schedule: this.settings.notify?.schedule, task: 'notify', at: c.date.toISOString() }));
       await task.start();
       this.tasks.push(task);
+    }
+    if ((this.settings.extracts?.length ?? 0) > 0) {
+      const { db, transport, signer, workDir, instanceId, timezone, clock, leaseSeconds, readModels } = this.ctx;
+      if (readModels === undefined) this.log.warn('extract.unavailable', { note: 'no read model registry in this context: scheduled extracts do not run' });
+      else {
+        this.extracts = new ExtractScheduler({ db, transport, signer, workDir, instanceId, timezone, log: this.log, clock, leaseSeconds, readModels }, this.settings.extracts ?? [], this.settings.schedule, this.log);
+        await this.extracts.start(cronLog);
+      }
     }
     this.log.info('daemon.started', {
       spool: this.ctx.transport.description,
@@ -264,6 +279,7 @@ export class Daemon {
     this.tasks = [];
     const running = [...this.inFlight.values()].map((e) => e.done);
     if (this.notifying) running.push(this.notifying.done);
+    if (this.extracts) running.push(this.extracts.stop());
     this.log.info('daemon.stopping', { signal, inFlight: this.inHand(), graceSeconds: this.settings.shutdownGraceSeconds });
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
