@@ -1,10 +1,12 @@
-// Two daemons on one PostgreSQL database and one SFTP spool, with the same extract on the same
-// schedule (every second): both try to claim fin's 2025 extract at the same moments; the unique
-// claim (client, year) lets one write it. Exactly one file in out/, one journal row, each line
-// audited once, and the file is the extract the contract defines.
+// Daemons on one PostgreSQL database and one SFTP spool, with the same extract on the same
+// schedule (every second). A first daemon dies (SIGKILL) once the file is written, before it is
+// published; then two daemons both try at the same moments: one takes the dead run over after
+// its lease, the other finds it IN_PROGRESS or ALREADY_WRITTEN. Exactly one file in out/, one
+// journal row, each line audited once, and the file is the extract the contract defines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, makeInstance, run, type Instance } from '../helpers/instance.js';
 import { createTempDatabase, postgresAvailable, type TempDatabase } from '../helpers/postgres.js';
 import { sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
@@ -40,20 +42,33 @@ describe.skipIf(why !== '')(why ? `extracts from two daemons — SKIPPED: ${why}
     await srv?.cleanup();
   });
 
-  it('writes EXTRACT-fin-2025.xml once', async () => {
+  it('writes EXTRACT-fin-2025.xml once, also after a daemon died in the middle of it', async () => {
     const root = join(srv.root, 'extracts');
-    members = await startCluster(inst, srv, ['ldm-e1', 'ldm-e2'], { root, leaseSeconds: 5 });
+    const o = { root, leaseSeconds: 2 };
+    // 1. A daemon that dies once the file is written, before it is published.
+    const [crashy] = await startCluster(inst, srv, ['ldm-x'], o, { LDM_BATCH_CRASH_AT: 'extract-written' });
+    const crash = await Promise.race([crashy.daemon.exited, sleep(30_000).then(() => null)]);
+    expect(crash?.signal, 'ldm-x should have died at extract-written').toBe('SIGKILL');
+    const left: { state: string; instance_id: string }[] = await db('batches').where('file_name', 'EXTRACT-fin-2025').select('state', 'instance_id');
+    expect(left).toEqual([{ state: 'CLAIMED', instance_id: 'ldm-x' }]);
+    expect(await readdir(join(root, 'fin', 'out')).catch(() => [] as string[])).toEqual([]);
+
+    // 2. Two daemons on the same schedule: one takes the dead run over once its lease expired.
+    members = await startCluster(inst, srv, ['ldm-e1', 'ldm-e2'], o);
     const outcomes = (m: Member): string[] =>
       m.daemon.events.filter((e) => (e.event === 'extract.written' || e.event === 'extract.skipped') && e.year === 2025).map((e) => (e.event === 'extract.written' ? 'WRITTEN' : String(e.outcome)));
     // Each daemon has tried at least twice (the schedule fires every second on both).
     await waitUntil(() => members.every((m) => outcomes(m).length >= 2), 60_000, 'both daemons to run the extract twice');
     const stopped = await stopCluster(members);
+    const stoppedMembers = members;
     const all = members.flatMap(outcomes);
     members = [];
     expect(stopped.map((s) => s.code)).toEqual([0, 0]);
 
-    expect(all.filter((o) => o === 'WRITTEN').length, all.join(' ')).toBe(1);
-    expect(all.every((o) => ['WRITTEN', 'ALREADY_WRITTEN', 'IN_PROGRESS'].includes(o))).toBe(true);
+    expect(all.filter((x) => x === 'WRITTEN').length, all.join(' ')).toBe(1);
+    expect(all.every((x) => ['WRITTEN', 'ALREADY_WRITTEN', 'IN_PROGRESS'].includes(x))).toBe(true);
+    const written = stoppedMembers.flatMap((m) => m.daemon.events.filter((e) => e.event === 'extract.written'));
+    expect(written.map((e) => e.resumed)).toEqual([true]);
 
     // one file in out/, nothing left over
     const out = await readdir(join(root, 'fin', 'out'));
@@ -62,7 +77,7 @@ describe.skipIf(why !== '')(why ? `extracts from two daemons — SKIPPED: ${why}
     const extracts: { batch_id: number }[] = await db('extracts').where({ client_id: 'fin' });
     expect(extracts.length).toBe(1);
     const batches: { id: number; state: string; record_count: number; attempts: number }[] = await db('batches').where('file_name', 'EXTRACT-fin-2025');
-    expect(batches.map((b) => [b.id, b.state])).toEqual([[extracts[0].batch_id, 'DONE']]);
+    expect(batches.map((b) => [b.id, b.state, b.attempts])).toEqual([[extracts[0].batch_id, 'DONE', 2]]);
     // the extract the contract defines (reference date: the daemons' clock, 2026-02-15), each line audited once
     const doc = parseExtract(await readFile(join(root, 'fin', 'out', 'EXTRACT-fin-2025.xml'), 'utf8'));
     const want = expectedExtract(gen, { cbe: '0308357159', sector: 17, qualityCodes: [1, 2] }, 2025, '2026-02-15');
