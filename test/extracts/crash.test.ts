@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { BIN, makeInstance, run, type Instance } from '../helpers/instance.js';
 import { openDatabase, parseDatabaseSpec, type Db } from '../../src/store/db.js';
 import { waitUntil } from '../daemon/harness.js';
+import { patient } from '../helpers/patience.js';
 import { CLOCK, loadStore } from './fixture.js';
 import { EXTRACT_AUDIT_ROWS_PER_FLUSH } from '../../src/extracts/run.js';
 
@@ -44,7 +45,7 @@ describe('an extract killed at any step and run again: one file, the same bytes,
     refDir = `${inst.dir}-reference`;
     await cp(inst.dir, refDir, { recursive: true });
     db = await openDatabase(parseDatabaseSpec(join(inst.dir, 'data', 'ldm-batch.sqlite')));
-  }, 180_000);
+  }, patient(180_000));
   afterAll(async () => {
     await db?.destroy();
     await inst?.cleanup();
@@ -77,7 +78,7 @@ describe('an extract killed at any step and run again: one file, the same bytes,
         const out = (JSON.parse(r.stdout) as { extracts: RunOut[] }).extracts[0];
         return out.outcome === 'IN_PROGRESS' ? undefined : out;
       },
-      30_000,
+      patient(30_000),
       'the dead run to be taken over',
     );
     expect(again).toMatchObject({ outcome: 'WRITTEN', resumed: true, batchId });
@@ -100,7 +101,7 @@ describe('an extract killed at any step and run again: one file, the same bytes,
 
     const finalRun = await extract(inst.dir, year);
     expect((JSON.parse(finalRun.stdout) as { extracts: RunOut[] }).extracts[0].outcome).toBe('ALREADY_WRITTEN');
-  }, 120_000);
+  }, patient(120_000));
 
   it('no audit entry of fin belongs to anything but its extracts, and each extract is one journal row', async () => {
     const rows: { batch_id: number; n: number | string }[] = await db('audit_log').where('client_id', 'fin').groupBy('batch_id').select('batch_id').count({ n: '*' });

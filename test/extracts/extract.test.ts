@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasTool, makeInstance, run, ROOT, type Instance } from '../helpers/instance.js';
+import { patient } from '../helpers/patience.js';
 import { openDatabase, parseDatabaseSpec, type Db } from '../../src/store/db.js';
 import { expectedExtract, type OracleClient, type OracleTotal } from './oracle.js';
 import { CLOCK, loadStore, parseExtract, type ParsedTotal } from './fixture.js';
@@ -65,7 +66,7 @@ describe('scheduled extracts (contract §6d) against an independent computation'
     inst = await makeInstance();
     gen = await loadStore(inst, 400, 17);
     db = await openDatabase(parseDatabaseSpec(join(inst.dir, 'data', 'ldm-batch.sqlite')));
-  }, 120_000);
+  }, patient(120_000));
   afterAll(async () => {
     await db?.destroy();
     await inst?.cleanup();
@@ -133,7 +134,7 @@ describe('scheduled extracts (contract §6d) against an independent computation'
     expect(await readFile(file, 'utf8')).toBe(xml);
     expect(Number(((await db('audit_log').where('batch_id', result.batchId).count({ n: '*' }).first()) as { n: number }).n)).toBe(want.size);
     expect((await readdir(join(inst.spool, client, 'out'))).filter((n) => n.includes(`-${year}`))).toEqual([`EXTRACT-${client}-${year}.xml`]);
-  }, 60_000);
+  }, patient(60_000));
 
   it('refuses, with a code, a client without the LivingWagesWithAmount authorization, without Year in its profile, or without a finality basis; nothing is claimed', async () => {
     const refusals: [string, string[], string, number][] = [
@@ -159,7 +160,7 @@ describe('scheduled extracts (contract §6d) against an independent computation'
     expect(all.code, all.stderr).toBe(1);
     const outcomes = Object.fromEntries((JSON.parse(all.stdout) as { extracts: { client: string; outcome: string; code?: string }[] }).extracts.map((e) => [e.client, e.code ?? e.outcome]));
     expect(outcomes).toEqual({ fin: 'ALREADY_WRITTEN', mut: 'ALREADY_WRITTEN', vla: 'ALREADY_WRITTEN', prof: 'ALREADY_WRITTEN', nofin: 'EXTRACT_NO_FINALITY', monthsonly: 'EXTRACT_NOT_AUTHORIZED', noauth: 'EXTRACT_NOT_AUTHORIZED' });
-  }, 60_000);
+  }, patient(60_000));
 
   it('extract run --help explains; extract list shows the journal', async () => {
     const h = await inst.cli(['extract', 'run', '--help']);

@@ -13,6 +13,7 @@ import { sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
 import { skipReason } from '../multi/skips.js';
 import { startCluster, stopCluster, type Member } from '../multi/cluster.js';
 import { EVERY_SECOND, waitUntil } from '../daemon/harness.js';
+import { patient } from '../helpers/patience.js';
 import { openDatabase, parseDatabaseSpec, type Db } from '../../src/store/db.js';
 import { loadStore, parseExtract } from './fixture.js';
 import { expectedExtract } from './oracle.js';
@@ -33,7 +34,7 @@ describe.skipIf(why !== '')(why ? `extracts from two daemons — SKIPPED: ${why}
     inst = await makeInstance({ database: pg.url });
     gen = await loadStore(inst, 300, 9, { extracts: [{ clientId: 'fin', legalContext: 'FPS_FINANCE:TAX_ASSESSMENT', schedule: EVERY_SECOND }] });
     db = await openDatabase(parseDatabaseSpec(pg.url));
-  }, 120_000);
+  }, patient(120_000));
   afterAll(async () => {
     if (members.length > 0) await stopCluster(members);
     await db?.destroy();
@@ -47,7 +48,7 @@ describe.skipIf(why !== '')(why ? `extracts from two daemons — SKIPPED: ${why}
     const o = { root, leaseSeconds: 2 };
     // 1. A daemon that dies once the file is written, before it is published.
     const [crashy] = await startCluster(inst, srv, ['ldm-x'], o, { LDM_BATCH_CRASH_AT: 'extract-written' });
-    const crash = await Promise.race([crashy.daemon.exited, sleep(30_000).then(() => null)]);
+    const crash = await Promise.race([crashy.daemon.exited, sleep(patient(30_000)).then(() => null)]);
     expect(crash?.signal, 'ldm-x should have died at extract-written').toBe('SIGKILL');
     const left: { state: string; instance_id: string }[] = await db('batches').where('file_name', 'EXTRACT-fin-2025').select('state', 'instance_id');
     expect(left).toEqual([{ state: 'CLAIMED', instance_id: 'ldm-x' }]);
@@ -58,7 +59,7 @@ describe.skipIf(why !== '')(why ? `extracts from two daemons — SKIPPED: ${why}
     const outcomes = (m: Member): string[] =>
       m.daemon.events.filter((e) => (e.event === 'extract.written' || e.event === 'extract.skipped') && e.year === 2025).map((e) => (e.event === 'extract.written' ? 'WRITTEN' : String(e.outcome)));
     // Each daemon has tried at least twice (the schedule fires every second on both).
-    await waitUntil(() => members.every((m) => outcomes(m).length >= 2), 60_000, 'both daemons to run the extract twice');
+    await waitUntil(() => members.every((m) => outcomes(m).length >= 2), patient(60_000), 'both daemons to run the extract twice');
     const stopped = await stopCluster(members);
     const stoppedMembers = members;
     const all = members.flatMap(outcomes);
@@ -88,5 +89,5 @@ describe.skipIf(why !== '')(why ? `extracts from two daemons — SKIPPED: ${why}
     expect(Number(((await db('audit_log').count({ n: '*' }).first()) as { n: number | string }).n)).toBe(want.size);
     const v = await run(process.execPath, [BIN, 'verify', join(root, 'fin', 'out', 'EXTRACT-fin-2025.xml'), '--cert', inst.cert]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
-  }, 120_000);
+  }, patient(120_000));
 });

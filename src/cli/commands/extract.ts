@@ -2,11 +2,11 @@
 // on its schedule; `extract run` runs them now (all, or one client's), `extract list` shows the
 // journal of extracts.
 import type { Command, Option } from 'commander';
-import { openApp } from '../context.js';
+import { openApp, openAppAsOf } from '../context.js';
 import { openTransport } from '../../spool/open.js';
 import { createLogger } from '../../log/logger.js';
 import { LdmError, errorMessage } from '../../errors.js';
-import { isoDate, notInFuture, print, printJson } from '../output.js';
+import { isoDate, print, printJson } from '../output.js';
 import { runExtract, type ExtractContext, type ExtractResult } from '../../extracts/run.js';
 import { listExtracts } from '../../extracts/journal.js';
 import { databaseFault } from '../../store/db.js';
@@ -25,9 +25,8 @@ function parseYear(s: string | undefined): number | undefined {
 export async function runExtractRun(o: { client?: string; year?: string; asOf?: string; json?: boolean; config?: string }): Promise<void> {
   isoDate(o.asOf, '--as-of');
   const year = parseYear(o.year);
-  const app = await openApp(o.config);
+  const { app, asOf } = await openAppAsOf(o.config, o.asOf);
   try {
-    const asOf = notInFuture(o.asOf, app.config.timezone);
     const configured = app.config.extracts;
     const specs = o.client === undefined ? configured : configured.filter((e) => e.clientId === o.client);
     if (specs.length === 0) {
