@@ -14,7 +14,7 @@ export const AUDIT_PERSONS = 'audit_persons';
 export const AUDIT_RETENTION_RUNS = 'audit_retention_runs';
 
 /** The fixed code table of the status byte: never reorder, only append. */
-export const STATUS_CODES: readonly string[] = ['MSG00000', 'MSG00100', 'MSG00005', 'MSG00006', 'MSG00008', 'MSG00011', 'MSG00012'];
+export const STATUS_CODES: readonly string[] = ['MSG00000', 'MSG00100', 'MSG00005', 'MSG00006', 'MSG00008', 'MSG00011', 'MSG00012', 'MSG00021'];
 const STATUS_INDEX = new Map(STATUS_CODES.map((c, i) => [c, i]));
 const ESCAPE = 255;
 

@@ -17,6 +17,7 @@ import { runGenerate } from './commands/generate.js';
 import { runAudit, runAuditExport, runAuditPurge } from './commands/audit.js';
 import { runRepertoryRegister, runRepertoryUnregister } from './commands/repertory.js';
 import { registerNotify } from './commands/notify.js';
+import { registerExtract } from './commands/extract.js';
 import { commandStarting } from './signals.js';
 import { quietOnClosedOutput } from './output.js';
 import { databaseFault } from '../store/db.js';
@@ -221,6 +222,7 @@ function program(): Command {
     .action(async (o: { ssin: string; sector: string; institution?: string; qualityCode: string; end: string; json?: boolean; config?: string }) => runRepertoryUnregister(o));
 
   registerNotify(p, configOpt);
+  registerExtract(p, configOpt);
 
   p.command('generate')
     .description('write a synthetic, realistic data set (CSV) and request files for demos, tests and benchmarks')

@@ -10,7 +10,7 @@ import { assertSafeSpoolRoot } from '../spool/root.js';
 import type { Client, ServiceName } from '../interfaces.js';
 import { configFileSchema, type ConfigFile, type SftpConfig } from './schema.js';
 
-export type { HttpConfig, SftpConfig, SftpRetryConfig } from './schema.js';
+export type { ExtractConfig, HttpConfig, SftpConfig, SftpRetryConfig } from './schema.js';
 
 export interface SpoolConfig {
   /** `local` (a folder) or `sftp` (a server; see README). */
@@ -207,6 +207,7 @@ export function parseConfig(raw: unknown, file: string): Config {
     retry: c.retry,
     fileMode: c.fileMode,
     audit: c.audit,
+    extracts: c.extracts,
   };
 }
 

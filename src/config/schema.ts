@@ -128,6 +128,24 @@ const clientSchema = z.strictObject({
   authorizations: z.array(authorizationSchema).default([]),
 }, { error: 'must be an object' });
 
+/**
+ * A scheduled extract (contract §6d): the yearly push of one client's LivingWagesWithAmount data.
+ * It runs under the client's authorization for `legalContext` (service LivingWagesWithAmount),
+ * which must exist in the store when it runs (else EXTRACT_NOT_AUTHORIZED).
+ */
+const extractSchema = z
+  .strictObject({
+    clientId: z
+      .string({ error: 'must be the client id of a client (1-64 of A-Z a-z 0-9 . _ -)' })
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be the client id of a client (1-64 of A-Z a-z 0-9 . _ -)' })
+      .refine((v) => v !== '.' && v !== '..', { error: 'must not be "." or ".."' }),
+    service: z.literal('LivingWagesWithAmount', { error: 'must be "LivingWagesWithAmount" (the only service with extracts, contract §6d)' }).default('LivingWagesWithAmount'),
+    legalContext: nonEmpty().meta({ description: "the legal context of the client's LivingWagesWithAmount authorization the extract runs under (its quality codes, deliberation and fields apply)" }),
+    period: z.literal('previous-year', { error: 'must be "previous-year"' }).default('previous-year').meta({ description: 'the year the extract covers: the year before its reference date' }),
+    schedule: cronExpr.meta({ description: 'when the daemon runs it (cron, in timezone), e.g. "0 3 15 1 *" = 15 January at 03:00; it is written once per client and year whatever the schedule' }),
+  }, { error: 'must be an object like {"clientId": "FIN", "legalContext": "FPS_FINANCE:TAX_ASSESSMENT", "schedule": "0 3 15 1 *"}' })
+  .meta({ description: 'a scheduled extract (contract §6d): one signed out/EXTRACT-<clientId>-<year>.xml per client and year' });
+
 const httpSchema = z
   .strictObject({
     port: port(true).meta({ description: '0 = any free port (logged as http.listening)' }),
@@ -196,6 +214,17 @@ export const configFileSchema = z
       .meta({ description: 'mode of every file holding personal data: "0600", or "0640" to let a group read them' }),
     clients: z.array(clientSchema, { error: 'must be a list' }).default([]),
     audit: auditSchema.meta({ description: 'audit register retention: retentionYears (10), onlineMonths (12), retentionSchedule' }),
+    extracts: z
+      .array(extractSchema, { error: 'must be a list' })
+      .default([])
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((e, i) => {
+          if (seen.has(e.clientId)) ctx.addIssue({ code: 'custom', path: [i, 'clientId'], message: `"${e.clientId}" has two extracts; a client has at most one (one file per client and year)` });
+          seen.add(e.clientId);
+        });
+      })
+      .meta({ description: 'scheduled extracts (contract §6d), at most one per client' }),
   }, { error: 'the config must be a JSON object' })
   .meta({ title: 'ldm-batch config', description: 'ldm-batch.config.json; paths are relative to the file; no secret may appear in it' });
 
@@ -204,6 +233,7 @@ export type ConfigFile = z.output<typeof configFileSchema>;
 export type SftpConfig = z.output<typeof sftpSchema>;
 export type SftpRetryConfig = Required<z.output<typeof retrySchema>>;
 export type HttpConfig = z.output<typeof httpSchema>;
+export type ExtractConfig = z.output<typeof extractSchema>;
 
 /** The JSON Schema published as schemas/ldm-batch.config.schema.json (what a config file may hold). */
 export function configJsonSchema(): Record<string, unknown> {

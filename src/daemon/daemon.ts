@@ -22,6 +22,8 @@ import { assertSignerCurrent, certificateExpiry } from '../response/sign.js';
 import { clockNow } from '../pipeline/clock.js';
 import { startHttp, type HttpEndpoint } from './http.js';
 import { retentionCutoff, runRetention, type RetentionRun } from '../audit/purge.js';
+import type { ExtractConfig } from '../config/config.js';
+import { ExtractScheduler } from '../extracts/scheduler.js';
 
 export interface DaemonSettings {
   instanceId: string;
@@ -35,6 +37,8 @@ export interface DaemonSettings {
   notify: { schedule: string; maxPerFile: number } | null;
   /** The audit retention run (audit.retentionSchedule, audit.retentionYears); absent or null: none. */
   retention?: { schedule: string; years: number } | null;
+  /** Scheduled extracts (contract §6d), each on its own cron; absent or empty: none. */
+  extracts?: readonly ExtractConfig[];
 }
 
 export function daemonSettings(config: Config, httpOverride?: { host: string; port: number }): DaemonSettings {
@@ -49,6 +53,7 @@ export function daemonSettings(config: Config, httpOverride?: { host: string; po
     http: httpOverride ?? config.http,
     notify: notifySchedule === 'off' ? null : { schedule: notifySchedule, maxPerFile: notificationsPerFile() },
     retention: config.audit.retentionSchedule === 'off' ? null : { schedule: config.audit.retentionSchedule, years: config.audit.retentionYears },
+    extracts: config.extracts,
   };
 }
 
@@ -91,6 +96,8 @@ export class Daemon {
   private notifying: { startedAt: number; warned: boolean; done: Promise<void> } | null = null;
   /** The retention run in progress (awaited on stop). */
   private retaining: Promise<RetentionRun | null> | null = null;
+  /** Scheduled extracts (src/extracts): their cron tasks and runs. */
+  private extracts: ExtractScheduler | null = null;
 
   constructor(
     private readonly ctx: SpoolContext,
@@ -155,6 +162,14 @@ export class Daemon {
       task.on('execution:missed', (c) => this.log.debug('cron.missed_tick', { schedule: retention.schedule, task: 'audit retention', at: c.date.toISOString() }));
       await task.start();
       this.tasks.push(task);
+    }
+    if ((this.settings.extracts?.length ?? 0) > 0) {
+      const { db, transport, signer, workDir, instanceId, timezone, clock, leaseSeconds, readModels } = this.ctx;
+      if (readModels === undefined) this.log.warn('extract.unavailable', { note: 'no read model registry in this context: scheduled extracts do not run' });
+      else {
+        this.extracts = new ExtractScheduler({ db, transport, signer, workDir, instanceId, timezone, log: this.log, clock, leaseSeconds, readModels }, this.settings.extracts ?? [], this.settings.schedule, this.log);
+        await this.extracts.start(cronLog);
+      }
     }
     this.log.info('daemon.started', {
       spool: this.ctx.transport.description,
@@ -310,6 +325,7 @@ export class Daemon {
     const running = [...this.inFlight.values()].map((e) => e.done);
     if (this.notifying) running.push(this.notifying.done);
     if (this.retaining) running.push(this.retaining.then(() => undefined));
+    if (this.extracts) running.push(this.extracts.stop());
     this.log.info('daemon.stopping', { signal, inFlight: this.inHand(), graceSeconds: this.settings.shutdownGraceSeconds });
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([

@@ -27,7 +27,7 @@ const HASH_CHUNK = 64 * 1024;
 export type VerifyResult =
   | {
       ok: true;
-      /** Header/InReplyTo (responses) or Header/FileId (notifications), when present. */
+      /** Header/InReplyTo (responses), Header/ExtractId (extracts) or Header/NotificationId (notifications), when present. */
       fileId?: string;
       recordCount: number;
       /** Subject and SHA-256 fingerprint of the certificate in KeyInfo, for the operator. */
@@ -436,7 +436,7 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
     } else if (signature !== undefined && depth === 1) {
       afterSignature = true;
     }
-    if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'InReplyTo' || tag.local === 'FileId' || tag.local === 'NotificationId')) {
+    if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'InReplyTo' || tag.local === 'ExtractId' || tag.local === 'FileId' || tag.local === 'NotificationId')) {
       captureTo = 'fileId';
     } else if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'ProcessedAt' || (tag.local === 'CreatedAt' && openNames[0] === 'BatchNotification'))) {
       captureTo = 'signedAt';

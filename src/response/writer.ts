@@ -152,10 +152,25 @@ export function responseLineXml(line: ProfiledResponseLine): string {
   return `${s}    </Response>\n`;
 }
 
-function headerXml(h: ResponseHeader): string {
+/**
+ * The header of a scheduled extract (contract §6d): `ExtractId` stands where a response to a
+ * request has `InReplyTo` and `RequestSha256`; the rest of the document is a response's.
+ */
+export interface ExtractHeader {
+  extractId: string;
+  service: 'LivingWagesWithAmount';
+  referenceDate: string; // YYYY-MM-DD
+  processedAt: string; // YYYY-MM-DDTHH:MM:SSZ
+}
+
+function headerXml(h: ResponseHeader | ExtractHeader): string {
   let s = `  <Header>\n`;
-  if (h.inReplyTo !== undefined) s += `    ${element('InReplyTo', {}, h.inReplyTo)}\n`;
-  s += `    ${element('RequestSha256', {}, h.requestSha256)}\n`;
+  if ('extractId' in h) {
+    s += `    ${element('ExtractId', {}, h.extractId)}\n`;
+  } else {
+    if (h.inReplyTo !== undefined) s += `    ${element('InReplyTo', {}, h.inReplyTo)}\n`;
+    s += `    ${element('RequestSha256', {}, h.requestSha256)}\n`;
+  }
   if (h.service !== undefined) s += `    ${element('Service', {}, h.service)}\n`;
   s += `    ${element('ReferenceDate', {}, h.referenceDate)}\n`;
   s += `    ${element('ProcessedAt', {}, h.processedAt)}\n`;
@@ -265,7 +280,7 @@ class ChunkedOutput {
  */
 export async function writeResponse(
   out: NodeJS.WritableStream,
-  header: ResponseHeader,
+  header: ResponseHeader | ExtractHeader,
   body: ResponseBody,
   signer: Signer,
 ): Promise<WriteResult> {

@@ -204,6 +204,34 @@ const migrations: NamedMigration[] = [
     },
   },
   packedAuditMigration, // 009_packed_audit (audit/migration.ts)
+  {
+    // Scheduled extracts (contract §6d, src/extracts): one row per (client, year), claimed once —
+    // the unique key is what makes an extract exactly once across instances. The batch journal
+    // row (batch_id) holds its lease, reference date, ProcessedAt and store version; this row
+    // keeps what else a re-run needs to write the same bytes: the client's CBE and sector and
+    // the authorization it ran under, as they were at the claim.
+    name: '011_extracts',
+    async up(knex) {
+      await knex.schema.createTable('extracts', (t) => {
+        t.increments('id');
+        t.string('client_id', 64).notNullable();
+        t.integer('year').notNullable();
+        t.string('extract_id', 80).notNullable();
+        t.integer('batch_id').notNullable();
+        t.string('cbe_number', 10).notNullable();
+        t.integer('sector').notNullable();
+        t.string('legal_context', 128).notNullable();
+        t.string('deliberation', 128).nullable();
+        t.string('quality_codes', 512).notNullable(); // space-separated
+        t.string('fields', 1024).notNullable(); // space-separated; '' = all
+        t.string('created_at', 30).notNullable();
+        t.unique(['client_id', 'year'], { indexName: 'extracts_client_year_unique' });
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('extracts');
+    },
+  },
 ];
 
 const AMOUNTS_LOOKUP_COLUMNS = [
