@@ -89,7 +89,7 @@ describe.each([
 
   it('moves every entry into the packed tables and drops audit_log', async () => {
     await db.migrate.up({ migrationSource });
-    expect(await pendingMigrations(db)).toEqual([]);
+    expect(await pendingMigrations(db)).not.toContain('009_packed_audit'); // later migrations may follow
     expect(await db.schema.hasTable('audit_log')).toBe(false);
     expect(await countAuditLines(db)).toBe(old.length);
     for (const id of batchIds) expect(await countAuditLines(db, id)).toBe(old.filter((r) => r.batch_id === id).length);
@@ -139,7 +139,7 @@ describe('migration 009 with entries it cannot pack', () => {
         { ...base, seq: 2, ssin: PERSONS[1], legal_context: 'CTX:B' },
       ]);
       await expect(db.migrate.up({ migrationSource })).rejects.toThrow(/009_packed_audit: 1 batch\(es\) in audit_log have entries with different/);
-      expect(await pendingMigrations(db)).toEqual(['009_packed_audit']);
+      expect((await pendingMigrations(db))[0]).toBe('009_packed_audit');
       expect(await db.schema.hasTable('audit_batches')).toBe(false); // rolled back whole
       expect(await db('audit_log').count({ n: '*' }).then((r) => Number((r[0] as { n: number }).n))).toBe(2);
     } finally {
