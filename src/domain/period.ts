@@ -10,6 +10,7 @@ export type PeriodCheck = { ok: true } | { ok: false; reason: string };
 const KINDS_BY_SERVICE: Record<ServiceName, readonly RequestPeriod['kind'][]> = {
   LivingWagesWithAmount: ['year', 'months'],
   LivingWages: ['dates'],
+  Handiservice: ['dates'],
 };
 
 function isValidYear(year: number): boolean {
