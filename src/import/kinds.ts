@@ -12,6 +12,8 @@ import { sectorQualityCodeProblem } from '../repertory/qualityCodes.js';
 import { storedInstitution } from '../store/repertoryRows.js';
 import { amountIdentity } from '../store/amountIdentity.js';
 import { rights } from './rightsKind.js';
+import { HANDISERVICE_KINDS } from './handiserviceKinds.js';
+import { unknownHandiserviceFields, HANDISERVICE_FIELDS } from '../services/handiservice/profile.js';
 
 /** Thrown by a row check; becomes "line N: reason" in the import report. */
 export class BadRow extends Error {}
@@ -248,6 +250,8 @@ export const clients: ImportKind = {
     const fields = (v.fields ?? '').split(/\s+/).filter(Boolean);
     const unknown = v.service === 'LivingWagesWithAmount' ? unknownAmountFields(fields) : [];
     if (unknown.length > 0) throw new BadRow(`fields has unknown name(s) ${unknown.join(', ')}; use: ${AMOUNT_FIELDS.join(' ')}`);
+    const unknownHs = v.service === 'Handiservice' ? unknownHandiserviceFields(fields) : [];
+    if (unknownHs.length > 0) throw new BadRow(`fields has unknown name(s) ${unknownHs.join(', ')}; use handiservice:general, handiservice:reopened or: ${HANDISERVICE_FIELDS.join(' ')}`);
     const qc = required(v, 'quality_codes').split(/\s+/).filter(Boolean).map((c) => code(c, 'quality_codes'));
     const cbeNumber = cbe(v, 'cbe_number');
     const owner = ctx.cbeOwners.get(cbeNumber);
@@ -283,4 +287,4 @@ export const clients: ImportKind = {
   },
 };
 
-export const IMPORT_KINDS: Record<string, ImportKind> = { clients, ocmws, persons, repertory, amounts, rights };
+export const IMPORT_KINDS: Record<string, ImportKind> = { clients, ocmws, persons, repertory, amounts, rights, ...HANDISERVICE_KINDS };

@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { auditMigration } from '../audit/migration.js';
 import { rightsMigration } from './rightsMigration.js';
+import { handiserviceMigration } from './handiservice/migration.js';
 import { AMOUNT_IDENTITY_RANK1_SQL } from './amountIdentity.js';
 
 interface NamedMigration {
@@ -203,6 +204,7 @@ const migrations: NamedMigration[] = [
       await knex.schema.dropTable('store_state');
     },
   },
+  handiserviceMigration,
 ];
 
 const AMOUNTS_LOOKUP_COLUMNS = [
