@@ -178,3 +178,42 @@ export function handicapData(records: HandicapRecords, range: { from: string; to
     .map(({ s, c }) => ({ number: s.cardNumber, type: s.type, from: c.from, to: c.to }));
   return { recognitions, rights, payments, cards };
 }
+
+// ---------------------------------------------------------------- the line's code
+
+export type HandiserviceDecision =
+  | { code: 'MSG00011' | 'MSG00005' | 'MSG00006' | 'MSG00008' | 'MSG00012'; newSsin?: string; reason: string }
+  /** Both checks passed except the provider's: `sender` is the integration that allowed the consultation. */
+  | { code: 'MSG00021'; sender: Integration; reason: string }
+  | { code: 'CONTINUE'; sender: Integration; range: { from: string; to: string } };
+
+/**
+ * The §6c order, first failure wins: MSG00011 → MSG00005 → MSG00006 → MSG00008 → MSG00012 →
+ * MSG00021; CONTINUE means the data decide between MSG00100 and MSG00000. `ssinValid` is the
+ * check-digit test (domain/ssin.ts) of the line's SSIN against the reference date's year.
+ */
+export function decideHandiserviceLine(input: {
+  ssinValid: boolean;
+  person: { replacedBy: string | null } | undefined;
+  line: { period: RequestPeriod; role?: Role };
+  referenceDate: string;
+  sender: { cbeNumber: string; allowedQualityCodes: readonly number[] };
+  /** The sender's integrations for the SSIN (own institution and its sector's). */
+  senderIntegrations: readonly Integration[];
+  /** The SSIN's sector-16 integrations. */
+  providerIntegrations: readonly Integration[];
+}): HandiserviceDecision {
+  if (!input.ssinValid) return { code: 'MSG00011', reason: 'SSIN check digits are wrong' };
+  if (input.person === undefined) return { code: 'MSG00005', reason: 'SSIN unknown to the register' };
+  const replacedBy = input.person.replacedBy;
+  if (replacedBy !== null && replacedBy !== '') return { code: 'MSG00006', newSsin: replacedBy, reason: 'SSIN was replaced' };
+  const problem = handiserviceLineProblem(input.line, input.referenceDate);
+  if (problem !== null) return { code: 'MSG00008', reason: problem };
+  // handiserviceLineProblem passed: the period is a valid Dates range.
+  const p = input.line.period as { kind: 'dates'; from: string; to: string };
+  const range = { from: p.from, to: p.to };
+  const sender = senderIntegration(input.senderIntegrations, input.sender, range, input.referenceDate);
+  if (sender === undefined) return { code: 'MSG00012', reason: 'the sender manages no dossier (sector 17, quality code 1-9) for this SSIN in the last year and the period' };
+  if (providerIntegration(input.providerIntegrations, range) === undefined) return { code: 'MSG00021', sender, reason: 'the SSIN is not integrated at the provider for this period' };
+  return { code: 'CONTINUE', sender, range };
+}
