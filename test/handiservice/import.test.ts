@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { importCsv, ImportRejected } from '../../src/import/importCsv.js';
 import { lookupHandicapRecords, lookupProviderIntegrations } from '../../src/store/handiservice/lookup.js';
+import { resolveHandiservice } from '../../src/services/handiservice/resolve.js';
+import type { Client, ProfiledResponseLine, RequestLine } from '../../src/interfaces.js';
 import { createTempDatabase, postgresAvailable, PG_SKIP_REASON, type TempDatabase } from '../helpers/postgres.js';
 
 const A = '85073003328';
@@ -164,5 +166,51 @@ describe.each(engines)('Handiservice imports on $name', (engine) => {
       [16, '0212000032', 7],
     ]);
     expect(got.has(B)).toBe(false);
+  });
+
+  it.skipIf(engine.skip)('the resolver answers from this store: both checks, clipping, order, profile', async () => {
+    await importCsv(db, 'persons', await csv('persons.csv', `ssin,replaced_by\n${A},\n${B},\n`));
+    const client: Client = {
+      clientId: 'ocmw',
+      cbeNumber: '0212000032',
+      sector: 17,
+      name: 'OCMW',
+      authorizations: [],
+    };
+    const auth = (fields: string[]) => ({ service: 'Handiservice' as const, legalContext: 'PCSA:SOCIAL_INQUIRY', qualityCodes: [1, 2, 3], deliberation: null, fields });
+    async function* lines(): AsyncGenerator<RequestLine> {
+      yield { seq: 1, ssin: A, period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 1 };
+      yield { seq: 2, ssin: B, period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 2 };
+      yield { seq: 3, ssin: '90010117840', period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 3 };
+      yield { seq: 4, ssin: A, period: { kind: 'dates', from: '2025-03-01', to: '2026-03-01' }, line: 4 };
+    }
+    const answer = async (fields: string[]): Promise<ProfiledResponseLine[]> => {
+      const out: ProfiledResponseLine[] = [];
+      for await (const l of resolveHandiservice(lines(), { db, client, authorization: auth(fields), referenceDate: '2026-01-15' })) out.push(l);
+      return out;
+    };
+    const general = await answer(['handiservice:general']);
+    expect(general.map((l) => l.status)).toEqual(['MSG00000', 'MSG00012', 'MSG00005', 'MSG00008']);
+    const h = general[0].handicap;
+    expect(h?.recognitions.map((r) => [r.id, r.from, r.to])).toEqual([
+      ['REC-1', '2025-03-01', '2025-08-31'],
+      ['REC-2', '2025-05-01', '2025-08-31'],
+    ]);
+    expect(h?.payments.map((p) => `${p.month}/${p.legislation}`)).toEqual(['2025-04/IT', '2025-04/IVT', '2025-05/IT']);
+    expect(h?.rights[0]).toMatchObject({ id: 'HR-1', from: '2025-03-01', to: '2025-08-31' });
+    expect(h?.cards[0]).toMatchObject({ number: 'CARD-1', from: '2025-03-01', to: '2025-08-31' });
+    const reopened = await answer(['handiservice:reopened']);
+    expect(reopened[0].handicap?.payments).toEqual([]);
+    expect(reopened[0].handicap?.recognitions[0]).not.toHaveProperty('status');
+  });
+
+  it.skipIf(engine.skip)('import clients: Handiservice fields are the shipped profiles or known names; others are a bad row', async () => {
+    const head = 'client_id,cbe_number,sector,name,service,legal_context,quality_codes,deliberation,fields';
+    const ok = await importCsv(db, 'clients', await csv('c-ok.csv', `${head}\nocmw,0212000032,17,OCMW,Handiservice,PCSA:SOCIAL_INQUIRY_REOPENED,1 2,,handiservice:reopened SocialCard\n`));
+    expect(ok.inserted).toBe(1);
+    const err = await importCsv(db, 'clients', await csv('c-bad.csv', `${head}\nocmw,0212000032,17,OCMW,Handiservice,PCSA:X,1,,handiservice:everything Year\n`)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImportRejected);
+    expect((err as ImportRejected).badRows[0]).toMatchObject({ line: 2 });
+    expect((err as ImportRejected).badRows[0].reason).toMatch(/unknown name\(s\) handiservice:everything, Year; use: handiservice:general handiservice:reopened Recognition/);
   });
 });
