@@ -1,8 +1,8 @@
 // Shared types of the pipeline. Modules depend on this file, not on each other's internals.
 // Dates are ISO strings: 'YYYY-MM-DD' for days, 'YYYY-MM' for months; they compare lexically.
 
-export type ServiceName = 'LivingWagesWithAmount' | 'LivingWages';
-export const SERVICES: readonly ServiceName[] = ['LivingWagesWithAmount', 'LivingWages'];
+export type ServiceName = 'LivingWagesWithAmount' | 'LivingWages' | 'Handiservice';
+export const SERVICES: readonly ServiceName[] = ['LivingWagesWithAmount', 'LivingWages', 'Handiservice'];
 
 export type Environment = 'PROD' | 'ACPT' | 'TEST';
 export type Role = 'BENEFICIARY' | 'PARTNER';
@@ -14,7 +14,7 @@ export const CATEGORIES: readonly Category[] = ['COHABITANT', 'ISOLATED', 'FAMIL
 export type AmountStatus = 'PROVISIONAL' | 'DEFINITIVE';
 
 /** Per-line status codes (contract §4). */
-export type StatusCode = 'MSG00000' | 'MSG00100' | 'MSG00005' | 'MSG00006' | 'MSG00008' | 'MSG00011' | 'MSG00012';
+export type StatusCode = 'MSG00000' | 'MSG00100' | 'MSG00005' | 'MSG00006' | 'MSG00008' | 'MSG00011' | 'MSG00012' | 'MSG00021';
 export type StatusValue = 'DATA_FOUND' | 'NO_DATA_FOUND' | 'NO_RESULT';
 export const STATUS_VALUE: Record<StatusCode, StatusValue> = {
   MSG00000: 'DATA_FOUND',
@@ -24,6 +24,7 @@ export const STATUS_VALUE: Record<StatusCode, StatusValue> = {
   MSG00008: 'NO_RESULT',
   MSG00011: 'NO_RESULT',
   MSG00012: 'NO_RESULT',
+  MSG00021: 'NO_DATA_FOUND', // Handiservice: the SSIN is not integrated at the data provider (§6c)
 };
 
 /** File-level rejection codes (contract §7). */
@@ -190,6 +191,7 @@ export interface ResponseLine {
   year?: { year: number; totals: YearTotal[] };
   months?: { lastMonthIsLastPaid: boolean; entries: MonthEntry[] };
   rights?: RightEntry[]; // LivingWages, MSG00000 only
+  handicap?: HandicapAnswer; // Handiservice, MSG00000 only (after the client's field profile)
 }
 
 /** A yearly total after the client's field profile: any attribute may be absent (proportionality). */
@@ -201,6 +203,82 @@ export type ProfiledMonthEntry = Partial<MonthEntry> & Pick<MonthEntry, 'month'>
 export interface ProfiledResponseLine extends Omit<ResponseLine, 'year' | 'months'> {
   year?: { year: number; totals: ProfiledYearTotal[] };
   months?: { lastMonthIsLastPaid?: boolean; entries: ProfiledMonthEntry[] };
+}
+
+// ---------------------------------------------------------------- Handiservice (contract §6c, §8)
+
+export type HandicapLegislation = 'IT' | 'IVT' | 'THAB' | 'CHILD';
+export const HANDICAP_LEGISLATIONS: readonly HandicapLegislation[] = ['IT', 'IVT', 'THAB', 'CHILD'];
+export type RecognitionStatus = 'PENDING' | 'DECIDED' | 'APPEAL';
+export const RECOGNITION_STATUSES: readonly RecognitionStatus[] = ['PENDING', 'DECIDED', 'APPEAL'];
+
+/** A decision on a handicap (handicap_recognitions.csv row). */
+export interface HandicapRecognition {
+  recognitionId: string;
+  ssin: string;
+  legislation: HandicapLegislation;
+  requestDate: string;
+  status: RecognitionStatus;
+  decisionDate: string | null;
+  /** null: still pending; the recognition then starts on its requestDate. */
+  startDate: string | null;
+  endDate: string | null; // null = open
+  points: number | null;
+  earningCapacityReduced: boolean | null;
+  lowerLimbs50: boolean | null;
+  fullBlindness: boolean | null;
+  upperLimbsAmputated: boolean | null;
+  upperLimbsParalysed: boolean | null;
+}
+
+/** A benefit right (handicap_rights.csv row). */
+export interface HandicapRight {
+  rightId: string;
+  ssin: string;
+  legislation: HandicapLegislation;
+  category: string;
+  startDate: string;
+  endDate: string | null;
+  monthlyAmountCents: number | null;
+  partnerIncome: boolean | null;
+}
+
+/** One month's payment under one legislation (handicap_payments.csv row). */
+export interface HandicapPayment {
+  ssin: string;
+  month: string; // YYYY-MM
+  legislation: HandicapLegislation;
+  amountCents: number;
+  suspendedCents: number | null;
+}
+
+/** A social card (social_cards.csv row). */
+export interface SocialCard {
+  cardNumber: string;
+  ssin: string;
+  type: string;
+  deliveredOn: string;
+  endDate: string | null;
+}
+
+/** Everything stored for one person, as the Handiservice rules take it. */
+export interface HandicapRecords {
+  recognitions: HandicapRecognition[];
+  rights: HandicapRight[];
+  payments: HandicapPayment[];
+  cards: SocialCard[];
+}
+
+/**
+ * The `<Handicap>` element of a Handiservice answer, after clipping and the field profile: each
+ * entry holds only the attributes to write (their XML names); an absent value is left out.
+ */
+export type HandicapAttrs = Readonly<Record<string, string | number | boolean | undefined>>;
+export interface HandicapAnswer {
+  recognitions: HandicapAttrs[];
+  rights: HandicapAttrs[];
+  payments: HandicapAttrs[];
+  cards: HandicapAttrs[];
 }
 
 export interface ResponseHeader {

@@ -40,7 +40,8 @@ export interface AuditExport {
 /** The best the institution got: data, an empty answer, a refusal, or nothing (an invalid or replaced number). */
 export function outcomeOf(statuses: readonly string[]): Outcome {
   if (statuses.includes('MSG00000')) return 'given';
-  if (statuses.includes('MSG00100')) return 'nothing-found';
+  // MSG00021 (Handiservice): the OCMW passed its own check, the provider had no dossier: nothing given.
+  if (statuses.includes('MSG00100') || statuses.includes('MSG00021')) return 'nothing-found';
   if (statuses.includes('MSG00012')) return 'refused';
   return 'not-answered';
 }

@@ -132,7 +132,7 @@ function program(): Command {
 
   p.command('import')
     .description('load a CSV file (contract §8, UTF-8); a file with any bad row changes nothing; prints the rows inserted, updated and left unchanged (importing the same file again changes nothing)')
-    .argument('<kind>', 'clients | ocmws | persons | repertory | amounts | rights')
+    .argument('<kind>', 'clients | ocmws | persons | repertory | amounts | rights | handicap_recognitions | handicap_rights | handicap_payments | social_cards')
     .argument('<file>', 'CSV file with the header row of its kind')
     .option('--json', 'machine-readable result')
     .addOption(configOpt())

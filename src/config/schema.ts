@@ -5,7 +5,7 @@ import { z } from 'zod';
 import cron from 'node-cron';
 import { isValidCbe } from '../domain/cbe.js';
 import { SERVICES } from '../interfaces.js';
-import { unknownAmountFields } from '../services/amounts/profile.js';
+import { declarationOf } from '../services/declarations.js';
 import { NOTIFICATION_SERVICE } from '../notifications/subscriptions.js';
 import { parseFileMode, type FileMode } from '../files/modes.js';
 import { DEFAULT_RETRY } from '../pipeline/retryPolicy.js';
@@ -111,7 +111,7 @@ const authorizationSchema = z
     fields: z.array(z.string()).default([]),
   }, { error: 'must be an object' })
   .superRefine((a, ctx) => {
-    const unknown = a.service === 'LivingWagesWithAmount' ? unknownAmountFields(a.fields) : [];
+    const unknown = declarationOf(a.service)?.unknownFields(a.fields) ?? [];
     if (unknown.length > 0) ctx.addIssue({ code: 'custom', path: ['fields'], message: `has unknown field name(s) ${unknown.join(', ')}` });
   });
 

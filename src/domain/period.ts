@@ -1,16 +1,14 @@
 // Request periods: their bounds and the MSG00008 rules of contract §4/§5.
 import type { RequestPeriod, ServiceName } from '../interfaces.js';
+import { SERVICE_DECLARATIONS } from '../services/declarations.js';
 import { firstDayOfMonth, isValidDate, isValidMonth, lastDayOfMonth, monthOf, monthsBetweenInclusive } from './dates.js';
 
 export const MAX_MONTHS_PER_LINE = 24;
 
 export type PeriodCheck = { ok: true } | { ok: false; reason: string };
 
-/** Which period kinds each service takes (contract §3). */
-const KINDS_BY_SERVICE: Record<ServiceName, readonly RequestPeriod['kind'][]> = {
-  LivingWagesWithAmount: ['year', 'months'],
-  LivingWages: ['dates'],
-};
+/** Which period kinds each service takes (contract §3): declared by the service. */
+const KINDS_BY_SERVICE = (service: ServiceName): readonly RequestPeriod['kind'][] => SERVICE_DECLARATIONS[service].periodKinds;
 
 function isValidYear(year: number): boolean {
   return Number.isInteger(year) && year >= 1 && year <= 9999;
@@ -52,7 +50,7 @@ function calendarProblem(p: RequestPeriod): string | null {
  */
 export function checkPeriod(p: RequestPeriod, service: ServiceName, referenceDate: string): PeriodCheck {
   if (!isValidDate(referenceDate)) throw new RangeError(`reference date is not a date: "${referenceDate}"`);
-  if (!KINDS_BY_SERVICE[service].includes(p.kind)) {
+  if (!KINDS_BY_SERVICE(service).includes(p.kind)) {
     return { ok: false, reason: `${service} does not take a ${p.kind} period` };
   }
   const problem = calendarProblem(p);

@@ -14,6 +14,7 @@ import { makeSsin } from '../domain/ssin.js';
 import { addMonths, daysInMonth, lastDayOfMonth } from '../domain/dates.js';
 import { firstVisibleDay, isVisible } from '../domain/visibility.js';
 import { BENEFIT_TYPES, CATEGORIES, type BenefitType, type Category } from '../interfaces.js';
+import { HANDISERVICE_FILE_HEADERS, handiserviceClientRows, handiservicePerson, type HandiserviceFile } from './handiservice.js';
 
 /** mulberry32: small, fast, good enough for test data; the same seed gives the same data. */
 export function rng(seed: number): () => number {
@@ -118,7 +119,7 @@ function monthlyCents(category: Category, type: BenefitType): number {
 export interface GeneratedDataset {
   dir: string;
   persons: GeneratedPerson[];
-  files: { clients: string; persons: string; repertory: string; amounts: string; rights: string };
+  files: { clients: string; persons: string; repertory: string; amounts: string; rights: string } & Record<HandiserviceFile, string>;
 }
 
 /** Another institution of sector 17 (an OCMW's CBE number, valid): its register counts only for itself. */
@@ -133,6 +134,7 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
     repertory: join(o.out, 'repertory.csv'),
     amounts: join(o.out, 'amounts.csv'),
     rights: join(o.out, 'rights.csv'),
+    ...(Object.fromEntries(Object.keys(HANDISERVICE_FILE_HEADERS).map((k) => [k, join(o.out, `${k}.csv`)])) as Record<HandiserviceFile, string>),
   };
 
   const write = o.writeFiles ?? true;
@@ -140,6 +142,7 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
   for (const c of DEMO_CLIENTS) {
     await clients.row([c.clientId, c.cbeNumber, c.sector, `"${c.name}"`, c.service, c.legalContext, c.qualityCodes.join(' '), c.deliberation, null]);
   }
+  for (const row of handiserviceClientRows()) await clients.row(row);
   await clients.close();
 
   // Persons: distinct SSINs; about 5% BIS numbers, 3% replaced by a new number.
@@ -181,7 +184,18 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
   // Repertory: each client holds an integration for most persons; some end early, some start late.
   const firstYear = o.firstYear ?? 2022;
   const repertory = new CsvOut(files.repertory, 'ssin,sector,institution_cbe,quality_code,start_date,end_date', write);
+  // Handiservice (contract §6c): its own random sequence, so the rows above and below stay as they were.
+  const hr = rng(o.seed ^ 0x16016);
+  const handiservice = Object.fromEntries(
+    Object.entries(HANDISERVICE_FILE_HEADERS).map(([k, header]) => [k, new CsvOut(files[k as HandiserviceFile], header, write)]),
+  ) as Record<HandiserviceFile, CsvOut>;
+  let handiserviceIndex = 0;
   for (const p of persons) {
+    if (p.replacedBy === null) {
+      const h = handiservicePerson(hr, p.ssin, ++handiserviceIndex, firstYear, o.referenceDate);
+      for (const row of h.repertory) await repertory.row(row);
+      for (const [k, rows] of Object.entries(h.files)) for (const row of rows) await handiservice[k as HandiserviceFile].row(row);
+    }
     p.dossiers = [];
     for (const c of DEMO_CLIENTS) {
       const x = r();
@@ -203,6 +217,7 @@ export async function generateDataset(o: GenerateOptions): Promise<GeneratedData
     if (r() < 0.05) await repertory.row([p.ssin, DEMO_CLIENTS[0].sector, OTHER_INSTITUTION, DEMO_CLIENTS[0].qualityCodes[0], `${firstYear - 1}-01-01`, null]);
   }
   await repertory.close();
+  for (const out of Object.values(handiservice)) await out.close();
 
   // Amounts: spells of months per beneficiary, paid the month after, visible from the first
   // Saturday after that; provisional for the last months before the reference date.

@@ -6,12 +6,19 @@ import { isValidSsin, maskSsin } from '../domain/ssin.js';
 import { isValidCbe } from '../domain/cbe.js';
 import { isValidDate, isValidMonth, monthOf } from '../domain/dates.js';
 import { BENEFIT_TYPES, CATEGORIES, SERVICES } from '../interfaces.js';
-import { AMOUNT_FIELDS, unknownAmountFields } from '../services/amounts/profile.js';
+import { AMOUNT_FIELDS } from '../services/amounts/profile.js';
 import { NOTIFICATION_SERVICE } from '../notifications/subscriptions.js';
 import { sectorQualityCodeProblem } from '../repertory/qualityCodes.js';
 import { storedInstitution } from '../store/repertoryRows.js';
 import { amountIdentity } from '../store/amountIdentity.js';
 import { rights } from './rightsKind.js';
+import { HANDISERVICE_KINDS } from './handiserviceKinds.js';
+import { HANDISERVICE_FIELDS, HANDISERVICE_PROFILES } from '../services/handiservice/profile.js';
+import { declarationOf } from '../services/declarations.js';
+
+function fieldVocabulary(service: string): string {
+  return service === 'Handiservice' ? [...Object.keys(HANDISERVICE_PROFILES), ...HANDISERVICE_FIELDS].join(' ') : AMOUNT_FIELDS.join(' ');
+}
 
 /** Thrown by a row check; becomes "line N: reason" in the import report. */
 export class BadRow extends Error {}
@@ -246,8 +253,8 @@ export const clients: ImportKind = {
       throw new BadRow('client_id must be 1-64 of A-Z a-z 0-9 . _ - and not "." or ".." (it names the spool folder)');
     }
     const fields = (v.fields ?? '').split(/\s+/).filter(Boolean);
-    const unknown = v.service === 'LivingWagesWithAmount' ? unknownAmountFields(fields) : [];
-    if (unknown.length > 0) throw new BadRow(`fields has unknown name(s) ${unknown.join(', ')}; use: ${AMOUNT_FIELDS.join(' ')}`);
+    const unknown = declarationOf(v.service ?? '')?.unknownFields(fields) ?? [];
+    if (unknown.length > 0) throw new BadRow(`fields has unknown name(s) ${unknown.join(', ')}; use: ${fieldVocabulary(v.service ?? '')}`);
     const qc = required(v, 'quality_codes').split(/\s+/).filter(Boolean).map((c) => code(c, 'quality_codes'));
     const cbeNumber = cbe(v, 'cbe_number');
     const owner = ctx.cbeOwners.get(cbeNumber);
@@ -283,4 +290,4 @@ export const clients: ImportKind = {
   },
 };
 
-export const IMPORT_KINDS: Record<string, ImportKind> = { clients, ocmws, persons, repertory, amounts, rights };
+export const IMPORT_KINDS: Record<string, ImportKind> = { clients, ocmws, persons, repertory, amounts, rights, ...HANDISERVICE_KINDS };

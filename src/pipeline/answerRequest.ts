@@ -12,8 +12,7 @@ import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
 import { boundHeapGrowth } from './memory.js';
 import { guardRequestFile } from '../batch/guard.js';
 import { writeResponse } from '../response/writer.js';
-import { resolveAmounts } from '../services/amounts/resolve.js';
-import { resolveRights } from '../services/rights/resolve.js';
+import { serviceFor } from '../services/registry.js';
 import type { ReadModels, Lease } from '../readmodel/registry.js';
 import type { Client, Environment, FileError, ProfiledResponseLine, Rejection, RejectionCode, RequestHeader, ResponseHeader, Signer, StatusCode } from '../interfaces.js';
 
@@ -152,14 +151,14 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
         );
       }
     }
-    const resolveLines = header.service === 'LivingWages' ? resolveRights : resolveAmounts;
-    if (header.service !== 'LivingWages' && input.readModels) {
+    const service = serviceFor(header.service);
+    if (service.usesReadModel && input.readModels) {
       const tModel = performance.now();
       lease = await input.readModels.acquire(input.db, input.storeVersion);
       addTiming('readModel', performance.now() - tModel);
     }
     // The fast reader: the lines are only used if the file is valid (see fastReader.ts).
-    const lines = resolveLines(readRequestLines(input.requestPath), {
+    const lines = service.resolve(readRequestLines(input.requestPath), {
       readModel: lease?.model,
       db: input.db,
       client: sender,

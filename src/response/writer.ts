@@ -19,6 +19,7 @@ import { finished } from 'node:stream/promises';
 import { LdmError } from '../errors.js';
 import {
   STATUS_VALUE,
+  type HandicapAnswer,
   type ProfiledMonthEntry,
   type ProfiledResponseLine,
   type ProfiledYearTotal,
@@ -123,6 +124,20 @@ function rightXml(r: RightEntry): string {
   return `${s}        </Right>\n`;
 }
 
+/** The `<Handicap>` answer (Handiservice, contract §6c): kinds in the contract's order, attributes in canonical order. */
+function handicapXml(h: HandicapAnswer): string {
+  let s = `      <Handicap>\n`;
+  for (const [name, entries] of [
+    ['Recognition', h.recognitions],
+    ['Right', h.rights],
+    ['Payment', h.payments],
+    ['SocialCard', h.cards],
+  ] as const) {
+    for (const e of entries) s += `        ${startTag(name, e)}</${name}>\n`;
+  }
+  return `${s}      </Handicap>\n`;
+}
+
 /** One `<Response>` element, indented, ending with a newline. Exported for tests. */
 export function responseLineXml(line: ProfiledResponseLine): string {
   const value = STATUS_VALUE[line.status];
@@ -148,6 +163,8 @@ export function responseLineXml(line: ProfiledResponseLine): string {
     s += `      <Rights>\n`;
     for (const r of line.rights) s += rightXml(r);
     s += `      </Rights>\n`;
+  } else if (line.handicap !== undefined) {
+    s += handicapXml(line.handicap);
   }
   return `${s}    </Response>\n`;
 }

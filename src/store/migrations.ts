@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { auditMigration, packedAuditMigration } from '../audit/migration.js';
 import { rightsMigration } from './rightsMigration.js';
+import { handiserviceMigration } from './handiservice/migration.js';
 import { AMOUNT_IDENTITY_RANK1_SQL } from './amountIdentity.js';
 
 interface NamedMigration {
@@ -204,6 +205,7 @@ const migrations: NamedMigration[] = [
     },
   },
   packedAuditMigration, // 009_packed_audit (audit/migration.ts)
+  handiserviceMigration,
   {
     // Scheduled extracts (contract §6d, src/extracts): one row per (client, year), claimed once —
     // the unique key is what makes an extract exactly once across instances. The batch journal

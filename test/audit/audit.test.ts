@@ -15,7 +15,7 @@ import { addBatch, entry, openTestStore, type TestStore } from './fixture.js';
 const A = makeSsin({ year: 1985, month: 7, day: 30 }, 33);
 const B = makeSsin({ year: 2001, month: 2, day: 3 }, 12);
 const PERSONS = Array.from({ length: 40 }, (_, i) => makeSsin({ year: 1950 + i, month: 1 + (i % 12), day: 1 + (i % 28) }, 100 + i));
-const CODES: StatusCode[] = ['MSG00000', 'MSG00100', 'MSG00005', 'MSG00006', 'MSG00008', 'MSG00011', 'MSG00012'];
+const CODES: StatusCode[] = ['MSG00000', 'MSG00100', 'MSG00005', 'MSG00006', 'MSG00008', 'MSG00011', 'MSG00012', 'MSG00021'];
 
 describe('blob format', () => {
   it.each([

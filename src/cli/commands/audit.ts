@@ -31,6 +31,7 @@ const STATUS_TEXT: Record<StatusCode, string> = {
   MSG00008: 'not answered: invalid question',
   MSG00011: 'not answered: invalid number',
   MSG00012: 'refused: no file on you at this institution for that period',
+  MSG00021: 'allowed, but the data provider holds no file on you for that period',
 };
 
 /** One consultation in the JSON for a citizen portal. */

@@ -9,6 +9,7 @@ import { importCsv } from '../../import/importCsv.js';
 import { generateDataset, rng, DEMO_CLIENTS } from '../../generate/dataset.js';
 import { readOcmwList } from '../../generate/ocmwList.js';
 import { sampleLines, writeRequestFile } from '../../generate/requests.js';
+import { HANDISERVICE_CLIENT, handiserviceLines } from '../../generate/handiservice.js';
 import { pollOnce } from '../../pipeline/runOnce.js';
 import { loadClients } from '../../store/clients.js';
 import { verifyResponse } from '../../response/verify.js';
@@ -62,7 +63,7 @@ export async function runDemo(o: { dir: string; json?: boolean }): Promise<void>
   try {
     say(`demo instance in ${dir}`);
     const ds = await generateDataset({ out: join(dir, 'data', 'generated'), persons: 400, seed: 1, referenceDate: DEMO_DATE, ocmws: await readOcmwList() });
-    for (const kind of ['clients', 'persons', 'repertory', 'amounts', 'rights'] as const) {
+    for (const kind of ['clients', 'persons', 'repertory', 'amounts', 'rights', 'handicap_recognitions', 'handicap_rights', 'handicap_payments', 'social_cards'] as const) {
       const r = await importCsv(app.db, kind, ds.files[kind]);
       say(`imported ${String(r.rows).padStart(6)} ${kind}`);
     }
@@ -77,6 +78,18 @@ export async function runDemo(o: { dir: string; json?: boolean }): Promise<void>
         join(app.config.spool.root, c.clientId, 'in', name),
         { fileId: name.replace(/\.xml$/, ''), senderCbe: c.cbeNumber, service: c.service, legalContext: c.legalContext, environment: 'PROD', createdAt },
         sampleLines(ds.persons, r, 60, 2026),
+      );
+    }
+    // Handiservice (contract §6c): an OCMW's social inquiry, general and reopened (less data).
+    const hs = HANDISERVICE_CLIENT;
+    await transport.ensureFolders(hs.clientId);
+    const current = ds.persons.filter((p) => p.replacedBy === null).map((p) => p.ssin);
+    for (const [i, a] of hs.authorizations.entries()) {
+      const name = `GENT-HS-2026-00000${i + 1}.xml`;
+      await writeRequestFile(
+        join(app.config.spool.root, hs.clientId, 'in', name),
+        { fileId: name.replace(/\.xml$/, ''), senderCbe: hs.cbeNumber, service: 'Handiservice', legalContext: a.legalContext, environment: 'PROD', createdAt },
+        handiserviceLines(current, r, 40, DEMO_DATE),
       );
     }
     // One broken file, to show a rejection: the trailer announces one line too many.

@@ -2,6 +2,7 @@ import { resolve, join } from 'node:path';
 import { generateDataset, rng, DEMO_CLIENTS } from '../../generate/dataset.js';
 import { sampleLines, writeRequestFile } from '../../generate/requests.js';
 import { readOcmwList } from '../../generate/ocmwList.js';
+import { HANDISERVICE_CLIENT, handiserviceLines } from '../../generate/handiservice.js';
 import { LdmError } from '../../errors.js';
 import { isoDate, print } from '../output.js';
 
@@ -29,5 +30,14 @@ export async function runGenerate(o: { out: string; persons: string; lines: stri
       sampleLines(ds.persons, rng(seed + 1), lines, year),
     );
     print(`request file ${file} (${lines} lines, sender ${c.clientId})`);
+    const hs = HANDISERVICE_CLIENT;
+    const hsFile = join(out, `request-handiservice-${lines}.xml`);
+    const current = ds.persons.filter((p) => p.replacedBy === null).map((p) => p.ssin);
+    await writeRequestFile(
+      hsFile,
+      { fileId: `GEN-HS-${seed}-${lines}`, senderCbe: hs.cbeNumber, service: 'Handiservice', legalContext: hs.authorizations[0].legalContext, environment: 'PROD', createdAt: `${referenceDate}T03:00:00Z` },
+      handiserviceLines(current, rng(seed + 2), lines, referenceDate),
+    );
+    print(`request file ${hsFile} (${lines} Handiservice lines, sender ${hs.clientId}, ${hs.authorizations[0].legalContext})`);
   }
 }

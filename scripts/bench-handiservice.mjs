@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// npm run bench -- --service handiservice [--lines N] [--persons P] [--seed S] [--runs R] [--work DIR] [--no-xmlsec]
+//
+// Benchmark of a Handiservice batch (contract §6c) through the real CLI (compiled dist/; run
+// `npm run build` first), on the embedded default (SQLite):
+//   store    `ldm-batch init`, a generated data set (seeded): clients through `ldm-batch import`,
+//            persons/repertory/amounts by the bulk loader (generate/bulkLoad.ts), the four DG PMH
+//            kinds through `ldm-batch import` (their checks included). Built once per
+//            (seed, persons) under bench-work/ and copied fresh for every run. Not timed.
+//   request  N lines (default 100,000) of an OCMW's general social inquiry (generate/handiservice.ts).
+//   timed    `ldm-batch process` (wall, lines/s, CPU, peak RSS), `ldm-batch verify`, `xmlsec1 --verify`.
+//   checked  exit codes; RecordCount = N; every line answered; the status mix; both verifiers accept.
+// Handiservice is answered from the store (not the read model): see README, Handiservice.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(ROOT, 'bin', 'ldm-batch.js');
+const DIST = join(ROOT, 'dist');
+const REFERENCE_DATE = '2026-03-15';
+const HAVE_TIME = existsSync('/usr/bin/time');
+
+function parseArgs(argv) {
+  const o = { lines: 100_000, persons: 50_000, seed: 42, runs: 1, work: join(ROOT, 'bench-work'), xmlsec: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const count = (v) => {
+      const n = Number(v.replace(/_/g, ''));
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} must be a whole number ≥ 1, got ${v}`);
+      return n;
+    };
+    if (a === '--service') next(); // handiservice: how bench.mjs sent us here
+    else if (a === '--lines') o.lines = count(next());
+    else if (a === '--persons') o.persons = count(next());
+    else if (a === '--seed') o.seed = count(next());
+    else if (a === '--runs') o.runs = count(next());
+    else if (a === '--work') o.work = resolve(next());
+    else if (a === '--no-xmlsec') o.xmlsec = false;
+    else if (a === '--help' || a === '-h') {
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+      process.exit(0);
+    } else throw new Error(`unknown option ${a} (see --help)`);
+  }
+  return o;
+}
+
+/** Runs a command; wall seconds, CPU seconds and peak RSS (MB) by /usr/bin/time when present. */
+function measure(cmd, args, opts = {}) {
+  return new Promise((done, fail) => {
+    const timeFile = join(tmpdir(), `ldm-bench-hs-${process.pid}-${Date.now()}`);
+    const [c, a] = HAVE_TIME ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
+    const t0 = process.hrtime.bigint();
+    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout.length < 1 << 20 ? (stdout += d) : undefined));
+    child.stderr.on('data', (d) => (stderr.length < 1 << 20 ? (stderr += d) : undefined));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      let peakMb = NaN;
+      let cpu = NaN;
+      if (HAVE_TIME) {
+        try {
+          const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+          peakMb = last[0] / 1024;
+          cpu = last[1] + last[2];
+        } catch {
+          /* no figure */
+        }
+        rmSync(timeFile, { force: true });
+      }
+      done({ wall, peakMb, cpu, code, stdout, stderr });
+    });
+  });
+}
+
+function run(cmd, args, what) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const int = (n) => Math.round(n).toLocaleString('en');
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function buildStore(o) {
+  const dir = join(o.work, `handiservice-s${o.seed}-p${o.persons}`);
+  const ready = join(dir, 'ready.json');
+  if (existsSync(ready)) return { dir, ...JSON.parse(readFileSync(ready, 'utf8')) };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  console.log(`building the store in ${dir} (${int(o.persons)} persons, seed ${o.seed}; not timed)…`);
+  const t0 = Date.now();
+  run(process.execPath, [BIN, 'init', join(dir, 'instance')], 'ldm-batch init');
+  const config = join(dir, 'instance', 'ldm-batch.config.json');
+  const { generateDataset } = await import(join(DIST, 'generate', 'dataset.js'));
+  const { readOcmwList } = await import(join(DIST, 'generate', 'ocmwList.js'));
+  const ds = await generateDataset({ out: join(dir, 'csv'), persons: o.persons, seed: o.seed, referenceDate: REFERENCE_DATE, ocmws: await readOcmwList() });
+  run(process.execPath, [BIN, 'import', 'clients', ds.files.clients, '--config', config], 'import clients');
+  const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
+  const { bulkLoad } = await import(join(DIST, 'generate', 'bulkLoad.js'));
+  const db = await openDatabase({ client: 'sqlite', filename: join(dir, 'instance', 'data', 'ldm-batch.sqlite') });
+  const counts = {};
+  try {
+    Object.assign(counts, await bulkLoad(db, ds.files));
+    await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+  } finally {
+    await db.destroy();
+  }
+  for (const kind of ['handicap_recognitions', 'handicap_rights', 'handicap_payments', 'social_cards']) {
+    counts[kind] = JSON.parse(run(process.execPath, [BIN, 'import', kind, ds.files[kind], '--config', config, '--json'], `import ${kind}`)).rows;
+  }
+  const ssins = ds.persons.filter((p) => p.replacedBy === null).map((p) => p.ssin);
+  writeFileSync(join(dir, 'ssins.json'), JSON.stringify(ssins));
+  rmSync(join(dir, 'csv'), { recursive: true, force: true });
+  copyFileSync(join(dir, 'instance', 'data', 'ldm-batch.sqlite'), join(dir, 'pristine.sqlite'));
+  const info = { counts, seconds: (Date.now() - t0) / 1000 };
+  writeFileSync(ready, JSON.stringify(info, null, 2));
+  console.log(`  store ready in ${Math.round(info.seconds)} s: ${Object.entries(counts).map(([k, v]) => `${int(v)} ${k}`).join(', ')}`);
+  return { dir, ...info };
+}
+
+async function buildRequest(o, store) {
+  const file = join(store.dir, `request-${o.lines}.xml`);
+  if (existsSync(file)) return file;
+  const { writeRequestFile } = await import(join(DIST, 'generate', 'requests.js'));
+  const { rng } = await import(join(DIST, 'generate', 'dataset.js'));
+  const { HANDISERVICE_CLIENT, handiserviceLines } = await import(join(DIST, 'generate', 'handiservice.js'));
+  const ssins = JSON.parse(readFileSync(join(store.dir, 'ssins.json'), 'utf8'));
+  const c = HANDISERVICE_CLIENT;
+  await writeRequestFile(
+    file,
+    { fileId: `BENCH-HS-${o.lines}`, senderCbe: c.cbeNumber, service: 'Handiservice', legalContext: c.authorizations[0].legalContext, environment: 'PROD', createdAt: `${REFERENCE_DATE}T03:00:00Z` },
+    handiserviceLines(ssins, rng(o.seed + 16), o.lines, REFERENCE_DATE),
+  );
+  return file;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!existsSync(join(DIST, 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  mkdirSync(o.work, { recursive: true });
+  const store = await buildStore(o);
+  const request = await buildRequest(o, store);
+  const instance = join(store.dir, 'instance');
+  const config = join(instance, 'ldm-batch.config.json');
+  const cert = join(instance, 'keys', 'signing-cert.pem');
+  const haveXmlsec = o.xmlsec && spawnSync('xmlsec1', ['--version']).status === 0;
+  const walls = [];
+  for (let runNo = 1; runNo <= o.runs; runNo++) {
+    copyFileSync(join(store.dir, 'pristine.sqlite'), join(instance, 'data', 'ldm-batch.sqlite'));
+    for (const ext of ['-wal', '-shm']) rmSync(join(instance, 'data', `ldm-batch.sqlite${ext}`), { force: true });
+    const out = join(store.dir, `response-${o.lines}.xml`);
+    const load = loadavg()[0].toFixed(2);
+    const p = await measure(process.execPath, [BIN, 'process', request, '-o', out, '--as-of', REFERENCE_DATE, '--config', config, '--json']);
+    if (p.code !== 0) throw new Error(`process failed (exit ${p.code}):\n${p.stderr}`);
+    const xml = readFileSync(out, 'utf8');
+    const recordCount = Number(/<RecordCount>(\d+)<\/RecordCount>/.exec(xml)?.[1]);
+    const responses = (xml.match(/<Response seq=/g) ?? []).length;
+    if (recordCount !== o.lines || responses !== o.lines) throw new Error(`expected ${o.lines} answered lines, RecordCount ${recordCount}, Response elements ${responses}`);
+    const mix = Object.fromEntries([...xml.matchAll(/<StatusCount code="(\w+)">(\d+)</g)].map((m) => [m[1], Number(m[2])]));
+    const v = await measure(process.execPath, [BIN, 'verify', out, '--cert', cert, '--json']);
+    if (v.code !== 0) throw new Error(`ldm-batch verify refused the response:\n${v.stdout}${v.stderr}`);
+    const s = haveXmlsec ? await measure('xmlsec1', ['--verify', '--trusted-pem', cert, out]) : undefined;
+    if (s && s.code !== 0) throw new Error(`xmlsec1 refused the response:\n${s.stderr}`);
+    walls.push(p.wall);
+    console.log(
+      `run ${runNo}: process ${o.lines} lines in ${p.wall.toFixed(2)} s (${int(o.lines / p.wall)} lines/s, CPU ${p.cpu.toFixed(2)} s, peak RSS ${Math.round(p.peakMb)} MB; load ${load}); ` +
+        `verify ${v.wall.toFixed(2)} s${s ? `, xmlsec1 ${s.wall.toFixed(2)} s` : ' (xmlsec1 skipped)'}; status mix ${JSON.stringify(mix)}`,
+    );
+  }
+  if (o.runs > 1) console.log(`median process: ${median(walls).toFixed(2)} s (${int(o.lines / median(walls))} lines/s) over ${o.runs} runs`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 2;
+});
