@@ -479,7 +479,7 @@ function printRun(i, o, r, sizeMb, responseMb) {
   if (Object.keys(t).length > 0) {
     const s = (k) => (t[k] === undefined ? '-' : `${fmt(t[k] / 1000)} s`);
     console.log(
-      `    stages (busy time, overlapped): envelope ${s('envelope')}, read model ${s('readModel')}, validate ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
+      `    stages (busy time, overlapped): read (hash+guard+envelope) ${t.read === undefined ? `${s('envelope')} + ${s('guard')}` : s('read')}, read model ${s('readModel')}, validate ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
         `resolve: lookups ${s('lookups')} + rules ${s('rules')} + audit wait ${s('auditWait')}, write+sign ${s('write')}; total ${s('total')}`,
     );
   }

@@ -78,10 +78,18 @@ export async function answerRequest(input: AnswerInput): Promise<AnswerResult> {
   return timings === undefined ? result : { ...result, timings };
 }
 
+/**
+ * The files an answer keeps beside `outPath` while it runs (the response being written, the
+ * private copy of the request): removed when it ends, and by whoever stops it by force.
+ */
+export function partFilesOf(outPath: string): string[] {
+  return [`${outPath}.part`, `${outPath}.request.part`];
+}
+
 async function answer(input: AnswerInput): Promise<AnswerResult> {
   // The single pass over the request (batch/requestPass.ts): SHA-256, guard, envelope checks,
   // and a private copy of the bytes, which validation and the line reader then read.
-  const copy = `${input.outPath}.request.part`;
+  const copy = partFilesOf(input.outPath)[1];
   await rm(copy, { force: true }); // a leftover of a run that was killed
   try {
     const tRead = performance.now();
