@@ -16,7 +16,7 @@
 //
 // Times that decide who holds a batch come from the database's clock (journal/dbClock.ts); the
 // claim's ProcessedAt and reference date from the injected clock.
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, Environment, Signer } from '../interfaces.js';
 import type { Db } from '../store/db.js';
