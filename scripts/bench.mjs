@@ -245,6 +245,32 @@ async function readResponse(path, wanted) {
 }
 
 /**
+ * The lines of the bench's request file, read independently of src/ (the saxes reader this used
+ * moved to test/): the generator writes one Request per text line, so a line-by-line read with
+ * regular expressions is enough; entities are not used by the generator.
+ */
+async function* benchRequestLines(path) {
+  const rl = createInterface({ input: createReadStream(path, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  const unescape = (t) => t.replace(/&(lt|gt|quot|apos|amp);/g, (_, e) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]);
+  let n = 0;
+  for await (const text of rl) {
+    n++;
+    const r = /<Request seq="(\d+)">(.*)<\/Request>/.exec(text);
+    if (!r) continue;
+    const body = r[2];
+    const line = { seq: Number(r[1]), line: n, ssin: /<Ssin>([^<]*)<\/Ssin>/.exec(body)[1].trim() };
+    const ticket = /<Ticket>([^<]*)<\/Ticket>/.exec(body);
+    if (ticket) line.ticket = unescape(ticket[1]);
+    const role = /<Role>([^<]*)<\/Role>/.exec(body);
+    if (role) line.role = role[1].trim();
+    const year = /<Year>\s*(\d+)\s*<\/Year>/.exec(body);
+    const range = /<(Months|Dates)><From>([^<]*)<\/From><To>([^<]*)<\/To><\/\1>/.exec(body);
+    line.period = year ? { kind: 'year', year: Number(year[1]) } : { kind: range[1] === 'Months' ? 'months' : 'dates', from: range[2].trim(), to: range[3].trim() };
+    yield line;
+  }
+}
+
+/**
  * The sampled lines answered again, independently of the pipeline's fast paths: the saxes reader,
  * every amount row of the person (not only the requested months), the domain rules, the writer's
  * line serialization. The logic is the original per-line resolution.
@@ -252,7 +278,6 @@ async function readResponse(path, wanted) {
 async function recompute(o, store, requestFile, wanted) {
   const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
   const { countAuditLines } = await import(join(DIST, 'audit', 'query.js'));
-  const { readRequest } = await import(join(DIST, 'batch', 'reader.js'));
   const { lookupPersons } = await import(join(DIST, 'store', 'lookupPersons.js'));
   const { lookupIntegrations } = await import(join(DIST, 'store', 'lookupIntegrations.js'));
   const { lookupAmounts } = await import(join(DIST, 'store', 'lookupAmounts.js'));
@@ -270,7 +295,7 @@ async function recompute(o, store, requestFile, wanted) {
     const client = (await loadClients(db)).find((c) => c.clientId === 'fin');
     const authorization = client.authorizations.find((a) => a.service === 'LivingWagesWithAmount');
     const finality = { senderCbe: client.cbeNumber, sector: client.sector, allowedQualityCodes: authorization.qualityCodes };
-    for await (const line of readRequest(requestFile).lines) {
+    for await (const line of benchRequestLines(requestFile)) {
       if (!wanted.has(line.seq)) continue;
       const valid = isValidSsin(line.ssin, Number(REFERENCE_DATE.slice(0, 4)));
       const persons = await lookupPersons(db, valid ? [line.ssin] : []);
@@ -457,7 +482,7 @@ function printRun(i, o, r, sizeMb, responseMb) {
   if (Object.keys(t).length > 0) {
     const s = (k) => (t[k] === undefined ? '-' : `${fmt(t[k] / 1000)} s`);
     console.log(
-      `    stages (busy time, overlapped): envelope ${s('envelope')}, read model ${s('readModel')}, validate ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
+      `    stages (busy time, overlapped): read (hash+guard+envelope) ${t.read === undefined ? `${s('envelope')} + ${s('guard')}` : s('read')}, read model ${s('readModel')}, validate ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
         `resolve: lookups ${s('lookups')} + rules ${s('rules')} + audit wait ${s('auditWait')}, write+sign ${s('write')}; total ${s('total')}`,
     );
   }

@@ -29,7 +29,8 @@ export type GuardResult =
     }
   | { ok: false; code: 'DTD_FORBIDDEN' | 'NOT_WELL_FORMED' | 'SCHEMA_INVALID'; error: FileError; bom: boolean };
 
-const READ_CHUNK = 1 << 20;
+/** The guard's verdicts (which of two faults in one chunk is reported) assume chunks of this size. */
+export const READ_CHUNK = 1 << 20;
 const DECLARATIONS = ['DOCTYPE', 'ENTITY', 'ELEMENT', 'ATTLIST', 'NOTATION'];
 
 /**
@@ -120,68 +121,101 @@ async function lineColumnAt(path: string, offset: number): Promise<{ line: numbe
   return { line, column: offset - lineStart + 1 };
 }
 
+/**
+ * The guard as a streaming check: `push` every chunk of the file in order (chunks of READ_CHUNK
+ * bytes, as the positions of a verdict depend on where chunks end) until it returns false (a
+ * verdict is reached: stop feeding), then `result` with the path of a file holding the same
+ * bytes, read again only to place an error (line and column) when the file is refused.
+ */
+export class RequestGuard {
+  private readonly prolog = new PrologScanner();
+  private readonly utf8 = new Utf8Checker();
+  private readonly runs = new RunLimit();
+  private first = true;
+  private bom = false;
+  private size = 0;
+  private early: GuardResult | undefined;
+  private stopped = false;
+
+  /** One more chunk; false once the verdict is known (more chunks would not change it). */
+  push(chunk: Buffer): boolean {
+    if (this.stopped) return false;
+    if (this.first) {
+      this.first = false;
+      const head = checkHead(chunk);
+      if (head) {
+        this.early = { ok: false, code: 'NOT_WELL_FORMED', error: head, bom: false };
+        return this.stop();
+      }
+      this.bom = chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
+    }
+    this.size += chunk.length;
+    // The prolog first: a declaration is refused before anything else is looked at.
+    if (!this.prolog.done) {
+      this.prolog.feed(chunk);
+      if (this.prolog.refused) {
+        const r = this.prolog.refused;
+        this.early = { ok: false, code: r.code, error: { line: r.line, column: r.column, message: r.message }, bom: this.bom };
+        return this.stop();
+      }
+    }
+    if (!this.utf8.push(chunk)) return this.stop();
+    if (!this.runs.push(chunk)) return this.stop();
+    return true;
+  }
+
+  private stop(): false {
+    this.stopped = true;
+    return false;
+  }
+
+  /** The verdict, after the last chunk (or once push returned false). */
+  async result(samePath: string): Promise<GuardResult> {
+    if (this.early) return this.early;
+    const { bom, size, runs, utf8, prolog } = this;
+    if (runs.tooLong !== undefined) {
+      const { kind, at: offset } = runs.tooLong;
+      const at = await lineColumnAt(samePath, offset);
+      const message =
+        kind === 'value'
+          ? `a value of more than ${MAX_VALUE >> 20} MiB from byte offset ${offset} (text, attribute, name or comment): no element of the request schema allows one that long (the longest allows 128 characters)`
+          : `resource limit: more than ${MAX_RUN >> 20} MiB between two tags (white space included) from byte offset ${offset}; white space between elements is accepted up to that amount in one place`;
+      return { ok: false, code: 'SCHEMA_INVALID', error: { ...at, message }, bom };
+    }
+    if (!utf8.ok || !utf8.end()) {
+      const at = await locateInvalidUtf8(samePath);
+      return {
+        ok: false,
+        code: 'NOT_WELL_FORMED',
+        error: { line: at.line, column: at.column, message: `the file is not valid UTF-8: invalid byte sequence at byte offset ${at.offset} (only UTF-8 is accepted)` },
+        bom,
+      };
+    }
+    if (size === 0 || (bom && size === 3)) {
+      return { ok: false, code: 'NOT_WELL_FORMED', error: { line: 1, column: 1, message: 'the file is empty' }, bom };
+    }
+    if (!prolog.root) {
+      return {
+        ok: false,
+        code: 'NOT_WELL_FORMED',
+        error: { line: prolog.line, column: prolog.column, message: 'the file holds no root element' },
+        bom,
+      };
+    }
+    return { ok: true, bom, size, root: prolog.root };
+  }
+}
+
 /** Scans the prolog for declarations and the whole file for UTF-8 validity. Never throws on content; I/O errors propagate. */
 export async function guardRequestFile(path: string): Promise<GuardResult> {
-  const prolog = new PrologScanner();
-  const utf8 = new Utf8Checker();
-  const runs = new RunLimit();
-  let first = true;
-  let bom = false;
-  let size = 0;
+  const guard = new RequestGuard();
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (first) {
-        first = false;
-        const head = checkHead(chunk);
-        if (head) return { ok: false, code: 'NOT_WELL_FORMED', error: head, bom: false };
-        bom = chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
-      }
-      size += chunk.length;
-      // The prolog first: a declaration is refused before anything else is looked at.
-      if (!prolog.done) {
-        prolog.feed(chunk);
-        if (prolog.refused) {
-          const r = prolog.refused;
-          return { ok: false, code: r.code, error: { line: r.line, column: r.column, message: r.message }, bom };
-        }
-      }
-      if (!utf8.push(chunk)) break;
-      if (!runs.push(chunk)) break;
-    }
+    for await (const chunk of stream as AsyncIterable<Buffer>) if (!guard.push(chunk)) break;
   } finally {
     stream.destroy();
   }
-  if (runs.tooLong !== undefined) {
-    const { kind, at: offset } = runs.tooLong;
-    const at = await lineColumnAt(path, offset);
-    const message =
-      kind === 'value'
-        ? `a value of more than ${MAX_VALUE >> 20} MiB from byte offset ${offset} (text, attribute, name or comment): no element of the request schema allows one that long (the longest allows 128 characters)`
-        : `resource limit: more than ${MAX_RUN >> 20} MiB between two tags (white space included) from byte offset ${offset}; white space between elements is accepted up to that amount in one place`;
-    return { ok: false, code: 'SCHEMA_INVALID', error: { ...at, message }, bom };
-  }
-  if (!utf8.ok || !utf8.end()) {
-    const at = await locateInvalidUtf8(path);
-    return {
-      ok: false,
-      code: 'NOT_WELL_FORMED',
-      error: { line: at.line, column: at.column, message: `the file is not valid UTF-8: invalid byte sequence at byte offset ${at.offset} (only UTF-8 is accepted)` },
-      bom,
-    };
-  }
-  if (size === 0 || (bom && size === 3)) {
-    return { ok: false, code: 'NOT_WELL_FORMED', error: { line: 1, column: 1, message: 'the file is empty' }, bom };
-  }
-  if (!prolog.root) {
-    return {
-      ok: false,
-      code: 'NOT_WELL_FORMED',
-      error: { line: prolog.line, column: prolog.column, message: 'the file holds no root element' },
-      bom,
-    };
-  }
-  return { ok: true, bom, size, root: prolog.root };
+  return guard.result(path);
 }
 
 /** Byte order marks and encoding declaration, from the first chunk. */

@@ -76,6 +76,14 @@ export function validateRequestFile(path: string, options?: Partial<SliceOptions
   return validateFile(path, 'request', options);
 }
 
+/**
+ * Schema validation of a request file that the guard has accepted already (in the pipeline: in
+ * the single pass over the file, requestPass.ts): libxml2 only, the guard is not run again.
+ */
+export function validateGuardedRequestFile(path: string, options?: Partial<SliceOptions>): Promise<ValidationResult> {
+  return validateWithLibxml2(path, loadSchema('request'), { ...DEFAULT_SLICE_OPTIONS, container: CONTAINERS.request, ...options });
+}
+
 /** Validates a response file against the response schema (the signature is not checked here). */
 export function validateResponseFile(path: string, options?: Partial<SliceOptions>): Promise<ValidationResult> {
   return validateFile(path, 'response', options);

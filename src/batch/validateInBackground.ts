@@ -17,7 +17,7 @@ export const WORKER_MIN_BYTES = 4 << 20;
 /**
  * Starts validating a request file without waiting for it: in a worker thread for a big file
  * (libxml2 then runs on another core while the caller reads and answers the file), else here.
- * The result is the same as validateRequestFile's. When the module runs from TypeScript sources
+ * The file must have passed the guard (requestPass.ts); the result is then validateRequestFile's. When the module runs from TypeScript sources
  * (the test runner), a worker cannot load it and the validation runs here too.
  */
 export function startRequestValidation(path: string, size: number): RunningValidation {
@@ -27,7 +27,7 @@ export function startRequestValidation(path: string, size: number): RunningValid
     const t0 = performance.now();
     // libxml2 is loaded only where it runs (it costs tens of MB of wasm memory per thread)
     const result = import('./validate.js')
-      .then((v) => v.validateRequestFile(path))
+      .then((v) => v.validateGuardedRequestFile(path))
       .finally(() => {
         elapsed = performance.now() - t0;
       });

@@ -1,12 +1,12 @@
 // Entry of the validation worker (see startRequestValidation in validate.ts): validates one file
-// with libxml2 off the main thread and posts the result.
+// the guard has accepted, with libxml2 off the main thread, and posts the result.
 import { parentPort, workerData } from 'node:worker_threads';
-import { validateRequestFile } from './validate.js';
+import { validateGuardedRequestFile } from './validate.js';
 
 const { path } = workerData as { path: string };
 const t0 = performance.now();
 // 256 KiB reads (instead of 1 MiB): the slicer keeps its pieces until a slice is cut anyway.
-validateRequestFile(path, { readChunk: 1 << 18 }).then(
+validateGuardedRequestFile(path, { readChunk: 1 << 18 }).then(
   (result) => parentPort?.postMessage({ result, ms: performance.now() - t0 }),
   (err: unknown) => parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) }),
 );

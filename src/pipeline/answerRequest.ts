@@ -1,19 +1,20 @@
 // One request file in, one signed response file out: the file-level checks of contract §4 in
 // their order, then the service resolves the lines and the writer signs as it writes.
 import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { rename, rm, unlink } from 'node:fs/promises';
 import type { Db } from '../store/db.js';
 import type { Completion } from '../journal/batches.js';
-import { checkEnvelope } from '../batch/reader.js';
+import { readRequestOnce } from '../batch/requestPass.js';
 import { readRequestLines } from '../batch/fastReader.js';
 import { startRequestValidation } from '../batch/validateInBackground.js';
 import { forgetAudit } from '../audit/record.js';
 import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
 import { boundHeapGrowth } from './memory.js';
-import { guardRequestFile } from '../batch/guard.js';
 import { writeResponse } from '../response/writer.js';
 import { serviceFor } from '../services/registry.js';
 import type { ReadModels, Lease } from '../readmodel/registry.js';
+import type { Envelope } from '../batch/envelope.js';
+import type { GuardResult } from '../batch/guard.js';
 import type { Client, Environment, FileError, ProfiledResponseLine, Rejection, RejectionCode, RequestHeader, ResponseHeader, Signer, StatusCode } from '../interfaces.js';
 
 export interface AnswerInput {
@@ -38,6 +39,11 @@ export interface AnswerInput {
    */
   readModels?: ReadModels;
   storeVersion?: number | null;
+  /**
+   * Called once the request has been read and hashed (the single pass), before anything else is
+   * decided: the digest and size of the bytes every later stage reads. Throwing stops the answer.
+   */
+  onRead?: (read: { sha256: string; size: number }) => Promise<void>;
   /** Called once the sender is known, before lines are resolved: decides FileId re-use. */
   checkFileId?: (client: Client, fileId: string, sha256: string) => Promise<'new' | 'reused' | { redeliver: string }>;
 }
@@ -71,10 +77,31 @@ export async function answerRequest(input: AnswerInput): Promise<AnswerResult> {
   return timings === undefined ? result : { ...result, timings };
 }
 
+/**
+ * The files an answer keeps beside `outPath` while it runs (the response being written, the
+ * private copy of the request): removed when it ends, and by whoever stops it by force.
+ */
+export function partFilesOf(outPath: string): string[] {
+  return [`${outPath}.part`, `${outPath}.request.part`];
+}
+
 async function answer(input: AnswerInput): Promise<AnswerResult> {
-  const tEnvelope = performance.now();
-  const envelope = await checkEnvelope(input.requestPath);
-  addTiming('envelope', performance.now() - tEnvelope);
+  // The single pass over the request (batch/requestPass.ts): SHA-256, guard, envelope checks,
+  // and a private copy of the bytes, which validation and the line reader then read.
+  const copy = partFilesOf(input.outPath)[1];
+  await rm(copy, { force: true }); // a leftover of a run that was killed
+  try {
+    const tRead = performance.now();
+    const read = await readRequestOnce(input.requestPath, copy);
+    addTiming('read', performance.now() - tRead);
+    await input.onRead?.({ sha256: read.sha256, size: read.size });
+    return await answerRead(input, read.envelope, read.guard, copy);
+  } finally {
+    await rm(copy, { force: true });
+  }
+}
+
+async function answerRead(input: AnswerInput, envelope: Envelope, guard: GuardResult, copy: string): Promise<AnswerResult> {
   const header = envelope.header;
   const base = { sha256: envelope.sha256, size: envelope.size, header };
   const reject = async (code: RejectionCode, errors: FileError[], client?: Client): Promise<AnswerResult> => {
@@ -83,17 +110,14 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
     return { ...base, outcome: 'REJECTED', client, rejection: { code, errors }, ...written };
   };
 
-  // The byte-level guard first (DTD, UTF-8, no huge run without a tag): cheap, streaming, and it
-  // keeps a hostile file from reaching the readers below, which may buffer one huge value.
-  const tGuard = performance.now();
-  const guard = await guardRequestFile(input.requestPath);
-  addTiming('guard', performance.now() - tGuard);
+  // The byte-level guard first (DTD, UTF-8, no huge run without a tag): it keeps a hostile file
+  // from reaching the readers below, which may buffer one huge value.
   if (!guard.ok) return reject(guard.code, [guard.error]);
 
   // Schema validation runs while everything below does (for a big file in a worker thread): the
   // response is written under a temporary name and published only once the file proved valid.
   // A validation failure still wins over every later check, as when validating first.
-  const validation = startRequestValidation(input.requestPath, envelope.size);
+  const validation = startRequestValidation(copy, envelope.size);
   const invalid = async (): Promise<AnswerResult | undefined> => {
     const tWait = performance.now();
     const valid = await validation.result;
@@ -158,7 +182,7 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
       addTiming('readModel', performance.now() - tModel);
     }
     // The fast reader: the lines are only used if the file is valid (see fastReader.ts).
-    const lines = service.resolve(readRequestLines(input.requestPath), {
+    const lines = service.resolve(readRequestLines(copy), {
       readModel: lease?.model,
       db: input.db,
       client: sender,

@@ -16,7 +16,7 @@
 //
 // Times that decide who holds a batch come from the database's clock (journal/dbClock.ts); the
 // claim's ProcessedAt and reference date from the injected clock.
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, Environment, Signer } from '../interfaces.js';
 import type { Db } from '../store/db.js';
@@ -282,12 +282,14 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
   crashPoint('located');
   if (!where) throw new Error(`the request file of batch ${batch.id} is neither claimed in in/ nor at ${batch.archiveName ?? 'its archive name'}`);
   const local = await ctx.transport.fetch(client.clientId, where.folder, where.name, work);
-  const size = (await stat(local)).size;
-  const sha256 = await sha256File(local);
-  if (batch.sha256 && batch.sha256 !== sha256) throw new Error(`the request file of batch ${batch.id} changed after it was claimed`);
-  if (!batch.sha256) await markBatch(ctx.db, batch.id, ctx.instanceId, { sha256, size });
-  progress.request.sha256 = sha256;
-  log.info('batch.claimed', { size, referenceDate: batch.referenceDate, attempt: batch.attempts });
+  // The request's digest comes from the single pass of answerRequest over its bytes (the same
+  // bytes it then validates and answers), recorded before anything is answered.
+  const onRead = async ({ sha256, size }: { sha256: string; size: number }): Promise<void> => {
+    if (batch.sha256 && batch.sha256 !== sha256) throw new Error(`the request file of batch ${batch.id} changed after it was claimed`);
+    if (!batch.sha256) await markBatch(ctx.db, batch.id, ctx.instanceId, { sha256, size });
+    progress.request.sha256 = sha256;
+    log.info('batch.claimed', { size, referenceDate: batch.referenceDate, attempt: batch.attempts });
+  };
 
   const responseName = batch.responseName ?? responseFileName(batch.fileName);
   const responsePath = join(work, responseName);
@@ -308,6 +310,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
     outPath: responsePath,
     batchId: batch.id,
     storeVersion: batch.storeVersion,
+    onRead,
     checkFileId: async (sender, fileId, sha) => {
       // Known from here on, so an INTERNAL_ERROR given up later can name it.
       if (batch.fileId !== fileId) await markBatch(ctx.db, batch.id, ctx.instanceId, { fileId });

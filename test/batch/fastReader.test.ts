@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RequestLine } from '../../src/interfaces.js';
-import { readRequest } from '../../src/batch/reader.js';
+import { readRequest } from './requestSax.js';
 import { FastRequestParser, readRequestLines } from '../../src/batch/fastReader.js';
 import { generateRequest } from './gen.js';
 

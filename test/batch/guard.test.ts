@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guardRequestFile } from '../../src/batch/guard.js';
 import { validateRequestFile } from '../../src/batch/validate.js';
-import { checkEnvelope } from '../../src/batch/reader.js';
+import { checkEnvelope } from '../../src/batch/envelope.js';
 import { generateRequest } from './gen.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ldm-guard-'));

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guardRequestFile } from '../../src/batch/guard.js';
-import { checkEnvelope, readRequest } from '../../src/batch/reader.js';
+import { checkEnvelope } from '../../src/batch/envelope.js';
+import { readRequest } from './requestSax.js';
 import { validateRequestFile } from '../../src/batch/validate.js';
 import { writeRequest } from './gen.js';
 

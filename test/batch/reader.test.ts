@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RequestLine } from '../../src/interfaces.js';
 import { GrowableBitset } from '../../src/batch/bitset.js';
-import { checkEnvelope, readRequest, readRequestEvents, type RequestEvent } from '../../src/batch/reader.js';
+import { checkEnvelope } from '../../src/batch/envelope.js';
+import { readRequest, readRequestEvents, type RequestEvent } from './requestSax.js';
 import { FIRST_REQUEST_LINE, generateRequest, LINES_PER_REQUEST, ssinFor } from './gen.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ldm-reader-'));

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, stat, unlink } from 'node:fs/promises';
 import { unlinkSync } from 'node:fs';
 import { openAppAsOf } from '../context.js';
-import { answerRequest, completionOf } from '../../pipeline/answerRequest.js';
+import { answerRequest, completionOf, partFilesOf } from '../../pipeline/answerRequest.js';
 import { clockNow } from '../../pipeline/clock.js';
 import { classifyFault } from '../../pipeline/faults.js';
 import { responseFileName } from '../../response/writer.js';
@@ -41,11 +41,14 @@ export async function runProcess(request: string, o: { output?: string; client?:
   const instanceId = app.config.instanceId;
   let held: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    // The response is written under <out>.part until it is complete: never leave it behind.
-    try {
-      unlinkSync(`${outPath}.part`);
-    } catch {
-      // not created yet, or already renamed into place
+    // The response is written under <out>.part until it is complete (and the request copied
+    // beside it): never leave them behind.
+    for (const part of partFilesOf(outPath)) {
+      try {
+        unlinkSync(part);
+      } catch {
+        // not created yet, or already renamed into place
+      }
     }
     const code = signal === 'SIGINT' ? 130 : 143;
     const id = held;

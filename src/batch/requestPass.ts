@@ -1,0 +1,99 @@
+// The one read of a request file that the pipeline makes of the bytes it was handed:
+// in a single streaming pass, the SHA-256 of the file, the guard (DTD, UTF-8, run limits; see
+// guard.ts), the envelope checks (Header, RecordCount, seq rules; see envelope.ts) — and the
+// bytes are written, as they are read, into a private copy that only this process can write.
+// Schema validation (on the second core) and the line reader then read that copy, so the hash,
+// the validation and the answer all see the same bytes, even when the file they came from (in a
+// client's spool folder, or linked from it) changes meanwhile.
+//
+// Why the line reader is not part of this pass: the response's signed Header carries the
+// request's SHA-256 (contract §7) before its first answered line, so the digest of the whole
+// request must be known before the first byte of the answer is hashed for the signature.
+// Answering during this pass would need every parsed line kept until its end.
+//
+// Memory stays at one read chunk: the scanners keep nothing of a chunk, and the copy is written
+// chunk by chunk.
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { dataFileMode } from '../files/modes.js';
+import { EnvelopeCheck, type Envelope } from './envelope.js';
+import { READ_CHUNK, RequestGuard, type GuardResult } from './guard.js';
+
+export interface RequestRead {
+  /** SHA-256 of every byte read, lowercase hex. */
+  sha256: string;
+  size: number;
+  guard: GuardResult;
+  envelope: Envelope;
+  /**
+   * The private copy (mode of personal data, created exclusively): every byte of the file when
+   * the guard accepted it; when it refused it, the bytes up to the refusal (enough to place it).
+   */
+  copy: string;
+}
+
+/**
+ * Reads `path` once into the checks above and into a new file
+ * `copy`, which must not exist. The caller removes the copy when done with it. Never throws on
+ * content; I/O errors propagate (the copy is then removed).
+ */
+export async function readRequestOnce(path: string, copy: string): Promise<RequestRead> {
+  const src = await open(path, 'r');
+  let dst: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    dst = await open(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, dataFileMode());
+    const hash = createHash('sha256');
+    const guard = new RequestGuard();
+    const envelope = new EnvelopeCheck();
+    let guarding = true;
+    let size = 0;
+    // One reused buffer: the hash and the scanners keep nothing of it, and the copy is written
+    // before the next read.
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    for (;;) {
+      const chunk = await readFull(src, buf);
+      if (chunk.length === 0) break;
+      hash.update(chunk);
+      size += chunk.length;
+      envelope.feed(chunk);
+      if (guarding) {
+        // The copy is written up to the end of the chunk where the guard's verdict fell: the
+        // position of a refusal is looked up in it.
+        await writeAll(dst, chunk);
+        guarding = guard.push(chunk);
+      }
+    }
+    await dst.close();
+    dst = undefined;
+    const sha256 = hash.digest('hex');
+    return { sha256, size, guard: await guard.result(copy), envelope: envelope.result(sha256, size), copy };
+  } catch (err) {
+    if (dst) {
+      await dst.close().catch(() => undefined);
+      await rm(copy, { force: true }).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    await src.close();
+  }
+}
+
+/** Fills `buf` (fewer bytes only at the end of the file): the guard's verdicts depend on where chunks end. */
+async function readFull(fh: Awaited<ReturnType<typeof open>>, buf: Buffer): Promise<Buffer> {
+  let n = 0;
+  while (n < buf.length) {
+    const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+  }
+  return buf.subarray(0, n);
+}
+
+async function writeAll(fh: Awaited<ReturnType<typeof open>>, chunk: Buffer): Promise<void> {
+  let n = 0;
+  while (n < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, n, chunk.length - n);
+    n += bytesWritten;
+  }
+}
