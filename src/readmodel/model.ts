@@ -3,7 +3,9 @@
 // positioned reads (a person's rows are one read: records are grouped by SSIN).
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { AmountRow, AmountStatus, BenefitType, Category, Integration, Person } from '../interfaces.js';
+import { endianness } from 'node:os';
+import type { Integration, Person } from '../interfaces.js';
+import { ensureCapacity, lowerBound, upperBound, type AmountColumns } from '../domain/aggregate.js';
 import { LdmError } from '../errors.js';
 import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, findKey, ssinKey, ssinText, type ReadModelHeader, type SectionName } from './layout.js';
 
@@ -16,7 +18,8 @@ export interface OpenOptions {
 
 export class ReadModel {
   readonly header: ReadModelHeader;
-  private readonly strings: string[];
+  /** The model's text values, sorted (layout.ts): record fields are indexes into it. */
+  readonly strings: readonly string[];
   private readonly personSsin: Float64Array;
   private readonly personReplacedBy: Float64Array;
   private readonly personRep: Uint32Array;
@@ -30,11 +33,14 @@ export class ReadModel {
   private readonly partnerKey: Float64Array;
   private readonly partnerStart: Uint32Array;
   private readonly partnerRow: Uint32Array;
-  /** The amount records when in memory; else read through `fd`. */
-  private readonly amounts: DataView | undefined;
+  /** Whether the amount records are held in memory (else read through `fd` into `scratch`). */
+  private readonly inMemory: boolean;
+  /** Views on the amount records: the section when in memory, else `scratch`. */
+  private f64: Float64Array;
+  private u16: Uint16Array;
   private fd: number | undefined;
   private readonly amountsOffset: number;
-  private scratch = Buffer.alloc(64 * AMOUNT_RECORD_BYTES);
+  private scratch: Buffer;
 
   private constructor(header: ReadModelHeader, sections: Partial<Record<SectionName, Buffer>>, fd: number | undefined) {
     this.header = header;
@@ -60,7 +66,11 @@ export class ReadModel {
     this.partnerStart = u32('partnerStart');
     this.partnerRow = u32('partnerRow');
     const amounts = sections.amounts;
-    this.amounts = amounts === undefined ? undefined : new DataView(amounts.buffer, amounts.byteOffset, amounts.byteLength);
+    this.inMemory = amounts !== undefined;
+    const records = amounts === undefined ? Buffer.alloc(64 * AMOUNT_RECORD_BYTES) : aligned(amounts);
+    this.scratch = records;
+    this.f64 = new Float64Array(records.buffer, records.byteOffset, records.byteLength / 8);
+    this.u16 = new Uint16Array(records.buffer, records.byteOffset, records.byteLength / 2);
     this.fd = fd;
     this.amountsOffset = header.sections.amounts.offset;
   }
@@ -70,6 +80,8 @@ export class ReadModel {
    * fails is refused (READ_MODEL_CORRUPT); the caller rebuilds it from the store.
    */
   static open(path: string, opts: OpenOptions = {}): ReadModel {
+    // The sections are read through typed arrays, which use the machine's byte order.
+    if (endianness() !== 'LE') throw new LdmError('READ_MODEL_UNSUPPORTED', 'the read model is little endian; this machine is big endian');
     const fd = openSync(path, 'r');
     let keepFd = false;
     try {
@@ -119,7 +131,7 @@ export class ReadModel {
 
   /** Whether the amount records are held in memory (else read on demand). */
   get amountsInMemory(): boolean {
-    return this.amounts !== undefined;
+    return this.inMemory;
   }
 
   close(): void {
@@ -157,43 +169,72 @@ export class ReadModel {
   }
 
   /**
-   * The amount rows of one person in one role (BENEFICIARY: the person's rows; PARTNER: rows that
-   * name the person as partner) that a line needs: months from..to (plain string order) and the
-   * rows after `to` that `keepAfter` accepts (by paidOn; the rules only ask whether a visible one exists).
+   * Puts into `into` the amount rows of one person in one role that a line needs (BENEFICIARY: the
+   * person's rows; PARTNER: rows that name the person as partner): months from..to (plain string
+   * order) and the first row after `to` that `keepAfter` accepts (by its paidOn's string index; the
+   * rules only ask whether a visible one exists). `into` must use this model's `strings`.
    */
-  amountRows(ssin: string, role: 'BENEFICIARY' | 'PARTNER', from: string, to: string, keepAfter: ((paidOn: string) => boolean) | undefined): AmountRow[] {
+  amountColumns(into: AmountColumns, ssin: string, role: 'BENEFICIARY' | 'PARTNER', from: string, to: string, keepAfter: ((paidOn: number) => boolean) | undefined): void {
+    into.count = 0;
     const k = ssinKey(ssin);
-    if (k === undefined) return [];
-    const out: AmountRow[] = [];
-    let afterFound = false;
-    const take = (v: DataView, o: number, record: number): void => {
-      const month = this.strings[v.getUint16(o + 22, true)];
-      if (month < from) return;
-      if (month > to) {
-        if (keepAfter === undefined || afterFound) return;
-        const paidOn = this.strings[v.getUint16(o + 28, true)];
-        if (!keepAfter(paidOn)) return;
-        afterFound = true;
-      }
-      out.push(this.row(v, o, ssin, role, record));
-    };
+    if (k === undefined) return;
+    const lo = lowerBound(this.strings, from);
+    const hi = upperBound(this.strings, to); // months [lo, hi) lie in from..to
+    let afterFound = keepAfter === undefined;
     if (role === 'BENEFICIARY') {
       const p = findKey(this.amountKey, k);
-      if (p < 0) return out;
+      if (p < 0) return;
       const first = this.amountStart[p];
       const count = this.amountStart[p + 1] - first;
-      const { view, base } = this.records(first, count);
-      for (let i = 0; i < count; i++) take(view, base + i * AMOUNT_RECORD_BYTES, first + i);
+      const base = this.load(first, count);
+      const f64 = this.f64;
+      const u16 = this.u16;
+      for (let i = 0; i < count; i++) {
+        const w = (base + i) * 16; // the record's uint16 words
+        const month = u16[w + 11];
+        if (month < lo) continue;
+        if (month >= hi) {
+          if (afterFound) continue;
+          if (!(keepAfter as (paidOn: number) => boolean)(u16[w + 14])) continue;
+          afterFound = true;
+        }
+        this.put(into, f64, u16, base + i, f64[(base + i) * 4]);
+      }
     } else {
       const p = findKey(this.partnerKey, k);
-      if (p < 0) return out;
+      if (p < 0) return;
       for (let j = this.partnerStart[p], end = this.partnerStart[p + 1]; j < end; j++) {
         const record = this.partnerRow[j];
-        const { view, base } = this.records(record, 1);
-        take(view, base, record);
+        const at = this.load(record, 1);
+        const u16 = this.u16;
+        const month = u16[at * 16 + 11];
+        if (month < lo) continue;
+        if (month >= hi) {
+          if (afterFound) continue;
+          if (!(keepAfter as (paidOn: number) => boolean)(u16[at * 16 + 14])) continue;
+          afterFound = true;
+        }
+        this.put(into, this.f64, u16, at, this.beneficiaryOf(record));
       }
     }
-    return out;
+  }
+
+  /** Appends record `at` of the loaded views to `into`, with `other` as the other person. */
+  private put(into: AmountColumns, f64: Float64Array, u16: Uint16Array, at: number, other: number): void {
+    const n = into.count;
+    if (n === into.other.length) ensureCapacity(into, n + 1);
+    const w = at * 16;
+    into.other[n] = other;
+    into.cents[n] = f64[at * 4 + 1];
+    into.ocmw[n] = u16[w + 8];
+    into.benefitType[n] = u16[w + 9];
+    into.category[n] = u16[w + 10];
+    into.month[n] = u16[w + 11];
+    into.grantFrom[n] = u16[w + 12];
+    into.grantTo[n] = u16[w + 13];
+    into.paidOn[n] = u16[w + 14];
+    into.status[n] = u16[w + 15];
+    into.count = n + 1;
   }
 
   private beneficiaryOf(record: number): number {
@@ -208,33 +249,23 @@ export class ReadModel {
     return this.amountKey[lo];
   }
 
-  private row(v: DataView, o: number, requested: string, role: 'BENEFICIARY' | 'PARTNER', record: number): AmountRow {
-    const partner = v.getFloat64(o, true);
-    const S = this.strings;
-    const ssin = role === 'BENEFICIARY' ? requested : ssinText(this.beneficiaryOf(record));
-    return {
-      ssin,
-      partnerSsin: role === 'PARTNER' ? requested : partner < 0 ? null : ssinText(partner),
-      ocmwCbe: S[v.getUint16(o + 16, true)],
-      benefitType: S[v.getUint16(o + 18, true)] as BenefitType,
-      category: S[v.getUint16(o + 20, true)] as Category,
-      month: S[v.getUint16(o + 22, true)],
-      grantFrom: S[v.getUint16(o + 24, true)],
-      grantTo: S[v.getUint16(o + 26, true)],
-      amountCents: v.getFloat64(o + 8, true),
-      paidOn: S[v.getUint16(o + 28, true)],
-      status: S[v.getUint16(o + 30, true)] as AmountStatus,
-    };
-  }
-
-  /** A view on records [first, first+count) and the byte offset of the first in it. */
-  private records(first: number, count: number): { view: DataView; base: number } {
-    if (this.amounts !== undefined) return { view: this.amounts, base: first * AMOUNT_RECORD_BYTES };
+  /**
+   * Makes records [first, first+count) readable through `f64`/`u16` (views on the records: 4
+   * doubles or 16 uint16 words per record) and returns the record number of the first in them.
+   */
+  private load(first: number, count: number): number {
+    if (this.inMemory) return first;
     const bytes = count * AMOUNT_RECORD_BYTES;
-    if (this.scratch.length < bytes) this.scratch = Buffer.alloc(bytes * 2);
+    if (this.scratch.length < bytes) this.setScratch(Buffer.alloc(bytes * 2));
     if (this.fd === undefined) throw new LdmError('READ_MODEL_CLOSED', 'the read model was closed while a batch was reading it');
     readFully(this.fd, this.scratch.subarray(0, bytes), this.amountsOffset + first * AMOUNT_RECORD_BYTES);
-    return { view: new DataView(this.scratch.buffer, this.scratch.byteOffset, bytes), base: 0 };
+    return 0;
+  }
+
+  private setScratch(b: Buffer): void {
+    this.scratch = b;
+    this.f64 = new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8);
+    this.u16 = new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2);
   }
 }
 
