@@ -23,7 +23,8 @@ import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, MAX_STRINGS, NONE, PREFIX_BYTES, SE
 import { readModelFile } from './files.js';
 import { dataFileMode, dirMode } from '../files/modes.js';
 
-const PAGE = 50_000;
+/** Rows per query page (the `pageRows` build option changes it, for tests of page boundaries). */
+const PAGE_ROWS = 50_000;
 /** Bytes reserved at the start of the file for the prefix and the header (written last). */
 const HEADER_RESERVE = 16_384;
 /** Write and remap buffer. */
@@ -37,7 +38,7 @@ type Cell = string | number | null;
  * The rows of a table in primary-key pages, as arrays of `columns` (after the key). On SQLite a
  * page comes back as one JSON text: the driver's object per result row costs more than the read.
  */
-async function* pages(db: Knex | Knex.Transaction, table: string, key: string, columns: readonly string[], sqlite: boolean): AsyncGenerator<Cell[][]> {
+async function* pages(db: Knex | Knex.Transaction, table: string, key: string, columns: readonly string[], sqlite: boolean, PAGE: number): AsyncGenerator<Cell[][]> {
   let after: Cell = null;
   for (;;) {
     let rows: Cell[][];
@@ -64,7 +65,7 @@ async function* pages(db: Knex | Knex.Transaction, table: string, key: string, c
  * arrays [key, ...columns], in pages that hold every row of each key they hold (a page's last
  * key may be cut by the LIMIT: it is read again with the next page). Rows with a null key are left out.
  */
-async function* keyPages(db: Knex.Transaction, key: string, columns: readonly string[], sqlite: boolean): AsyncGenerator<Cell[][]> {
+async function* keyPages(db: Knex.Transaction, key: string, columns: readonly string[], sqlite: boolean, PAGE: number): AsyncGenerator<Cell[][]> {
   let from: string | null = null;
   const cols = [key, ...columns];
   const fetch = async (where: string, args: string[], limit: boolean): Promise<Cell[][]> => {
@@ -169,7 +170,7 @@ export interface BuildResult {
 }
 
 /** Builds the read model of the store's current version into `dir` (unless that file exists already). */
-export async function buildReadModel(db: Db, dir: string, opts: { force?: boolean } = {}): Promise<BuildResult> {
+export async function buildReadModel(db: Db, dir: string, opts: { force?: boolean; pageRows?: number } = {}): Promise<BuildResult> {
   const t0 = performance.now();
   const sqlite = isSqlite(db);
   mkdirSync(dir, { recursive: true, mode: dirMode() });
@@ -185,7 +186,7 @@ export async function buildReadModel(db: Db, dir: string, opts: { force?: boolea
         if (!opts.force && existsSync(path)) return { path, version, bytes: 0, counts: await storeCounts(trx) };
         const file = new ModelFile(`${path}.${process.pid}.part`);
         try {
-          const counts = await readStore(trx, sqlite, file);
+          const counts = await readStore(trx, sqlite, file, opts.pageRows ?? PAGE_ROWS);
           const bytes = file.finish(version, counts);
           renameSync(file.tmp, path);
           return { path, version, bytes, counts };
@@ -351,15 +352,15 @@ function remap(chunk: Buffer, n: number, how: Remap, rank: Uint32Array): void {
 
 const bytes = (t: Float64Array | Uint32Array | Uint16Array | Uint8Array): Uint8Array => new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
 
-async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile): Promise<ReadModelHeader['counts']> {
+async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number): Promise<ReadModelHeader['counts']> {
   const strings = file.strings;
 
   // ---- persons (primary key order is SSIN order: 11 digits compare as numbers)
   const nPersons = await rowCount(trx, 'persons');
   const pSsin = f64(nPersons);
   const pReplaced = f64(nPersons);
-  for await (const page of pages(trx, 'persons', 'ssin', ['replaced_by'], sqlite)) {
-    for (const [ssin, replacedBy] of page) {
+  for await (const rows of pages(trx, 'persons', 'ssin', ['replaced_by'], sqlite, page)) {
+    for (const [ssin, replacedBy] of rows) {
       pSsin.push(key(ssin, 'person'));
       pReplaced.push(replacedBy === null ? -1 : key(replacedBy, 'replaced_by'));
     }
@@ -375,8 +376,8 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile
   // grouped by person (counting sort), a person's rows by (start, qualityCode, institution, sector)
   const nRep = await rowCount(trx, 'repertory');
   const r = { person: u32(nRep), sector: u32(nRep), inst: u16(nRep), qc: u32(nRep), start: u16(nRep), end: u16(nRep) };
-  for await (const page of pages(trx, 'repertory', 'id', ['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date', 'end_date'], sqlite)) {
-    for (const [, ssin, sector, inst, qc, start, end] of page) {
+  for await (const rows of pages(trx, 'repertory', 'id', ['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date', 'end_date'], sqlite, page)) {
+    for (const [, ssin, sector, inst, qc, start, end] of rows) {
       const p = findIndex(personSsin, key(ssin, 'repertory'));
       if (p < 0) continue;
       r.person.push(p);
@@ -451,8 +452,8 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile
     group.length = 0;
   };
   let previous = -1;
-  for await (const page of keyPages(trx, 'ssin', ['id', 'partner_ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'grant_from', 'grant_to', 'amount_cents', 'paid_on', 'status'], sqlite)) {
-    for (const row of page) {
+  for await (const rows of keyPages(trx, 'ssin', ['id', 'partner_ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'grant_from', 'grant_to', 'amount_cents', 'paid_on', 'status'], sqlite, page)) {
+    for (const row of rows) {
       const k = key(row[0], 'amounts');
       if (k !== previous) {
         if (k < previous) throw new LdmError('READ_MODEL_BUILD', 'the store returned amount rows out of SSIN order; the read model cannot be built');
@@ -482,8 +483,8 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile
     refGroup.length = 0;
   };
   previous = -1;
-  for await (const page of keyPages(trx, 'partner_ssin', ['ssin', 'month', 'id'], sqlite)) {
-    for (const [partner, ssin, month, id] of page) {
+  for await (const rows of keyPages(trx, 'partner_ssin', ['ssin', 'month', 'id'], sqlite, page)) {
+    for (const [partner, ssin, month, id] of rows) {
       const k = key(partner, 'partner');
       if (k !== previous) {
         if (k < previous) throw new LdmError('READ_MODEL_BUILD', 'the store returned partner references out of SSIN order; the read model cannot be built');
