@@ -23,16 +23,23 @@ export class ReadModel {
   private readonly personSsin: Float64Array;
   private readonly personReplacedBy: Float64Array;
   private readonly personRep: Uint32Array;
-  private readonly repSector: Uint32Array;
-  private readonly repInstitution: Uint32Array;
-  private readonly repQualityCode: Uint32Array;
-  private readonly repStart: Uint32Array;
-  private readonly repEnd: Uint32Array;
+  // The repertory columns are held as 16-bit values when every value fits (they are string
+  // indexes and small codes; half the memory at national scale), else as in the file.
+  private readonly repSector: Uint16Array | Uint32Array;
+  private readonly repInstitution: Uint16Array | Uint32Array;
+  private readonly repQualityCode: Uint16Array | Uint32Array;
+  private readonly repStart: Uint16Array | Uint32Array;
+  private readonly repEnd: Uint16Array | Uint32Array;
+  /** NONE (an open end) as repEnd holds it. */
+  private readonly repEndNone: number;
   private readonly amountKey: Float64Array;
   private readonly amountStart: Uint32Array;
   private readonly partnerKey: Float64Array;
   private readonly partnerStart: Uint32Array;
-  private readonly partnerRow: Uint32Array;
+  /** In memory with the amount records; else read on demand too. */
+  private readonly partnerRow: Uint32Array | undefined;
+  private readonly partnerRowOffset: number;
+  private refScratch = new Uint32Array(64);
   /** Whether the amount records are held in memory (else read through `fd` into `scratch`). */
   private readonly inMemory: boolean;
   /** Views on the amount records: the section when in memory, else `scratch`. */
@@ -42,7 +49,7 @@ export class ReadModel {
   private readonly amountsOffset: number;
   private scratch: Buffer;
 
-  private constructor(header: ReadModelHeader, sections: Partial<Record<SectionName, Buffer>>, fd: number | undefined) {
+  private constructor(header: ReadModelHeader, sections: Partial<Record<SectionName, Buffer>>, narrow: Map<SectionName, NarrowColumn>, fd: number | undefined) {
     this.header = header;
     const s = (n: SectionName): Buffer => {
       const b = sections[n];
@@ -55,16 +62,23 @@ export class ReadModel {
     this.personSsin = f64('personSsin');
     this.personReplacedBy = f64('personReplacedBy');
     this.personRep = u32('personRep');
-    this.repSector = u32('repSector');
-    this.repInstitution = u32('repInstitution');
-    this.repQualityCode = u32('repQualityCode');
-    this.repStart = u32('repStart');
-    this.repEnd = u32('repEnd');
+    const col = (n: SectionName): Uint16Array | Uint32Array => {
+      const c = narrow.get(n);
+      if (c === undefined) throw new Error(`read model section ${n} was not loaded`);
+      return c.values();
+    };
+    this.repSector = col('repSector');
+    this.repInstitution = col('repInstitution');
+    this.repQualityCode = col('repQualityCode');
+    this.repStart = col('repStart');
+    this.repEnd = col('repEnd');
+    this.repEndNone = this.repEnd instanceof Uint16Array ? NONE16 : NONE;
     this.amountKey = f64('amountKey');
     this.amountStart = u32('amountStart');
     this.partnerKey = f64('partnerKey');
     this.partnerStart = u32('partnerStart');
-    this.partnerRow = u32('partnerRow');
+    this.partnerRow = sections.partnerRow === undefined ? undefined : u32('partnerRow');
+    this.partnerRowOffset = header.sections.partnerRow.offset;
     const amounts = sections.amounts;
     this.inMemory = amounts !== undefined;
     const records = amounts === undefined ? Buffer.alloc(64 * AMOUNT_RECORD_BYTES) : aligned(amounts);
@@ -104,8 +118,11 @@ export class ReadModel {
       const hash = createHash('sha256');
       const sections: Partial<Record<SectionName, Buffer>> = {};
       const chunk = Buffer.allocUnsafe(1 << 22);
-      const wanted = SECTION_NAMES.filter((n) => n !== 'amounts' || inMemory).map((n) => ({ n, ...header.sections[n] }));
+      const onDisk = new Set<SectionName>(inMemory ? [] : ['amounts', 'partnerRow']);
+      const narrow = new Map<SectionName, NarrowColumn>(NARROW.map((n) => [n, new NarrowColumn(header.sections[n].length / 4)]));
+      const wanted = SECTION_NAMES.filter((n) => !onDisk.has(n) && !narrow.has(n)).map((n) => ({ n, ...header.sections[n] }));
       for (const w of wanted) sections[w.n] = Buffer.alloc(w.length);
+      const converted = NARROW.map((n) => ({ n, ...header.sections[n], column: narrow.get(n) as NarrowColumn }));
       for (let pos = bodyStart; pos < size; ) {
         const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
         if (n === 0) break;
@@ -115,11 +132,16 @@ export class ReadModel {
           const to = Math.min(pos + n, w.offset + w.length);
           if (from < to) chunk.copy(sections[w.n] as Buffer, from - w.offset, from - pos, to - pos);
         }
+        for (const w of converted) {
+          const from = Math.max(pos, w.offset);
+          const to = Math.min(pos + n, w.offset + w.length);
+          if (from < to) w.column.put((from - w.offset) / 4, chunk, from - pos, to - pos);
+        }
         pos += n;
       }
       if (hash.digest('hex') !== header.sha256) throw corrupt(path, 'its checksum does not match (a torn or altered file)');
       keepFd = !inMemory;
-      return new ReadModel(header, sections, keepFd ? fd : undefined);
+      return new ReadModel(header, sections, narrow, keepFd ? fd : undefined);
     } finally {
       if (!keepFd) closeSync(fd);
     }
@@ -163,7 +185,7 @@ export class ReadModel {
       const own = inst === senderCbe;
       if (!own && !(inst === '' && sec === sector)) continue;
       const e = this.repEnd[i];
-      out.push({ ssin, sector: sec, institutionCbe: own ? inst : null, qualityCode: this.repQualityCode[i], startDate: this.strings[this.repStart[i]], endDate: e === NONE ? null : this.strings[e] });
+      out.push({ ssin, sector: sec, institutionCbe: own ? inst : null, qualityCode: this.repQualityCode[i], startDate: this.strings[this.repStart[i]], endDate: e === this.repEndNone ? null : this.strings[e] });
     }
     return out;
   }
@@ -203,8 +225,9 @@ export class ReadModel {
     } else {
       const p = findKey(this.partnerKey, k);
       if (p < 0) return;
-      for (let j = this.partnerStart[p], end = this.partnerStart[p + 1]; j < end; j++) {
-        const record = this.partnerRow[j];
+      const refs = this.refs(this.partnerStart[p], this.partnerStart[p + 1] - this.partnerStart[p]);
+      for (let j = 0, end = this.partnerStart[p + 1] - this.partnerStart[p]; j < end; j++) {
+        const record = refs[j];
         const at = this.load(record, 1);
         const u16 = this.u16;
         const month = u16[at * 16 + 11];
@@ -262,10 +285,54 @@ export class ReadModel {
     return 0;
   }
 
+  /** partnerRow[first … first+count), from memory or with one positioned read. */
+  private refs(first: number, count: number): Uint32Array {
+    if (this.partnerRow !== undefined) return this.partnerRow.subarray(first, first + count);
+    if (this.refScratch.length < count) this.refScratch = new Uint32Array(count * 2);
+    if (this.fd === undefined) throw new LdmError('READ_MODEL_CLOSED', 'the read model was closed while a batch was reading it');
+    const into = Buffer.from(this.refScratch.buffer, this.refScratch.byteOffset, count * 4);
+    readFully(this.fd, into, this.partnerRowOffset + first * 4);
+    return this.refScratch.subarray(0, count);
+  }
+
   private setScratch(b: Buffer): void {
     this.scratch = b;
     this.f64 = new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8);
     this.u16 = new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2);
+  }
+}
+
+const NARROW: readonly SectionName[] = ['repSector', 'repInstitution', 'repQualityCode', 'repStart', 'repEnd'];
+const NONE16 = 0xffff;
+
+/**
+ * A uint32 column of the file held as uint16 while every value fits (NONE becomes NONE16: string
+ * indexes stay below MAX_STRINGS), widened to uint32 at the first value that does not.
+ */
+class NarrowColumn {
+  private narrow: Uint16Array | undefined;
+  private wide: Uint32Array | undefined;
+  constructor(private readonly length: number) {
+    this.narrow = new Uint16Array(length);
+  }
+  /** Values from `chunk` bytes [from, to) (whole uint32s, little endian), starting at value `at`. */
+  put(at: number, chunk: Buffer, from: number, to: number): void {
+    for (let o = from, i = at; o < to; o += 4, i++) {
+      const v = chunk.readUInt32LE(o);
+      if (this.narrow !== undefined) {
+        if (v === NONE) this.narrow[i] = NONE16;
+        else if (v < NONE16) this.narrow[i] = v;
+        else {
+          this.wide = new Uint32Array(this.length);
+          for (let k = 0; k < i; k++) this.wide[k] = this.narrow[k] === NONE16 ? NONE : this.narrow[k];
+          this.narrow = undefined;
+          this.wide[i] = v;
+        }
+      } else (this.wide as Uint32Array)[i] = v;
+    }
+  }
+  values(): Uint16Array | Uint32Array {
+    return this.narrow ?? (this.wide as Uint32Array);
   }
 }
 
