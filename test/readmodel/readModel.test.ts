@@ -184,6 +184,32 @@ describe('read model', () => {
     });
   }
 
+  it('holds repertory values that do not fit 16 bits (sector, quality code) as they are', async () => {
+    const wide = await openDatabase({ client: 'sqlite', filename: join(dir, 'wide.sqlite') });
+    try {
+      const [a, b] = registered;
+      await wide('persons').insert([{ ssin: a, replaced_by: null }, { ssin: b, replaced_by: null }]);
+      await wide('repertory').insert([
+        { ssin: a, sector: 17, institution_cbe: '', quality_code: 2, start_date: '2020-01-01', end_date: null },
+        { ssin: a, sector: 17, institution_cbe: '', quality_code: 70_000, start_date: '2021-01-01', end_date: '2024-12-31' },
+        { ssin: b, sector: 65_536, institution_cbe: '', quality_code: 1, start_date: '2022-01-01', end_date: null },
+      ]);
+      await bumpStoreVersion(wide);
+      const m = ReadModel.open((await buildReadModel(wide, join(dir, 'rm-wide'))).path);
+      try {
+        for (const sender of [{ institutionCbe: '0212000032', sector: 17 }, { institutionCbe: '0212000032', sector: 65_536 }]) {
+          const facts = await lookupRegister(wide, sender, [a, b]);
+          for (const ssin of [a, b]) expect(m.integrations(m.personIndex(ssin), sender.institutionCbe, sender.sector)).toEqual(facts.integrations.get(ssin) ?? []);
+        }
+        expect(m.integrations(m.personIndex(a), '0212000032', 17).map((i) => [i.qualityCode, i.endDate])).toEqual([[2, null], [70_000, '2024-12-31']]);
+      } finally {
+        m.close();
+      }
+    } finally {
+      await wide.destroy();
+    }
+  });
+
   it('is the same file whatever the page size of the streamed reads (pages cut through a person; a person with more rows than a page)', async () => {
     const whole = await buildReadModel(db, join(dir, 'rm-pages-whole'));
     const a = ReadModel.open(whole.path);
