@@ -352,28 +352,14 @@ function remap(chunk: Buffer, n: number, how: Remap, rank: Uint32Array): void {
 
 const bytes = (t: Float64Array | Uint32Array | Uint16Array | Uint8Array): Uint8Array => new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
 
-async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number): Promise<ReadModelHeader['counts']> {
+/**
+ * The repertory: kept only for known persons (an unknown SSIN stops at MSG00005 first), grouped by
+ * person (counting sort), a person's rows by (start, qualityCode, institution, sector); written
+ * out before the amounts are read, and its arrays dropped with this function's scope.
+ */
+async function writeRepertory(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number, personSsin: Float64Array): Promise<number> {
   const strings = file.strings;
-
-  // ---- persons (primary key order is SSIN order: 11 digits compare as numbers)
-  const nPersons = await rowCount(trx, 'persons');
-  const pSsin = f64(nPersons);
-  const pReplaced = f64(nPersons);
-  for await (const rows of pages(trx, 'persons', 'ssin', ['replaced_by'], sqlite, page)) {
-    for (const [ssin, replacedBy] of rows) {
-      pSsin.push(key(ssin, 'person'));
-      pReplaced.push(replacedBy === null ? -1 : key(replacedBy, 'replaced_by'));
-    }
-  }
-  const personSsin = pSsin.done();
   const P = personSsin.length;
-  // SQLite compares text, PostgreSQL may collate: sort by number to be sure of the order.
-  sortByKey(personSsin, [pReplaced]);
-  file.section('personSsin', bytes(personSsin));
-  file.section('personReplacedBy', bytes(pReplaced.done()));
-
-  // ---- repertory: kept only for known persons (an unknown SSIN stops at MSG00005 first),
-  // grouped by person (counting sort), a person's rows by (start, qualityCode, institution, sector)
   const nRep = await rowCount(trx, 'repertory');
   const r = { person: u32(nRep), sector: u32(nRep), inst: u16(nRep), qc: u32(nRep), start: u16(nRep), end: u16(nRep) };
   for await (const rows of pages(trx, 'repertory', 'id', ['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date', 'end_date'], sqlite, page)) {
@@ -416,6 +402,31 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile
   repColumn('repQualityCode', (i) => r.qc.get(i), false);
   repColumn('repStart', (i) => r.start.get(i), true);
   repColumn('repEnd', (i) => (r.end.get(i) === NONE16 ? NONE : r.end.get(i)), true);
+
+  return R;
+}
+
+async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number): Promise<ReadModelHeader['counts']> {
+  const strings = file.strings;
+
+  // ---- persons (primary key order is SSIN order: 11 digits compare as numbers)
+  const nPersons = await rowCount(trx, 'persons');
+  const pSsin = f64(nPersons);
+  const pReplaced = f64(nPersons);
+  for await (const rows of pages(trx, 'persons', 'ssin', ['replaced_by'], sqlite, page)) {
+    for (const [ssin, replacedBy] of rows) {
+      pSsin.push(key(ssin, 'person'));
+      pReplaced.push(replacedBy === null ? -1 : key(replacedBy, 'replaced_by'));
+    }
+  }
+  const personSsin = pSsin.done();
+  const P = personSsin.length;
+  // SQLite compares text, PostgreSQL may collate: sort by number to be sure of the order.
+  sortByKey(personSsin, [pReplaced]);
+  file.section('personSsin', bytes(personSsin));
+  file.section('personReplacedBy', bytes(pReplaced.done()));
+
+  const R = await writeRepertory(trx, sqlite, file, page, personSsin);
 
   // ---- amounts, in beneficiary order, by (month, id) within a person, as they stream
   const A = await rowCount(trx, 'amounts');
