@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // npm run bench [-- --lines N] [--runs R] [--persons P] [--seed S] [--import bulk|csv] [--sample K] [--no-xmlsec]
-//                 [--mix bench|all] [--distinct] [--store-rows N] [--reference FILE] [--no-full-verify]
+//                 [--mix bench|all] [--distinct] [--store-rows N] [--replicate K] [--reference FILE] [--no-full-verify]
 // (--reference: a response of the same request made earlier, e.g. by the engine before a change;
 // run 1's response must be byte-identical to it)
+// (--store-rows N: a generated store of about N amount rows; --replicate K: the store K times over,
+// the copies under other SSINs, made with SQL in minutes where generating 20M rows takes hours on
+// this machine: the request's persons are the original ones, the copies weigh on the store and the
+// read model — national scale for memory and build time — not on the answers)
 // (--mix all: every status code of the service, MSG00005/00006/00008 too; --distinct: every SSIN at
 // most once, so --lines must stay well below the number of persons)
 //
@@ -26,7 +30,7 @@
 // CPU time (user + sys, all threads) is the figure to compare on a shared machine: wall time
 // follows the load average, which is printed with every run.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,7 +49,7 @@ const TARGET_MIXES = {
 // ------------------------------------------------------------------ arguments
 
 function parseArgs(argv) {
-  const o = { lines: 1_000_000, runs: 3, persons: 200_000, seed: 42, import: 'bulk', sample: 200, xmlsec: true, work: join(ROOT, 'bench-work'), mix: 'bench', distinct: false, fullVerify: true };
+  const o = { replicate: 1, lines: 1_000_000, runs: 3, persons: 200_000, seed: 42, import: 'bulk', sample: 200, xmlsec: true, work: join(ROOT, 'bench-work'), mix: 'bench', distinct: false, fullVerify: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -70,9 +74,10 @@ function parseArgs(argv) {
     else if (a === '--mix') o.mix = next();
     else if (a === '--distinct') o.distinct = true;
     else if (a === '--reference') o.reference = resolve(next());
+    else if (a === '--replicate') o.replicate = count(next());
     else if (a === '--store-rows') o.persons = Math.max(1000, Math.round(count(next()) / 14.35)); // ≈ 14.35 amount rows per generated person
     else if (a === '--help' || a === '-h') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split("\n").slice(1, 27).join('\n').replace(/^\/\/ ?/gm, ''));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split("\n").slice(1, 31).join('\n').replace(/^\/\/ ?/gm, ''));
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
@@ -190,6 +195,58 @@ async function buildStore(o) {
   rmSync(join(dir, 'csv'), { recursive: true, force: true }); // regenerated (in memory) when a request is made
   copyFileSync(join(dir, 'instance', 'data', 'ldm-batch.sqlite'), join(dir, 'pristine.sqlite'));
   const info = { counts, seconds: (Date.now() - t0) / 1000 };
+  writeFileSync(ready, JSON.stringify(info, null, 2));
+  console.log(`  store ready in ${fmt(info.seconds, 0)} s: ${Object.entries(counts).map(([k, v]) => `${int(v)} ${k}`).join(', ')}`);
+  return { dir, ...info };
+}
+
+/**
+ * The base store K times over (--replicate K): copy k of every person, repertory row and amount row
+ * has the SSIN's first two digits shifted by k (mod 100); a copy that would collide with an
+ * existing row is left out (INSERT OR IGNORE). One store version bump, as a bulk load makes.
+ */
+async function replicateStore(o, base) {
+  const dir = `${base.dir}-x${o.replicate}`;
+  const ready = join(dir, 'ready.json');
+  if (existsSync(ready)) return { dir, ...JSON.parse(readFileSync(ready, 'utf8')) };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  console.log(`replicating the store ${o.replicate} times in ${dir} (not timed)…`);
+  const t0 = Date.now();
+  cpSync(join(base.dir, 'instance'), join(dir, 'instance'), { recursive: true });
+  const dbFile = join(dir, 'instance', 'data', 'ldm-batch.sqlite');
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+  rmSync(join(dir, 'instance', 'data', 'readmodel'), { recursive: true, force: true });
+  copyFileSync(join(base.dir, 'pristine.sqlite'), dbFile);
+  const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
+  const { bumpStoreVersion } = await import(join(DIST, 'store', 'storeVersion.js'));
+  const db = await openDatabase({ client: 'sqlite', filename: dbFile });
+  const counts = {};
+  try {
+    await db.raw(`ATTACH DATABASE ? AS src`, [join(base.dir, 'pristine.sqlite')]);
+    const shift = (col, k) => `CASE WHEN ${col} IS NULL THEN NULL ELSE printf('%02d', (CAST(substr(${col}, 1, 2) AS INTEGER) + ${k}) % 100) || substr(${col}, 3) END`;
+    for (let k = 1; k < o.replicate; k++) {
+      await db.raw(`INSERT OR IGNORE INTO persons (ssin, replaced_by) SELECT ${shift('ssin', k)}, ${shift('replaced_by', k)} FROM src.persons`);
+      await db.raw(
+        `INSERT OR IGNORE INTO repertory (ssin, sector, institution_cbe, quality_code, start_date, end_date) ` +
+          `SELECT ${shift('ssin', k)}, sector, institution_cbe, quality_code, start_date, end_date FROM src.repertory`,
+      );
+      await db.raw(
+        `INSERT OR IGNORE INTO amounts (ssin, partner_ssin, ocmw_cbe, benefit_type, category, month, grant_from, grant_to, amount_cents, paid_on, status, payment_id, identity) ` +
+          `SELECT ${shift('ssin', k)}, ${shift('partner_ssin', k)}, ocmw_cbe, benefit_type, category, month, grant_from, grant_to, amount_cents, paid_on, status, ` +
+          `CASE WHEN payment_id IS NULL THEN NULL ELSE '${k}:' || payment_id END, '${k}:' || identity FROM src.amounts`,
+      );
+      console.log(`  copy ${k} of ${o.replicate - 1} done (${fmt((Date.now() - t0) / 1000, 0)} s)`);
+    }
+    await db.raw('DETACH DATABASE src');
+    await bumpStoreVersion(db);
+    for (const t of ['persons', 'repertory', 'amounts']) counts[t] = Number((await db(t).count({ n: '*' }))[0].n);
+    await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+  } finally {
+    await db.destroy();
+  }
+  copyFileSync(dbFile, join(dir, 'pristine.sqlite'));
+  const info = { counts, seconds: (Date.now() - t0) / 1000, replicaOf: base.dir };
   writeFileSync(ready, JSON.stringify(info, null, 2));
   console.log(`  store ready in ${fmt(info.seconds, 0)} s: ${Object.entries(counts).map(([k, v]) => `${int(v)} ${k}`).join(', ')}`);
   return { dir, ...info };
@@ -367,7 +424,8 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (!existsSync(join(DIST, 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   mkdirSync(o.work, { recursive: true });
-  const store = await buildStore(o);
+  const base = await buildStore(o);
+  const store = o.replicate > 1 ? await replicateStore(o, base) : base;
   const request = await buildRequest(o, store);
   const instance = join(store.dir, 'instance');
   const config = join(instance, 'ldm-batch.config.json');
