@@ -24,7 +24,7 @@ import { readModelFile } from './files.js';
 import { dataFileMode, dirMode } from '../files/modes.js';
 
 /** Rows per query page (the `pageRows` build option changes it, for tests of page boundaries). */
-const PAGE_ROWS = 50_000;
+const PAGE_ROWS = 10_000;
 /** Bytes reserved at the start of the file for the prefix and the header (written last). */
 const HEADER_RESERVE = 16_384;
 /** Write and remap buffer. */
