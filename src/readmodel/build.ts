@@ -406,9 +406,8 @@ async function writeRepertory(trx: Knex.Transaction, sqlite: boolean, file: Mode
   return R;
 }
 
-async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number): Promise<ReadModelHeader['counts']> {
-  const strings = file.strings;
-
+/** Persons and the repertory, written out; their arrays are dropped with this function's scope. */
+async function writePersons(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number): Promise<{ P: number; R: number }> {
   // ---- persons (primary key order is SSIN order: 11 digits compare as numbers)
   const nPersons = await rowCount(trx, 'persons');
   const pSsin = f64(nPersons);
@@ -427,6 +426,13 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile
   file.section('personReplacedBy', bytes(pReplaced.done()));
 
   const R = await writeRepertory(trx, sqlite, file, page, personSsin);
+  return { P, R };
+}
+
+async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number): Promise<ReadModelHeader['counts']> {
+  const strings = file.strings;
+
+  const { P, R } = await writePersons(trx, sqlite, file, page);
 
   // ---- amounts, in beneficiary order, by (month, id) within a person, as they stream
   const A = await rowCount(trx, 'amounts');
