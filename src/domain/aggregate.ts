@@ -1,12 +1,226 @@
 // Response content of LivingWagesWithAmount (contract §5, §7) from the amount rows of one person
 // in one role. Rows arrive unfiltered; visibility and the period are applied here.
-import type { AmountRow, MonthEntry, Role, YearTotal } from '../interfaces.js';
-import { firstDayOfMonth, isValidMonth, lastDayOfMonth } from './dates.js';
-import { coversEveryDay } from './dayRanges.js';
+//
+// One implementation, on compact rows (AmountColumns): the rows of a line as typed columns whose
+// text fields are indexes into a sorted string table (index order = string order), as the read
+// model holds them (readmodel/layout.ts). No object is made per row; the answer is one object per
+// group (a month or a year total). `aggregateMonths`/`aggregateYear` on AmountRow objects pack the
+// rows into columns (packAmountRows) and call the same functions: they serve the table tests and
+// callers outside the hot path.
+import type { AmountRow, BenefitType, Category, MonthEntry, Role, YearTotal } from '../interfaces.js';
+import { dayNumber, firstDayOfMonth, isValidMonth, lastDayOfMonth } from './dates.js';
+import { spansCoverEveryDay } from './dayRanges.js';
 import { isVisible } from './visibility.js';
 
-export function visibleAmounts(rows: AmountRow[], referenceDate: string): AmountRow[] {
-  return rows.filter((r) => isVisible(r.paidOn, referenceDate));
+/**
+ * The amount rows of one person in one role, as columns. `count` rows are used (the columns may
+ * be longer: a reused buffer).
+ */
+export interface AmountColumns {
+  /** Every text value the index columns point to, sorted in code-unit order. */
+  strings: readonly string[];
+  count: number;
+  /**
+   * The other person of each row, as an SSIN number (11 digits fit a double), -1 for none: the
+   * partner on a BENEFICIARY line, the beneficiary on a PARTNER line.
+   */
+  other: Float64Array;
+  /** Amount in cents (may be negative: a correction). */
+  cents: Float64Array;
+  /** String indexes. */
+  ocmw: Uint16Array;
+  benefitType: Uint16Array;
+  category: Uint16Array;
+  month: Uint16Array;
+  grantFrom: Uint16Array;
+  grantTo: Uint16Array;
+  paidOn: Uint16Array;
+  status: Uint16Array;
+}
+
+/** Empty columns with room for `capacity` rows. */
+export function amountColumns(strings: readonly string[], capacity = 64): AmountColumns {
+  return {
+    strings,
+    count: 0,
+    other: new Float64Array(capacity),
+    cents: new Float64Array(capacity),
+    ocmw: new Uint16Array(capacity),
+    benefitType: new Uint16Array(capacity),
+    category: new Uint16Array(capacity),
+    month: new Uint16Array(capacity),
+    grantFrom: new Uint16Array(capacity),
+    grantTo: new Uint16Array(capacity),
+    paidOn: new Uint16Array(capacity),
+    status: new Uint16Array(capacity),
+  };
+}
+
+/** Makes room for `n` rows (keeping the first `c.count`). */
+export function ensureCapacity(c: AmountColumns, n: number): void {
+  if (c.other.length >= n) return;
+  const size = Math.max(n, c.other.length * 2);
+  const grow = <T extends Float64Array | Uint16Array>(a: T, make: (k: number) => T): T => {
+    const b = make(size);
+    b.set(a.subarray(0, c.count));
+    return b;
+  };
+  const f = (k: number): Float64Array => new Float64Array(k);
+  const u = (k: number): Uint16Array => new Uint16Array(k);
+  c.other = grow(c.other, f);
+  c.cents = grow(c.cents, f);
+  c.ocmw = grow(c.ocmw, u);
+  c.benefitType = grow(c.benefitType, u);
+  c.category = grow(c.category, u);
+  c.month = grow(c.month, u);
+  c.grantFrom = grow(c.grantFrom, u);
+  c.grantTo = grow(c.grantTo, u);
+  c.paidOn = grow(c.paidOn, u);
+  c.status = grow(c.status, u);
+}
+
+export function ssinOfKey(key: number): string {
+  return String(key).padStart(11, '0');
+}
+
+/**
+ * AmountRow objects as columns, for one role (the other person: the partner on a BENEFICIARY line,
+ * the beneficiary on a PARTNER line). SSINs must be 11 digits (the store only holds such).
+ */
+export function packAmountRows(rows: readonly AmountRow[], role: Role): AmountColumns {
+  const texts = new Set<string>();
+  for (const r of rows) for (const t of [r.ocmwCbe, r.benefitType, r.category, r.month, r.grantFrom, r.grantTo, r.paidOn, r.status]) texts.add(t);
+  const strings = [...texts].sort(cmp);
+  const index = new Map(strings.map((s, i) => [s, i]));
+  const at = (s: string): number => index.get(s) as number;
+  const c = amountColumns(strings, Math.max(rows.length, 1));
+  for (const r of rows) {
+    const i = c.count++;
+    const other = role === 'PARTNER' ? r.ssin : r.partnerSsin;
+    if (other !== null && !/^\d{11}$/.test(other)) throw new RangeError(`an amount row names an SSIN that is not 11 digits: ${other.length} characters`);
+    c.other[i] = other === null ? -1 : Number(other);
+    c.cents[i] = r.amountCents;
+    c.ocmw[i] = at(r.ocmwCbe);
+    c.benefitType[i] = at(r.benefitType);
+    c.category[i] = at(r.category);
+    c.month[i] = at(r.month);
+    c.grantFrom[i] = at(r.grantFrom);
+    c.grantTo[i] = at(r.grantTo);
+    c.paidOn[i] = at(r.paidOn);
+    c.status[i] = at(r.status);
+  }
+  return c;
+}
+
+// ------------------------------------------------------------------ facts per string table
+
+/**
+ * What the rules ask of a text value, remembered per string table and index (a batch asks the
+ * same few hundred dates over and over): visibility on a reference date, day numbers.
+ */
+interface Facts {
+  referenceDate: string;
+  /** 1 visible, 0 not, -1 not asked yet (paidOn values, on `referenceDate`). */
+  visible: Int8Array;
+  /** dayNumber of a date value; NaN: not asked yet. */
+  day: Float64Array;
+  /** Day numbers of the first and last day of a month value; NaN: not asked yet. */
+  monthFirst: Float64Array;
+  monthLast: Float64Array;
+  /** The index of 'PROVISIONAL', -1 when the table has none. */
+  provisional: number;
+}
+
+const factsOf = new WeakMap<readonly string[], Facts>();
+
+function facts(strings: readonly string[], referenceDate: string): Facts {
+  let f = factsOf.get(strings);
+  if (f === undefined) {
+    const n = strings.length;
+    f = {
+      referenceDate,
+      visible: new Int8Array(n).fill(-1),
+      day: new Float64Array(n).fill(NaN),
+      monthFirst: new Float64Array(n).fill(NaN),
+      monthLast: new Float64Array(n).fill(NaN),
+      provisional: lowerBound(strings, 'PROVISIONAL'),
+    };
+    if (strings[f.provisional] !== 'PROVISIONAL') f.provisional = -1;
+    factsOf.set(strings, f);
+  } else if (f.referenceDate !== referenceDate) {
+    f.referenceDate = referenceDate;
+    f.visible.fill(-1);
+  }
+  return f;
+}
+
+/** Whether the amount paid on `strings[paidOn]` is visible on the reference date (visibility.ts). */
+export function visibleAt(strings: readonly string[], paidOn: number, referenceDate: string): boolean {
+  return visibleIn(facts(strings, referenceDate), strings, paidOn);
+}
+
+function visibleIn(f: Facts, strings: readonly string[], paidOn: number): boolean {
+  let v = f.visible[paidOn];
+  if (v < 0) {
+    v = isVisible(strings[paidOn], f.referenceDate) ? 1 : 0;
+    f.visible[paidOn] = v;
+  }
+  return v === 1;
+}
+
+function dayOf(f: Facts, strings: readonly string[], i: number): number {
+  let d = f.day[i];
+  if (d !== d) {
+    d = dayNumber(strings[i]);
+    f.day[i] = d;
+  }
+  return d;
+}
+
+function monthBounds(f: Facts, strings: readonly string[], i: number): void {
+  if (f.monthFirst[i] !== f.monthFirst[i]) {
+    f.monthFirst[i] = dayNumber(firstDayOfMonth(strings[i]));
+    f.monthLast[i] = dayNumber(lastDayOfMonth(strings[i]));
+  }
+}
+
+/** The first index whose value is ≥ s (strings.length when none). */
+export function lowerBound(strings: readonly string[], s: string): number {
+  let lo = 0;
+  let hi = strings.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (strings[mid] < s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index whose value is > s. */
+export function upperBound(strings: readonly string[], s: string): number {
+  let lo = 0;
+  let hi = strings.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (strings[mid] <= s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// ------------------------------------------------------------------ scratch (reused, single-threaded)
+
+let order = new Uint32Array(256);
+let spanFrom = new Float64Array(256);
+let spanTo = new Float64Array(256);
+let partnerScratch = new Float64Array(64);
+
+function room(n: number): void {
+  if (order.length < n) {
+    order = new Uint32Array(n * 2);
+    spanFrom = new Float64Array(n * 2);
+    spanTo = new Float64Array(n * 2);
+  }
 }
 
 /** Plain code-unit order: deterministic and independent of the machine's locale. */
@@ -14,126 +228,215 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Groups rows by a string key, keeping first-seen order (sorted afterwards anyway). */
-function groupBy(rows: AmountRow[], key: (r: AmountRow) => string): AmountRow[][] {
-  const groups = new Map<string, AmountRow[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const g = groups.get(k);
-    if (g) g.push(r);
-    else groups.set(k, [r]);
-  }
-  return [...groups.values()];
-}
-
-/** '\u0000' cannot occur in any field, so joined keys cannot collide. */
-function groupKey(r: AmountRow, role: Role, withMonth: boolean): string {
-  const parts = [r.ocmwCbe, r.benefitType, r.category, role === 'PARTNER' ? r.ssin : ''];
-  return (withMonth ? [r.month, ...parts] : parts).join('\u0000');
-}
-
-function sum(rows: AmountRow[]): number {
-  return rows.reduce((acc, r) => acc + r.amountCents, 0);
-}
-
-function distinctPartners(rows: AmountRow[]): string[] {
-  return [...new Set(rows.map((r) => r.partnerSsin).filter((p): p is string => p !== null))].sort(cmp);
-}
-
-/** The partner when every row names the same non-null one. */
-function commonPartner(rows: AmountRow[]): string | undefined {
-  const first = rows[0]?.partnerSsin ?? null;
-  return first !== null && rows.every((r) => r.partnerSsin === first) ? first : undefined;
-}
-
-/** Shared tail of the sort order: ocmw, benefitType, category, beneficiarySsin. */
-function cmpGroup(a: Omit<YearTotal, 'amountCents' | 'months' | 'fullYear' | 'provisional'>, b: typeof a): number {
+/**
+ * Compares two rows by their group: (month when `withMonth`), ocmw, benefitType, category, and the
+ * beneficiary on a PARTNER line — index order is string order, and 11-digit SSINs compare as numbers.
+ */
+function cmpRows(c: AmountColumns, a: number, b: number, withMonth: boolean, partnerLine: boolean): number {
   return (
-    cmp(a.ocmw, b.ocmw) ||
-    cmp(a.benefitType, b.benefitType) ||
-    cmp(a.category, b.category) ||
-    cmp(a.beneficiarySsin ?? '', b.beneficiarySsin ?? '')
+    (withMonth ? c.month[a] - c.month[b] : 0) ||
+    c.ocmw[a] - c.ocmw[b] ||
+    c.benefitType[a] - c.benefitType[b] ||
+    c.category[a] - c.category[b] ||
+    (partnerLine ? c.other[a] - c.other[b] : 0)
   );
 }
+
+/** Sorts order[0..n) by group (then month, for counting distinct months within a year group). */
+function sortRows(c: AmountColumns, n: number, withMonth: boolean, partnerLine: boolean): void {
+  if (n > 48) {
+    order.subarray(0, n).sort((a, b) => cmpRows(c, a, b, withMonth, partnerLine) || c.month[a] - c.month[b] || a - b);
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const x = order[i];
+    let j = i - 1;
+    while (j >= 0 && (cmpRows(c, order[j], x, withMonth, partnerLine) || c.month[order[j]] - c.month[x]) > 0) {
+      order[j + 1] = order[j];
+      j--;
+    }
+    order[j + 1] = x;
+  }
+}
+
+interface Group {
+  cents: number;
+  provisional: boolean;
+  /** The common partner's SSIN number; -1: none or not common. */
+  partner: number;
+  /** Whether the rows name more than one partner, or a partner and none. */
+  mixed: boolean;
+}
+
+/** Sums up rows order[from..to) of one group. */
+function summarize(c: AmountColumns, f: Facts, from: number, to: number): Group {
+  let cents = 0;
+  let provisional = false;
+  const first = c.other[order[from]];
+  let mixed = false;
+  for (let k = from; k < to; k++) {
+    const i = order[k];
+    cents += c.cents[i];
+    if (c.status[i] === f.provisional) provisional = true;
+    if (c.other[i] !== first) mixed = true;
+  }
+  return { cents, provisional, partner: mixed ? -1 : first, mixed };
+}
+
+/** Whether the granted days of rows order[from..to) cover every day of [start, end]. */
+function covers(c: AmountColumns, f: Facts, from: number, to: number, start: number, end: number): boolean {
+  const n = to - from;
+  for (let k = 0; k < n; k++) {
+    const i = order[from + k];
+    spanFrom[k] = dayOf(f, c.strings, c.grantFrom[i]);
+    spanTo[k] = dayOf(f, c.strings, c.grantTo[i]);
+  }
+  return spansCoverEveryDay(spanFrom, spanTo, n, start, end);
+}
+
+// ------------------------------------------------------------------ the rules
 
 /**
  * Monthly answer for months from..to (YYYY-MM, inclusive). Empty entries → the caller answers
  * MSG00100. lastMonthIsLastPaid looks at every visible row given, not only those in the period.
  */
-export function aggregateMonths(
-  rows: AmountRow[],
-  role: Role,
-  from: string,
-  to: string,
-  referenceDate: string,
-): { lastMonthIsLastPaid: boolean; entries: MonthEntry[] } {
+export function monthsOf(c: AmountColumns, role: Role, from: string, to: string, referenceDate: string): { lastMonthIsLastPaid: boolean; entries: MonthEntry[] } {
   if (!isValidMonth(from) || !isValidMonth(to)) throw new RangeError(`not a month range: ${from}..${to}`);
-  const visible = visibleAmounts(rows, referenceDate);
-  const inPeriod = visible.filter((r) => r.month >= from && r.month <= to);
-
-  const entries = groupBy(inPeriod, (r) => groupKey(r, role, true)).map((g): MonthEntry => {
-    const head = g[0];
+  const S = c.strings;
+  const f = facts(S, referenceDate);
+  const lo = lowerBound(S, from);
+  const hi = upperBound(S, to); // months in [lo, hi) lie in from..to
+  room(c.count);
+  let n = 0;
+  let lastVisible = -1; // the latest month index of a visible row
+  for (let i = 0; i < c.count; i++) {
+    if (!visibleIn(f, S, c.paidOn[i])) continue;
+    const m = c.month[i];
+    if (m > lastVisible) lastVisible = m;
+    if (m >= lo && m < hi) order[n++] = i;
+  }
+  const partnerLine = role === 'PARTNER';
+  sortRows(c, n, true, partnerLine);
+  const entries: MonthEntry[] = [];
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    while (end < n && cmpRows(c, order[start], order[end], true, partnerLine) === 0) end++;
+    const head = order[start];
+    const g = summarize(c, f, start, end);
+    let minFrom = c.grantFrom[head];
+    let maxTo = c.grantTo[head];
+    for (let k = start; k < end; k++) {
+      const i = order[k];
+      if (c.grantFrom[i] < minFrom) minFrom = c.grantFrom[i];
+      if (c.grantTo[i] > maxTo) maxTo = c.grantTo[i];
+    }
+    const month = c.month[head];
+    monthBounds(f, S, month);
     const entry: MonthEntry = {
-      month: head.month,
-      ocmw: head.ocmwCbe,
-      benefitType: head.benefitType,
-      category: head.category,
-      amountCents: sum(g),
-      from: g.reduce((m, r) => (r.grantFrom < m ? r.grantFrom : m), head.grantFrom),
-      to: g.reduce((m, r) => (r.grantTo > m ? r.grantTo : m), head.grantTo),
-      fullMonth: coversEveryDay(
-        g.map((r) => ({ from: r.grantFrom, to: r.grantTo })),
-        { from: firstDayOfMonth(head.month), to: lastDayOfMonth(head.month) },
-      ),
-      provisional: g.some((r) => r.status === 'PROVISIONAL'),
+      month: S[month],
+      ocmw: S[c.ocmw[head]],
+      benefitType: S[c.benefitType[head]] as BenefitType,
+      category: S[c.category[head]] as Category,
+      amountCents: g.cents,
+      from: S[minFrom],
+      to: S[maxTo],
+      fullMonth: covers(c, f, start, end, f.monthFirst[month], f.monthLast[month]),
+      provisional: g.provisional,
     };
     // Optional attributes are left out rather than set to undefined (contract §7: never empty).
-    if (role === 'BENEFICIARY') {
-      const partner = commonPartner(g);
-      if (partner !== undefined) entry.partnerSsin = partner;
+    if (!partnerLine) {
+      if (g.partner >= 0) entry.partnerSsin = ssinOfKey(g.partner);
     } else {
-      entry.beneficiarySsin = head.ssin;
+      entry.beneficiarySsin = ssinOfKey(c.other[head]);
     }
-    return entry;
-  });
-  entries.sort((a, b) => cmp(a.month, b.month) || cmpGroup(a, b));
-
+    entries.push(entry);
+    start = end;
+  }
   // With no entries the flag is not written; compare against the requested end then.
   const lastMonth = entries.length > 0 ? entries[entries.length - 1].month : to;
-  return { lastMonthIsLastPaid: !visible.some((r) => r.month > lastMonth), entries };
+  return { lastMonthIsLastPaid: lastVisible < 0 || !(S[lastVisible] > lastMonth), entries };
 }
 
 /** Yearly answer: one total per (ocmw, benefitType, category[, beneficiary for PARTNER]). */
-export function aggregateYear(rows: AmountRow[], role: Role, year: number, referenceDate: string): YearTotal[] {
+export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate: string): YearTotal[] {
   if (!Number.isInteger(year) || year < 1 || year > 9999) throw new RangeError(`not a year: ${year}`);
   const y = String(year).padStart(4, '0');
-  const inYear = visibleAmounts(rows, referenceDate).filter((r) => r.month.startsWith(`${y}-`));
-  const yearRange = { from: `${y}-01-01`, to: `${y}-12-31` };
-
-  const totals = groupBy(inYear, (r) => groupKey(r, role, false)).map((g): YearTotal => {
-    const head = g[0];
+  const S = c.strings;
+  const f = facts(S, referenceDate);
+  // the months "YYYY-…": a contiguous run of the sorted table ('.' follows '-')
+  const lo = lowerBound(S, `${y}-`);
+  const hi = lowerBound(S, `${y}.`);
+  room(c.count);
+  let n = 0;
+  for (let i = 0; i < c.count; i++) {
+    const m = c.month[i];
+    if (m >= lo && m < hi && visibleIn(f, S, c.paidOn[i])) order[n++] = i;
+  }
+  const partnerLine = role === 'PARTNER';
+  sortRows(c, n, false, partnerLine);
+  const yearStart = dayNumber(`${y}-01-01`);
+  const yearEnd = dayNumber(`${y}-12-31`);
+  const totals: YearTotal[] = [];
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    let months = 1;
+    while (end < n && cmpRows(c, order[start], order[end], false, partnerLine) === 0) {
+      if (c.month[order[end]] !== c.month[order[end - 1]]) months++; // sorted by month within the group
+      end++;
+    }
+    const head = order[start];
+    const g = summarize(c, f, start, end);
     const total: YearTotal = {
-      ocmw: head.ocmwCbe,
-      benefitType: head.benefitType,
-      category: head.category,
-      amountCents: sum(g),
-      months: new Set(g.map((r) => r.month)).size,
-      fullYear: coversEveryDay(
-        g.map((r) => ({ from: r.grantFrom, to: r.grantTo })),
-        yearRange,
-      ),
-      provisional: g.some((r) => r.status === 'PROVISIONAL'),
+      ocmw: S[c.ocmw[head]],
+      benefitType: S[c.benefitType[head]] as BenefitType,
+      category: S[c.category[head]] as Category,
+      amountCents: g.cents,
+      months,
+      fullYear: covers(c, f, start, end, yearStart, yearEnd),
+      provisional: g.provisional,
     };
-    if (role === 'BENEFICIARY') {
-      const partner = commonPartner(g);
-      const partners = distinctPartners(g);
-      if (partner !== undefined) total.partnerSsin = partner;
-      else if (partners.length > 0) total.partners = partners;
+    if (!partnerLine) {
+      if (g.partner >= 0) total.partnerSsin = ssinOfKey(g.partner);
+      else if (g.mixed) {
+        const partners = distinctPartners(c, start, end);
+        if (partners.length > 0) total.partners = partners;
+      }
     } else {
       // On a PARTNER line every row names the requested person as partner: nothing to add.
-      total.beneficiarySsin = head.ssin;
+      total.beneficiarySsin = ssinOfKey(c.other[head]);
     }
-    return total;
-  });
-  return totals.sort(cmpGroup);
+    totals.push(total);
+    start = end;
+  }
+  return totals;
+}
+
+/** The distinct partners of rows order[from..to), ascending (11-digit SSINs: number order is text order). */
+function distinctPartners(c: AmountColumns, from: number, to: number): string[] {
+  if (partnerScratch.length < to - from) partnerScratch = new Float64Array((to - from) * 2);
+  let n = 0;
+  for (let k = from; k < to; k++) {
+    const p = c.other[order[k]];
+    if (p >= 0) partnerScratch[n++] = p;
+  }
+  const sorted = partnerScratch.subarray(0, n).sort();
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) out.push(ssinOfKey(sorted[k]));
+  return out;
+}
+
+// ------------------------------------------------------------------ on AmountRow objects
+
+export function visibleAmounts(rows: AmountRow[], referenceDate: string): AmountRow[] {
+  return rows.filter((r) => isVisible(r.paidOn, referenceDate));
+}
+
+/** monthsOf on AmountRow objects (packed into columns first). */
+export function aggregateMonths(rows: AmountRow[], role: Role, from: string, to: string, referenceDate: string): { lastMonthIsLastPaid: boolean; entries: MonthEntry[] } {
+  return monthsOf(packAmountRows(rows, role), role, from, to, referenceDate);
+}
+
+/** yearOf on AmountRow objects (packed into columns first). */
+export function aggregateYear(rows: AmountRow[], role: Role, year: number, referenceDate: string): YearTotal[] {
+  return yearOf(packAmountRows(rows, role), role, year, referenceDate);
 }

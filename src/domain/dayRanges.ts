@@ -23,8 +23,36 @@ export function mergeDayRanges(ranges: readonly DayRange[]): Array<[number, numb
 
 /** True when every day of `target` lies in the union of `ranges`. */
 export function coversEveryDay(ranges: readonly DayRange[], target: DayRange): boolean {
-  const start = dayNumber(target.from);
-  const end = dayNumber(target.to);
-  // Merged spans are disjoint and non-adjacent, so one of them must hold the whole target.
-  return mergeDayRanges(ranges).some(([a, b]) => a <= start && b >= end);
+  const from = ranges.map((r) => dayNumber(r.from));
+  const to = ranges.map((r) => dayNumber(r.to));
+  return spansCoverEveryDay(from, to, ranges.length, dayNumber(target.from), dayNumber(target.to));
+}
+
+/**
+ * The same rule on day numbers in columns (the amounts rules' compact rows): whether spans
+ * [from[i], to[i]] (i < n; a reversed span grants no day) cover every day of [start, end]. `from`
+ * and `to` are reordered in place (sorted by from).
+ */
+export function spansCoverEveryDay(from: number[] | Float64Array, to: number[] | Float64Array, n: number, start: number, end: number): boolean {
+  // insertion sort by start day: the spans of one month or year are a handful
+  for (let i = 1; i < n; i++) {
+    const a = from[i];
+    const b = to[i];
+    let j = i - 1;
+    while (j >= 0 && from[j] > a) {
+      from[j + 1] = from[j];
+      to[j + 1] = to[j];
+      j--;
+    }
+    from[j + 1] = a;
+    to[j + 1] = b;
+  }
+  // sweep: `next` is the first day not covered yet; a span starting after it leaves a gap
+  let next = start;
+  for (let i = 0; i < n && next <= end; i++) {
+    if (from[i] > to[i]) continue;
+    if (from[i] > next) return false;
+    if (to[i] + 1 > next) next = to[i] + 1;
+  }
+  return next > end;
 }

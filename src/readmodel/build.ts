@@ -1,9 +1,19 @@
 // Builds the read model of the store's current version (layout.ts): one read transaction (a
-// consistent snapshot), rows read in primary-key pages, sorted in typed arrays, written to a
-// temporary file that is fsynced and then renamed into place (readers never see a partial file).
+// consistent snapshot), written to a temporary file that is fsynced and then renamed into place
+// (readers never see a partial file).
+//
+// Streaming (national scale: ~20M amount rows in ~256 MB): the amount rows are read in SSIN order
+// (the store's index), a person at a time, and written to the file as they come; the partner
+// references likewise in partner order. Held in memory meanwhile: the persons, the repertory until
+// its columns are written, the per-SSIN indexes, and one id per amount record (to number the
+// partner references). Text values are stored as first-seen ids while they stream; once every
+// value is known the table is sorted and one pass over the file turns ids into sorted indexes
+// (index order = string order, which the rules rely on) while it computes the checksum.
+//
+// Sections go to the file in the order they are ready (the header names every offset); a new
+// builder (e.g. another service's tables) adds its sections to `tail` in readStore().
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, mkdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync, mkdirSync, existsSync } from 'node:fs';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.js';
 import { isSqlite, siblingConnection } from '../store/db.js';
@@ -13,7 +23,14 @@ import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, MAX_STRINGS, NONE, PREFIX_BYTES, SE
 import { readModelFile } from './files.js';
 import { dataFileMode, dirMode } from '../files/modes.js';
 
-const PAGE = 50_000;
+/** Rows per query page (the `pageRows` build option changes it, for tests of page boundaries). */
+const PAGE_ROWS = 10_000;
+/** Bytes reserved at the start of the file for the prefix and the header (written last). */
+const HEADER_RESERVE = 16_384;
+/** Write and remap buffer. */
+const CHUNK = 4 << 20;
+/** A first-seen id of "no value" in 16-bit columns (ids stay below MAX_STRINGS). */
+const NONE16 = 0xffff;
 
 type Cell = string | number | null;
 
@@ -21,7 +38,7 @@ type Cell = string | number | null;
  * The rows of a table in primary-key pages, as arrays of `columns` (after the key). On SQLite a
  * page comes back as one JSON text: the driver's object per result row costs more than the read.
  */
-async function* pages(db: Knex | Knex.Transaction, table: string, key: string, columns: readonly string[], sqlite: boolean): AsyncGenerator<Cell[][]> {
+async function* pages(db: Knex | Knex.Transaction, table: string, key: string, columns: readonly string[], sqlite: boolean, PAGE: number): AsyncGenerator<Cell[][]> {
   let after: Cell = null;
   for (;;) {
     let rows: Cell[][];
@@ -43,7 +60,46 @@ async function* pages(db: Knex | Knex.Transaction, table: string, key: string, c
   }
 }
 
-/** Interns strings; indexes are renumbered in sorted order once all are seen. */
+/**
+ * The amount rows in order of `key` (an SSIN column with an index: `ssin`, `partner_ssin`), as
+ * arrays [key, ...columns], in pages that hold every row of each key they hold (a page's last
+ * key may be cut by the LIMIT: it is read again with the next page). Rows with a null key are left out.
+ */
+async function* keyPages(db: Knex.Transaction, key: string, columns: readonly string[], sqlite: boolean, PAGE: number): AsyncGenerator<Cell[][]> {
+  let from: string | null = null;
+  const cols = [key, ...columns];
+  const fetch = async (where: string, args: string[], limit: boolean): Promise<Cell[][]> => {
+    if (sqlite) {
+      const sql = `SELECT json_group_array(json_array(${cols.join(', ')})) AS j FROM (SELECT ${cols.join(', ')} FROM amounts WHERE ${where} ORDER BY ${key}${limit ? ` LIMIT ${PAGE}` : ''})`;
+      const res = (await db.raw(sql, args)) as { j: string }[];
+      return JSON.parse(res[0].j) as Cell[][];
+    }
+    const objs = (await db.raw(`SELECT ${cols.join(', ')} FROM amounts WHERE ${where} ORDER BY ${key}${limit ? ` LIMIT ${PAGE}` : ''}`, args)) as { rows: Record<string, Cell>[] };
+    return objs.rows.map((o) => cols.map((c) => o[c]));
+  };
+  for (;;) {
+    const rows: Cell[][] = from === null ? await fetch(`${key} IS NOT NULL`, [], true) : await fetch(`${key} >= ?`, [from], true);
+    if (rows.length < PAGE) {
+      if (rows.length > 0) yield rows;
+      return;
+    }
+    const last = rows[rows.length - 1][0] as string;
+    let cut = rows.length;
+    while (cut > 0 && rows[cut - 1][0] === last) cut--;
+    if (cut === 0) {
+      // one key holds a whole page: read all of its rows, then go on after it
+      yield await fetch(`${key} = ?`, [last], false);
+      const next = await fetch(`${key} > ?`, [last], true);
+      if (next.length === 0) return;
+      from = next[0][0] as string;
+      continue;
+    }
+    yield rows.slice(0, cut);
+    from = last;
+  }
+}
+
+/** Interns strings as first-seen ids; sorted indexes are assigned once all are seen. */
 class Strings {
   private readonly ids = new Map<string, number>();
   readonly values: string[] = [];
@@ -71,7 +127,10 @@ class Strings {
 /** A growable typed column (sized from the table's row count up front: no doubling). */
 class Col<T extends Float64Array | Uint32Array | Uint16Array> {
   length = 0;
-  constructor(private data: T, private readonly make: (n: number) => T) {}
+  constructor(
+    private data: T,
+    private readonly make: (n: number) => T,
+  ) {}
   push(v: number): void {
     if (this.length === this.data.length) {
       const bigger = this.make(this.data.length * 2);
@@ -89,7 +148,6 @@ class Col<T extends Float64Array | Uint32Array | Uint16Array> {
 }
 const f64 = (n = 1024): Col<Float64Array> => new Col(new Float64Array(Math.max(n, 16)), (m) => new Float64Array(m));
 const u32 = (n = 1024): Col<Uint32Array> => new Col(new Uint32Array(Math.max(n, 16)), (m) => new Uint32Array(m));
-/** First-seen string ids: more than MAX_STRINGS is refused anyway, so 16 bits hold them. */
 const u16 = (n = 1024): Col<Uint16Array> => new Col(new Uint16Array(Math.max(n, 16)), (m) => new Uint16Array(m));
 
 async function rowCount(trx: Knex.Transaction, table: string): Promise<number> {
@@ -112,43 +170,250 @@ export interface BuildResult {
 }
 
 /** Builds the read model of the store's current version into `dir` (unless that file exists already). */
-export async function buildReadModel(db: Db, dir: string, opts: { force?: boolean } = {}): Promise<BuildResult> {
+export async function buildReadModel(db: Db, dir: string, opts: { force?: boolean; pageRows?: number } = {}): Promise<BuildResult> {
   const t0 = performance.now();
   const sqlite = isSqlite(db);
   mkdirSync(dir, { recursive: true, mode: dirMode() });
   // On SQLite the store has one connection: a build holding it for seconds would stall the batches'
   // journal updates (heartbeats) in this process, so it reads on a connection of its own.
   const reader = siblingConnection(db);
-  let snapshot: Snapshot;
+  let built: { path: string; version: number; bytes: number; counts: ReadModelHeader['counts'] };
   try {
-    snapshot = await reader.db.transaction(async (trx) => readStore(trx, sqlite), sqlite ? undefined : { isolationLevel: 'repeatable read', readOnly: true });
+    built = await reader.db.transaction(
+      async (trx) => {
+        const version = await storeVersion(trx);
+        const path = readModelFile(dir, version);
+        if (!opts.force && existsSync(path)) return { path, version, bytes: 0, counts: await storeCounts(trx) };
+        const file = new ModelFile(`${path}.${process.pid}.part`);
+        try {
+          const counts = await readStore(trx, sqlite, file, opts.pageRows ?? PAGE_ROWS);
+          const bytes = file.finish(version, counts);
+          renameSync(file.tmp, path);
+          return { path, version, bytes, counts };
+        } catch (err) {
+          file.abandon();
+          throw err;
+        }
+      },
+      sqlite ? undefined : { isolationLevel: 'repeatable read', readOnly: true },
+    );
   } finally {
     await reader.release();
   }
-  const path = readModelFile(dir, snapshot.version);
-  if (!opts.force && existsSync(path)) {
-    return { path, storeVersion: snapshot.version, bytes: 0, ms: performance.now() - t0, counts: snapshot.counts };
+  return { path: built.path, storeVersion: built.version, bytes: built.bytes, ms: performance.now() - t0, counts: built.counts };
+}
+
+async function storeCounts(trx: Knex.Transaction): Promise<ReadModelHeader['counts']> {
+  const [row] = (await trx('amounts').whereNotNull('partner_ssin').count({ n: '*' })) as { n: number | string }[];
+  return { persons: await rowCount(trx, 'persons'), repertory: await rowCount(trx, 'repertory'), amounts: await rowCount(trx, 'amounts'), partnerRefs: Number(row.n) };
+}
+
+/** How the first-seen ids of a section become sorted indexes in the final pass. */
+type Remap = 'amountRecords' | 'u32OrNone';
+
+/**
+ * The file being built: sections are appended (8-aligned) after the space reserved for the
+ * header; `finish` sorts the strings, rewrites the ids, hashes the body and writes the header.
+ */
+class ModelFile {
+  readonly fd: number;
+  private pos = HEADER_RESERVE;
+  private readonly layout = new Map<SectionName, { offset: number; length: number; remap?: Remap }>();
+  private open: { name: SectionName; offset: number; remap?: Remap } | undefined;
+  private readonly buf = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
+  readonly strings = new Strings();
+
+  constructor(readonly tmp: string) {
+    this.fd = openSync(tmp, 'wx+', dataFileMode()); // personal data: the instance's file mode (files/modes.ts)
   }
-  const bytes = writeModel(path, snapshot);
-  return { path, storeVersion: snapshot.version, bytes, ms: performance.now() - t0, counts: snapshot.counts };
+
+  /** Starts a streamed section. */
+  begin(name: SectionName, remap?: Remap): void {
+    this.flush();
+    this.pad();
+    this.open = { name, offset: this.pos, remap };
+  }
+
+  /** Room for `n` more bytes in the write buffer; returns where they go in `buf`. */
+  reserve(n: number): number {
+    if (this.used + n > this.buf.length) this.flush();
+    const at = this.used;
+    this.used += n;
+    return at;
+  }
+
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  end(): void {
+    if (this.open === undefined) throw new Error('no read model section is open');
+    this.flush();
+    this.layout.set(this.open.name, { offset: this.open.offset, length: this.pos - this.open.offset, remap: this.open.remap });
+    this.open = undefined;
+  }
+
+  /** A whole section at once. */
+  section(name: SectionName, data: Uint8Array, remap?: Remap): void {
+    this.begin(name, remap);
+    this.flush();
+    writeAll(this.fd, data, this.pos);
+    this.pos += data.byteLength;
+    this.end();
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    writeAll(this.fd, this.buf.subarray(0, this.used), this.pos);
+    this.pos += this.used;
+    this.used = 0;
+  }
+
+  private pad(): void {
+    const to = align8(this.pos);
+    if (to > this.pos) writeAll(this.fd, Buffer.alloc(to - this.pos), this.pos);
+    this.pos = to;
+  }
+
+  /** Writes the strings, turns first-seen ids into sorted indexes, hashes, writes the header, fsyncs. */
+  finish(version: number, counts: ReadModelHeader['counts']): number {
+    const { values, rank } = this.strings.sorted();
+    this.section('strings', Buffer.from(JSON.stringify(values), 'utf8'));
+    this.pad();
+    const end = this.pos;
+    for (const name of SECTION_NAMES) if (!this.layout.has(name)) throw new Error(`read model section ${name} was not built`);
+    // One pass over the body in file order: remap where needed, write back, hash.
+    const sections = [...this.layout.values()].sort((a, b) => a.offset - b.offset);
+    const hash = createHash('sha256');
+    const chunk = this.buf;
+    let s = 0;
+    for (let at = HEADER_RESERVE; at < end; ) {
+      // chunks never cross a section's start: a chunk is inside one section or in padding
+      while (s < sections.length && sections[s].offset + sections[s].length <= at) s++;
+      const sec = sections[s];
+      let stop = Math.min(end, at + chunk.length);
+      if (sec !== undefined && sec.offset > at) stop = Math.min(stop, sec.offset);
+      else if (sec !== undefined) stop = Math.min(stop, sec.offset + sec.length);
+      const n = stop - at;
+      readFully(this.fd, chunk.subarray(0, n), at);
+      if (sec !== undefined && sec.offset <= at && sec.remap !== undefined) {
+        remap(chunk, n, sec.remap, rank);
+        writeAll(this.fd, chunk.subarray(0, n), at);
+      }
+      hash.update(chunk.subarray(0, n));
+      at = stop;
+    }
+    const header: ReadModelHeader = {
+      format: FORMAT,
+      storeVersion: version,
+      builtAt: new Date().toISOString(),
+      counts,
+      sections: Object.fromEntries(SECTION_NAMES.map((n) => [n, { offset: (this.layout.get(n) as { offset: number }).offset, length: (this.layout.get(n) as { length: number }).length }])) as ReadModelHeader['sections'],
+      sha256: hash.digest('hex'),
+    };
+    const json = Buffer.from(JSON.stringify(header), 'utf8');
+    if (PREFIX_BYTES + json.length > HEADER_RESERVE) throw new Error('read model header is larger than the space reserved for it');
+    const head = Buffer.alloc(HEADER_RESERVE, 0x20); // the header is padded with spaces (layout.ts)
+    head.write(MAGIC, 0, 'latin1');
+    head.writeUInt32LE(FORMAT, 8);
+    head.writeUInt32LE(HEADER_RESERVE - PREFIX_BYTES, 12);
+    json.copy(head, PREFIX_BYTES);
+    writeAll(this.fd, head, 0);
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    return end;
+  }
+
+  abandon(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* closed already */
+    }
+    try {
+      unlinkSync(this.tmp);
+    } catch {
+      /* gone already */
+    }
+  }
 }
 
-interface Snapshot {
-  version: number;
-  counts: ReadModelHeader['counts'];
-  sections: Record<SectionName, Uint8Array>;
+/** First-seen ids → sorted indexes in `n` bytes of a section (chunks start on a record boundary). */
+function remap(chunk: Buffer, n: number, how: Remap, rank: Uint32Array): void {
+  if (how === 'amountRecords') {
+    const w = new Uint16Array(chunk.buffer, chunk.byteOffset, n >> 1);
+    for (let r = 0; r < w.length; r += 16) for (let f = 8; f < 16; f++) w[r + f] = rank[w[r + f]];
+  } else {
+    const w = new Uint32Array(chunk.buffer, chunk.byteOffset, n >> 2);
+    for (let i = 0; i < w.length; i++) if (w[i] !== NONE) w[i] = rank[w[i]];
+  }
 }
 
-async function readStore(trx: Knex.Transaction, sqlite: boolean): Promise<Snapshot> {
-  const version = await storeVersion(trx);
-  const strings = new Strings();
+const bytes = (t: Float64Array | Uint32Array | Uint16Array | Uint8Array): Uint8Array => new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
 
-  // persons (primary key order is SSIN order: 11 digits compare as numbers)
+/**
+ * The repertory: kept only for known persons (an unknown SSIN stops at MSG00005 first), grouped by
+ * person (counting sort), a person's rows by (start, qualityCode, institution, sector); written
+ * out before the amounts are read, and its arrays dropped with this function's scope.
+ */
+async function writeRepertory(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number, personSsin: Float64Array): Promise<number> {
+  const strings = file.strings;
+  const P = personSsin.length;
+  const nRep = await rowCount(trx, 'repertory');
+  const r = { person: u32(nRep), sector: u32(nRep), inst: u16(nRep), qc: u32(nRep), start: u16(nRep), end: u16(nRep) };
+  for await (const rows of pages(trx, 'repertory', 'id', ['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date', 'end_date'], sqlite, page)) {
+    for (const [, ssin, sector, inst, qc, start, end] of rows) {
+      const p = findIndex(personSsin, key(ssin, 'repertory'));
+      if (p < 0) continue;
+      r.person.push(p);
+      r.sector.push(Number(sector));
+      r.inst.push(strings.id(String(inst ?? '')));
+      r.qc.push(Number(qc));
+      r.start.push(strings.id(String(start)));
+      r.end.push(end === null ? NONE16 : strings.id(String(end)));
+    }
+  }
+  const R = r.person.length;
+  const personRep = new Uint32Array(P + 1);
+  for (let i = 0; i < R; i++) personRep[r.person.get(i) + 1]++;
+  for (let i = 0; i < P; i++) personRep[i + 1] += personRep[i];
+  const rOrder = new Uint32Array(R);
+  {
+    const fill = personRep.slice(0, P);
+    for (let i = 0; i < R; i++) rOrder[fill[r.person.get(i)]++] = i;
+  }
+  const S = strings.values;
+  const cmpText = (a: number, b: number): number => (S[a] < S[b] ? -1 : S[a] > S[b] ? 1 : 0);
+  const repCmp = (x: number, y: number): number => cmpText(r.start.get(x), r.start.get(y)) || r.qc.get(x) - r.qc.get(y) || cmpText(r.inst.get(x), r.inst.get(y)) || r.sector.get(x) - r.sector.get(y);
+  for (let p = 0; p < P; p++) {
+    const a = personRep[p];
+    const b = personRep[p + 1];
+    if (b - a > 1) rOrder.subarray(a, b).sort(repCmp);
+  }
+  file.section('personRep', bytes(personRep));
+  const repColumn = (name: SectionName, value: (i: number) => number, remapIt: boolean): void => {
+    file.begin(name, remapIt ? 'u32OrNone' : undefined);
+    for (let k = 0; k < R; k++) file.buffer.writeUInt32LE(value(rOrder[k]), file.reserve(4));
+    file.end();
+  };
+  repColumn('repSector', (i) => r.sector.get(i), false);
+  repColumn('repInstitution', (i) => r.inst.get(i), true);
+  repColumn('repQualityCode', (i) => r.qc.get(i), false);
+  repColumn('repStart', (i) => r.start.get(i), true);
+  repColumn('repEnd', (i) => (r.end.get(i) === NONE16 ? NONE : r.end.get(i)), true);
+
+  return R;
+}
+
+/** Persons and the repertory, written out; their arrays are dropped with this function's scope. */
+async function writePersons(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number): Promise<{ P: number; R: number }> {
+  // ---- persons (primary key order is SSIN order: 11 digits compare as numbers)
   const nPersons = await rowCount(trx, 'persons');
   const pSsin = f64(nPersons);
   const pReplaced = f64(nPersons);
-  for await (const page of pages(trx, 'persons', 'ssin', ['replaced_by'], sqlite)) {
-    for (const [ssin, replacedBy] of page) {
+  for await (const rows of pages(trx, 'persons', 'ssin', ['replaced_by'], sqlite, page)) {
+    for (const [ssin, replacedBy] of rows) {
       pSsin.push(key(ssin, 'person'));
       pReplaced.push(replacedBy === null ? -1 : key(replacedBy, 'replaced_by'));
     }
@@ -157,129 +422,114 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean): Promise<Snapsh
   const P = personSsin.length;
   // SQLite compares text, PostgreSQL may collate: sort by number to be sure of the order.
   sortByKey(personSsin, [pReplaced]);
+  file.section('personSsin', bytes(personSsin));
+  file.section('personReplacedBy', bytes(pReplaced.done()));
 
-  // repertory: kept only for known persons (an unknown SSIN stops at MSG00005 first)
-  const nRep = await rowCount(trx, 'repertory');
-  const r = { person: u32(nRep), sector: u32(nRep), inst: u16(nRep), qc: u32(nRep), start: u16(nRep), end: u32(nRep) };
-  for await (const page of pages(trx, 'repertory', 'id', ['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date', 'end_date'], sqlite)) {
-    for (const [, ssin, sector, inst, qc, start, end] of page) {
-      const p = findIndex(personSsin, key(ssin, 'repertory'));
-      if (p < 0) continue;
-      r.person.push(p);
-      r.sector.push(Number(sector));
-      r.inst.push(strings.id(String(inst ?? '')));
-      r.qc.push(Number(qc));
-      r.start.push(strings.id(String(start)));
-      r.end.push(end === null ? NONE : strings.id(String(end)));
+  const R = await writeRepertory(trx, sqlite, file, page, personSsin);
+  return { P, R };
+}
+
+async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile, page: number): Promise<ReadModelHeader['counts']> {
+  const strings = file.strings;
+
+  const { P, R } = await writePersons(trx, sqlite, file, page);
+
+  // ---- amounts, in beneficiary order, by (month, id) within a person, as they stream
+  const A = await rowCount(trx, 'amounts');
+  const recordId = new Uint32Array(A); // the store id of each record, to number partner references
+  const amountKey = f64(P);
+  const amountStart = u32(P);
+  let records = 0;
+  file.begin('amounts', 'amountRecords');
+  const group: Cell[][] = [];
+  const writeGroup = (ssin: number): void => {
+    if (group.length === 0) return;
+    // a person's rows by (month, id)
+    group.sort((x, y) => (x[6] === y[6] ? (x[1] as number) - (y[1] as number) : (x[6] as string) < (y[6] as string) ? -1 : 1));
+    amountKey.push(ssin);
+    amountStart.push(records);
+    for (const [, id, partner, ocmw, bt, cat, month, gf, gt, cents, paid, status] of group) {
+      if (records === A) throw new LdmError('READ_MODEL_BUILD', 'the amounts table changed while the read model was built from one snapshot');
+      const n = Number(id);
+      if (!(n >= 0 && n <= 0xffffffff)) throw new LdmError('READ_MODEL_BUILD', `amount row id ${String(id)} is beyond what the build can number (32 bits)`);
+      recordId[records++] = n;
+      const o = file.reserve(AMOUNT_RECORD_BYTES);
+      const b = file.buffer;
+      b.writeDoubleLE(partner === null ? -1 : key(partner, 'partner'), o);
+      b.writeDoubleLE(Number(cents), o + 8);
+      b.writeUInt16LE(strings.id(String(ocmw)), o + 16);
+      b.writeUInt16LE(strings.id(String(bt)), o + 18);
+      b.writeUInt16LE(strings.id(String(cat)), o + 20);
+      b.writeUInt16LE(strings.id(String(month)), o + 22);
+      b.writeUInt16LE(strings.id(String(gf)), o + 24);
+      b.writeUInt16LE(strings.id(String(gt)), o + 26);
+      b.writeUInt16LE(strings.id(String(paid)), o + 28);
+      b.writeUInt16LE(strings.id(String(status)), o + 30);
+    }
+    group.length = 0;
+  };
+  let previous = -1;
+  for await (const rows of keyPages(trx, 'ssin', ['id', 'partner_ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'grant_from', 'grant_to', 'amount_cents', 'paid_on', 'status'], sqlite, page)) {
+    for (const row of rows) {
+      const k = key(row[0], 'amounts');
+      if (k !== previous) {
+        if (k < previous) throw new LdmError('READ_MODEL_BUILD', 'the store returned amount rows out of SSIN order; the read model cannot be built');
+        writeGroup(previous);
+        previous = k;
+      }
+      group.push(row); // [ssin, id, partner_ssin, ocmw_cbe, benefit_type, category, month, …]
     }
   }
-
-  // amounts
-  const n = await rowCount(trx, 'amounts');
-  const a = { ssin: f64(n), partner: f64(n), cents: f64(n), ocmw: u16(n), bt: u16(n), cat: u16(n), month: u16(n), gf: u16(n), gt: u16(n), paid: u16(n), status: u16(n) };
-  for await (const page of pages(trx, 'amounts', 'id', ['ssin', 'partner_ssin', 'ocmw_cbe', 'benefit_type', 'category', 'month', 'grant_from', 'grant_to', 'amount_cents', 'paid_on', 'status'], sqlite)) {
-    for (const [, ssin, partner, ocmw, bt, cat, month, gf, gt, cents, paid, status] of page) {
-      a.ssin.push(key(ssin, 'amounts'));
-      a.partner.push(partner === null ? -1 : key(partner, 'partner'));
-      a.cents.push(Number(cents));
-      a.ocmw.push(strings.id(String(ocmw)));
-      a.bt.push(strings.id(String(bt)));
-      a.cat.push(strings.id(String(cat)));
-      a.month.push(strings.id(String(month)));
-      a.gf.push(strings.id(String(gf)));
-      a.gt.push(strings.id(String(gt)));
-      a.paid.push(strings.id(String(paid)));
-      a.status.push(strings.id(String(status)));
-    }
-  }
-  if (strings.values.length > MAX_STRINGS) {
-    throw new LdmError('READ_MODEL_BUILD', `the store holds ${strings.values.length} distinct dates, codes and CBE numbers; read model format ${FORMAT} takes at most ${MAX_STRINGS}`);
-  }
-  const { values, rank } = strings.sorted();
-  const S = (id: number): number => (id === NONE ? NONE : rank[id]);
-
-  // repertory sorted by (person, start, qualityCode, institution, sector): the lookup's order
-  const R = r.person.length;
-  const rOrder = new Uint32Array(R).map((_, i) => i);
-  rOrder.sort((x, y) => r.person.get(x) - r.person.get(y) || S(r.start.get(x)) - S(r.start.get(y)) || r.qc.get(x) - r.qc.get(y) || S(r.inst.get(x)) - S(r.inst.get(y)) || r.sector.get(x) - r.sector.get(y));
-  const personRep = new Uint32Array(P + 1);
-  const repCols = { sector: new Uint32Array(R), inst: new Uint32Array(R), qc: new Uint32Array(R), start: new Uint32Array(R), end: new Uint32Array(R) };
-  for (let k = 0; k < R; k++) {
-    const i = rOrder[k];
-    personRep[r.person.get(i) + 1]++;
-    repCols.sector[k] = r.sector.get(i);
-    repCols.inst[k] = S(r.inst.get(i));
-    repCols.qc[k] = r.qc.get(i);
-    repCols.start[k] = S(r.start.get(i));
-    repCols.end[k] = S(r.end.get(i));
-  }
-  for (let i = 0; i < P; i++) personRep[i + 1] += personRep[i];
-
-  // amounts sorted by (beneficiary, month), then id (page order) for a stable layout
-  const A = a.ssin.length;
-  const aOrder = new Uint32Array(A).map((_, i) => i);
-  aOrder.sort((x, y) => a.ssin.get(x) - a.ssin.get(y) || S(a.month.get(x)) - S(a.month.get(y)) || x - y);
-  const records = new Uint8Array(A * AMOUNT_RECORD_BYTES);
-  const view = new DataView(records.buffer);
-  const amountKey = f64();
-  const amountStart = u32();
-  const recordOf = new Uint32Array(A); // page position -> record number
-  for (let k = 0; k < A; k++) {
-    const i = aOrder[k];
-    recordOf[i] = k;
-    const s = a.ssin.get(i);
-    if (amountKey.length === 0 || amountKey.get(amountKey.length - 1) !== s) {
-      amountKey.push(s);
-      amountStart.push(k);
-    }
-    const o = k * AMOUNT_RECORD_BYTES;
-    view.setFloat64(o, a.partner.get(i), true);
-    view.setFloat64(o + 8, a.cents.get(i), true);
-    const idx = [a.ocmw, a.bt, a.cat, a.month, a.gf, a.gt, a.paid, a.status];
-    for (let f = 0; f < 8; f++) view.setUint16(o + 16 + 2 * f, S(idx[f].get(i)), true);
-  }
+  writeGroup(previous);
+  file.end();
+  if (records !== A) throw new LdmError('READ_MODEL_BUILD', `the amounts table holds ${A} rows but ${records} were read; the read model cannot be built`);
   amountStart.push(A);
+  const amountKeys = amountKey.done();
+  const amountStarts = amountStart.done();
 
-  // partner references, sorted by (partner, month, record)
-  const refs = u32();
-  for (let i = 0; i < A; i++) if (a.partner.get(i) !== -1) refs.push(i);
-  const pr = refs.done();
-  pr.sort((x, y) => a.partner.get(x) - a.partner.get(y) || S(a.month.get(x)) - S(a.month.get(y)) || recordOf[x] - recordOf[y]);
+  // ---- partner references, in partner order, by (month, record) within a partner
+  let refs = 0;
   const partnerKey = f64();
   const partnerStart = u32();
-  const partnerRow = new Uint32Array(pr.length);
-  for (let k = 0; k < pr.length; k++) {
-    const p = a.partner.get(pr[k]);
-    if (partnerKey.length === 0 || partnerKey.get(partnerKey.length - 1) !== p) {
-      partnerKey.push(p);
-      partnerStart.push(k);
-    }
-    partnerRow[k] = recordOf[pr[k]];
-  }
-  partnerStart.push(pr.length);
-
-  const bytes = (t: Float64Array | Uint32Array | Uint8Array): Uint8Array => new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
-  return {
-    version,
-    counts: { persons: P, repertory: R, amounts: A, partnerRefs: pr.length },
-    sections: {
-      strings: Buffer.from(JSON.stringify(values), 'utf8'),
-      personSsin: bytes(personSsin),
-      personReplacedBy: bytes(pReplaced.done()),
-      personRep: bytes(personRep),
-      repSector: bytes(repCols.sector),
-      repInstitution: bytes(repCols.inst),
-      repQualityCode: bytes(repCols.qc),
-      repStart: bytes(repCols.start),
-      repEnd: bytes(repCols.end),
-      amountKey: bytes(amountKey.done()),
-      amountStart: bytes(amountStart.done()),
-      amounts: records,
-      partnerKey: bytes(partnerKey.done()),
-      partnerStart: bytes(partnerStart.done()),
-      partnerRow: bytes(partnerRow),
-    },
+  const refGroup: { month: string; record: number }[] = [];
+  file.begin('partnerRow');
+  const writeRefs = (): void => {
+    refGroup.sort((x, y) => (x.month === y.month ? x.record - y.record : x.month < y.month ? -1 : 1));
+    for (const ref of refGroup) file.buffer.writeUInt32LE(ref.record, file.reserve(4));
+    refs += refGroup.length;
+    refGroup.length = 0;
   };
+  previous = -1;
+  for await (const rows of keyPages(trx, 'partner_ssin', ['ssin', 'month', 'id'], sqlite, page)) {
+    for (const [partner, ssin, month, id] of rows) {
+      const k = key(partner, 'partner');
+      if (k !== previous) {
+        if (k < previous) throw new LdmError('READ_MODEL_BUILD', 'the store returned partner references out of SSIN order; the read model cannot be built');
+        writeRefs();
+        partnerKey.push(k);
+        partnerStart.push(refs);
+        previous = k;
+      }
+      refGroup.push({ month: String(month), record: recordOf(amountKeys, amountStarts, recordId, key(ssin, 'amounts'), Number(id)) });
+    }
+  }
+  writeRefs();
+  file.end();
+  partnerStart.push(refs);
+
+  file.section('amountKey', bytes(amountKeys));
+  file.section('amountStart', bytes(amountStarts));
+  file.section('partnerKey', bytes(partnerKey.done()));
+  file.section('partnerStart', bytes(partnerStart.done()));
+  // (other builders' sections go here: file.section(name, data[, 'u32OrNone' for string ids]))
+  return { persons: P, repertory: R, amounts: A, partnerRefs: refs };
+}
+
+/** The record number of amount row `id` of beneficiary `ssin`. */
+function recordOf(keys: Float64Array, starts: Uint32Array, ids: Uint32Array, ssin: number, id: number): number {
+  const p = findIndex(keys, ssin);
+  if (p >= 0) for (let i = starts[p]; i < starts[p + 1]; i++) if (ids[i] === id) return i;
+  throw new LdmError('READ_MODEL_BUILD', 'a partner reference names an amount row that was not read; the read model cannot be built');
 }
 
 /** Sorts `keys` ascending and applies the same permutation to the companion columns. */
@@ -310,77 +560,16 @@ function findIndex(keys: Float64Array, k: number): number {
   return -1;
 }
 
-/** Writes the file: header, sections, checksum; fsync, then an atomic rename into place. */
-function writeModel(path: string, snap: Snapshot): number {
-  const hash = createHash('sha256');
-  const layout = {} as ReadModelHeader['sections'];
-  let at = 0; // relative to the end of the header, fixed below
-  for (const name of SECTION_NAMES) {
-    at = align8(at);
-    layout[name] = { offset: at, length: snap.sections[name].byteLength };
-    at += snap.sections[name].byteLength;
-  }
-  const bodyLength = align8(at);
-  // The header holds the absolute offsets; its own length depends on them, so size it twice.
-  const headerFor = (base: number, sha256: string): Buffer => {
-    const sections = Object.fromEntries(SECTION_NAMES.map((n) => [n, { offset: base + layout[n].offset, length: layout[n].length }])) as ReadModelHeader['sections'];
-    const header: ReadModelHeader = { format: FORMAT, storeVersion: snap.version, builtAt: new Date().toISOString(), counts: snap.counts, sections, sha256 };
-    const json = Buffer.from(JSON.stringify(header), 'utf8');
-    const padded = Buffer.alloc(align8(json.length), 0x20);
-    json.copy(padded);
-    return padded;
-  };
-  const zeros = Buffer.alloc(8);
-  // body checksum: the sections with their padding
-  let pos = 0;
-  for (const name of SECTION_NAMES) {
-    const pad = layout[name].offset - pos;
-    if (pad > 0) hash.update(zeros.subarray(0, pad));
-    hash.update(snap.sections[name]);
-    pos = layout[name].offset + layout[name].length;
-  }
-  if (bodyLength > pos) hash.update(zeros.subarray(0, bodyLength - pos));
-  const sha256 = hash.digest('hex');
-  let header = headerFor(PREFIX_BYTES + 4096, sha256);
-  const base = PREFIX_BYTES + header.length;
-  header = headerFor(base, sha256);
-  if (PREFIX_BYTES + header.length !== base) {
-    // a different length of the offsets' digits: pad to the first estimate
-    const fixed = Buffer.alloc(base - PREFIX_BYTES, 0x20);
-    if (header.length > fixed.length) throw new Error('read model header grew while it was laid out');
-    header.copy(fixed);
-    header = fixed;
-  }
-  const prefix = Buffer.alloc(PREFIX_BYTES);
-  prefix.write(MAGIC, 0, 'latin1');
-  prefix.writeUInt32LE(FORMAT, 8);
-  prefix.writeUInt32LE(header.length, 12);
-
-  const tmp = join(`${path}.${process.pid}.part`);
-  const fd = openSync(tmp, 'wx', dataFileMode()); // personal data: the instance's file mode (files/modes.ts)
-  try {
-    writeSync(fd, prefix);
-    writeSync(fd, header);
-    pos = 0;
-    for (const name of SECTION_NAMES) {
-      const pad = layout[name].offset - pos;
-      if (pad > 0) writeSync(fd, zeros, 0, pad);
-      writeAll(fd, snap.sections[name]);
-      pos = layout[name].offset + layout[name].length;
-    }
-    if (bodyLength > pos) writeSync(fd, zeros, 0, bodyLength - pos);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  return base + bodyLength;
+function writeAll(fd: number, data: Uint8Array, position: number): void {
+  let off = 0;
+  while (off < data.byteLength) off += writeSync(fd, data, off, Math.min(data.byteLength - off, 1 << 24), position + off);
 }
 
-function writeAll(fd: number, data: Uint8Array): void {
+function readFully(fd: number, into: Buffer, position: number): void {
   let off = 0;
-  while (off < data.byteLength) off += writeSync(fd, data, off, Math.min(data.byteLength - off, 1 << 24));
+  while (off < into.length) {
+    const n = readSync(fd, into, off, into.length - off, position + off);
+    if (n === 0) throw new Error('the read model being built is shorter than written');
+    off += n;
+  }
 }

@@ -4,7 +4,8 @@
 //   bytes 8..11   format (uint32 LE, 1)
 //   bytes 12..15  header length H (uint32 LE)
 //   bytes 16..    header: UTF-8 JSON (ReadModelHeader), padded with spaces to a multiple of 8
-//   then          the sections, each at the 8-aligned offset the header names (from the file start)
+//   then          the sections, each at the 8-aligned offset the header names (from the file start),
+//                 in the order the builder wrote them (build.ts streams; readers go by the header)
 //
 // The header's `sha256` is the SHA-256 of every byte after the header: a torn or altered file is
 // refused and rebuilt from the store (the store is the system of record; this file is disposable).

@@ -3,7 +3,9 @@
 // positioned reads (a person's rows are one read: records are grouped by SSIN).
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { AmountRow, AmountStatus, BenefitType, Category, Integration, Person } from '../interfaces.js';
+import { endianness } from 'node:os';
+import type { Integration, Person } from '../interfaces.js';
+import { ensureCapacity, lowerBound, upperBound, type AmountColumns } from '../domain/aggregate.js';
 import { LdmError } from '../errors.js';
 import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, findKey, ssinKey, ssinText, type ReadModelHeader, type SectionName } from './layout.js';
 
@@ -16,27 +18,38 @@ export interface OpenOptions {
 
 export class ReadModel {
   readonly header: ReadModelHeader;
-  private readonly strings: string[];
+  /** The model's text values, sorted (layout.ts): record fields are indexes into it. */
+  readonly strings: readonly string[];
   private readonly personSsin: Float64Array;
   private readonly personReplacedBy: Float64Array;
   private readonly personRep: Uint32Array;
-  private readonly repSector: Uint32Array;
-  private readonly repInstitution: Uint32Array;
-  private readonly repQualityCode: Uint32Array;
-  private readonly repStart: Uint32Array;
-  private readonly repEnd: Uint32Array;
+  // The repertory columns are held as 16-bit values when every value fits (they are string
+  // indexes and small codes; half the memory at national scale), else as in the file.
+  private readonly repSector: Uint16Array | Uint32Array;
+  private readonly repInstitution: Uint16Array | Uint32Array;
+  private readonly repQualityCode: Uint16Array | Uint32Array;
+  private readonly repStart: Uint16Array | Uint32Array;
+  private readonly repEnd: Uint16Array | Uint32Array;
+  /** NONE (an open end) as repEnd holds it. */
+  private readonly repEndNone: number;
   private readonly amountKey: Float64Array;
   private readonly amountStart: Uint32Array;
   private readonly partnerKey: Float64Array;
   private readonly partnerStart: Uint32Array;
-  private readonly partnerRow: Uint32Array;
-  /** The amount records when in memory; else read through `fd`. */
-  private readonly amounts: DataView | undefined;
+  /** In memory with the amount records; else read on demand too. */
+  private readonly partnerRow: Uint32Array | undefined;
+  private readonly partnerRowOffset: number;
+  private refScratch = new Uint32Array(64);
+  /** Whether the amount records are held in memory (else read through `fd` into `scratch`). */
+  private readonly inMemory: boolean;
+  /** Views on the amount records: the section when in memory, else `scratch`. */
+  private f64: Float64Array;
+  private u16: Uint16Array;
   private fd: number | undefined;
   private readonly amountsOffset: number;
-  private scratch = Buffer.alloc(64 * AMOUNT_RECORD_BYTES);
+  private scratch: Buffer;
 
-  private constructor(header: ReadModelHeader, sections: Partial<Record<SectionName, Buffer>>, fd: number | undefined) {
+  private constructor(header: ReadModelHeader, sections: Partial<Record<SectionName, Buffer>>, narrow: Map<SectionName, NarrowColumn>, fd: number | undefined) {
     this.header = header;
     const s = (n: SectionName): Buffer => {
       const b = sections[n];
@@ -49,18 +62,29 @@ export class ReadModel {
     this.personSsin = f64('personSsin');
     this.personReplacedBy = f64('personReplacedBy');
     this.personRep = u32('personRep');
-    this.repSector = u32('repSector');
-    this.repInstitution = u32('repInstitution');
-    this.repQualityCode = u32('repQualityCode');
-    this.repStart = u32('repStart');
-    this.repEnd = u32('repEnd');
+    const col = (n: SectionName): Uint16Array | Uint32Array => {
+      const c = narrow.get(n);
+      if (c === undefined) throw new Error(`read model section ${n} was not loaded`);
+      return c.values();
+    };
+    this.repSector = col('repSector');
+    this.repInstitution = col('repInstitution');
+    this.repQualityCode = col('repQualityCode');
+    this.repStart = col('repStart');
+    this.repEnd = col('repEnd');
+    this.repEndNone = this.repEnd instanceof Uint16Array ? NONE16 : NONE;
     this.amountKey = f64('amountKey');
     this.amountStart = u32('amountStart');
     this.partnerKey = f64('partnerKey');
     this.partnerStart = u32('partnerStart');
-    this.partnerRow = u32('partnerRow');
+    this.partnerRow = sections.partnerRow === undefined ? undefined : u32('partnerRow');
+    this.partnerRowOffset = header.sections.partnerRow.offset;
     const amounts = sections.amounts;
-    this.amounts = amounts === undefined ? undefined : new DataView(amounts.buffer, amounts.byteOffset, amounts.byteLength);
+    this.inMemory = amounts !== undefined;
+    const records = amounts === undefined ? Buffer.alloc(64 * AMOUNT_RECORD_BYTES) : aligned(amounts);
+    this.scratch = records;
+    this.f64 = new Float64Array(records.buffer, records.byteOffset, records.byteLength / 8);
+    this.u16 = new Uint16Array(records.buffer, records.byteOffset, records.byteLength / 2);
     this.fd = fd;
     this.amountsOffset = header.sections.amounts.offset;
   }
@@ -70,6 +94,8 @@ export class ReadModel {
    * fails is refused (READ_MODEL_CORRUPT); the caller rebuilds it from the store.
    */
   static open(path: string, opts: OpenOptions = {}): ReadModel {
+    // The sections are read through typed arrays, which use the machine's byte order.
+    if (endianness() !== 'LE') throw new LdmError('READ_MODEL_UNSUPPORTED', 'the read model is little endian; this machine is big endian');
     const fd = openSync(path, 'r');
     let keepFd = false;
     try {
@@ -92,8 +118,11 @@ export class ReadModel {
       const hash = createHash('sha256');
       const sections: Partial<Record<SectionName, Buffer>> = {};
       const chunk = Buffer.allocUnsafe(1 << 22);
-      const wanted = SECTION_NAMES.filter((n) => n !== 'amounts' || inMemory).map((n) => ({ n, ...header.sections[n] }));
+      const onDisk = new Set<SectionName>(inMemory ? [] : ['amounts', 'partnerRow']);
+      const narrow = new Map<SectionName, NarrowColumn>(NARROW.map((n) => [n, new NarrowColumn(header.sections[n].length / 4)]));
+      const wanted = SECTION_NAMES.filter((n) => !onDisk.has(n) && !narrow.has(n)).map((n) => ({ n, ...header.sections[n] }));
       for (const w of wanted) sections[w.n] = Buffer.alloc(w.length);
+      const converted = NARROW.map((n) => ({ n, ...header.sections[n], column: narrow.get(n) as NarrowColumn }));
       for (let pos = bodyStart; pos < size; ) {
         const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
         if (n === 0) break;
@@ -103,11 +132,16 @@ export class ReadModel {
           const to = Math.min(pos + n, w.offset + w.length);
           if (from < to) chunk.copy(sections[w.n] as Buffer, from - w.offset, from - pos, to - pos);
         }
+        for (const w of converted) {
+          const from = Math.max(pos, w.offset);
+          const to = Math.min(pos + n, w.offset + w.length);
+          if (from < to) w.column.put((from - w.offset) / 4, chunk, from - pos, to - pos);
+        }
         pos += n;
       }
       if (hash.digest('hex') !== header.sha256) throw corrupt(path, 'its checksum does not match (a torn or altered file)');
       keepFd = !inMemory;
-      return new ReadModel(header, sections, keepFd ? fd : undefined);
+      return new ReadModel(header, sections, narrow, keepFd ? fd : undefined);
     } finally {
       if (!keepFd) closeSync(fd);
     }
@@ -119,7 +153,7 @@ export class ReadModel {
 
   /** Whether the amount records are held in memory (else read on demand). */
   get amountsInMemory(): boolean {
-    return this.amounts !== undefined;
+    return this.inMemory;
   }
 
   close(): void {
@@ -151,49 +185,79 @@ export class ReadModel {
       const own = inst === senderCbe;
       if (!own && !(inst === '' && sec === sector)) continue;
       const e = this.repEnd[i];
-      out.push({ ssin, sector: sec, institutionCbe: own ? inst : null, qualityCode: this.repQualityCode[i], startDate: this.strings[this.repStart[i]], endDate: e === NONE ? null : this.strings[e] });
+      out.push({ ssin, sector: sec, institutionCbe: own ? inst : null, qualityCode: this.repQualityCode[i], startDate: this.strings[this.repStart[i]], endDate: e === this.repEndNone ? null : this.strings[e] });
     }
     return out;
   }
 
   /**
-   * The amount rows of one person in one role (BENEFICIARY: the person's rows; PARTNER: rows that
-   * name the person as partner) that a line needs: months from..to (plain string order) and the
-   * rows after `to` that `keepAfter` accepts (by paidOn; the rules only ask whether a visible one exists).
+   * Puts into `into` the amount rows of one person in one role that a line needs (BENEFICIARY: the
+   * person's rows; PARTNER: rows that name the person as partner): months from..to (plain string
+   * order) and the first row after `to` that `keepAfter` accepts (by its paidOn's string index; the
+   * rules only ask whether a visible one exists). `into` must use this model's `strings`.
    */
-  amountRows(ssin: string, role: 'BENEFICIARY' | 'PARTNER', from: string, to: string, keepAfter: ((paidOn: string) => boolean) | undefined): AmountRow[] {
+  amountColumns(into: AmountColumns, ssin: string, role: 'BENEFICIARY' | 'PARTNER', from: string, to: string, keepAfter: ((paidOn: number) => boolean) | undefined): void {
+    into.count = 0;
     const k = ssinKey(ssin);
-    if (k === undefined) return [];
-    const out: AmountRow[] = [];
-    let afterFound = false;
-    const take = (v: DataView, o: number, record: number): void => {
-      const month = this.strings[v.getUint16(o + 22, true)];
-      if (month < from) return;
-      if (month > to) {
-        if (keepAfter === undefined || afterFound) return;
-        const paidOn = this.strings[v.getUint16(o + 28, true)];
-        if (!keepAfter(paidOn)) return;
-        afterFound = true;
-      }
-      out.push(this.row(v, o, ssin, role, record));
-    };
+    if (k === undefined) return;
+    const lo = lowerBound(this.strings, from);
+    const hi = upperBound(this.strings, to); // months [lo, hi) lie in from..to
+    let afterFound = keepAfter === undefined;
     if (role === 'BENEFICIARY') {
       const p = findKey(this.amountKey, k);
-      if (p < 0) return out;
+      if (p < 0) return;
       const first = this.amountStart[p];
       const count = this.amountStart[p + 1] - first;
-      const { view, base } = this.records(first, count);
-      for (let i = 0; i < count; i++) take(view, base + i * AMOUNT_RECORD_BYTES, first + i);
+      const base = this.load(first, count);
+      const f64 = this.f64;
+      const u16 = this.u16;
+      for (let i = 0; i < count; i++) {
+        const w = (base + i) * 16; // the record's uint16 words
+        const month = u16[w + 11];
+        if (month < lo) continue;
+        if (month >= hi) {
+          if (afterFound) continue;
+          if (!(keepAfter as (paidOn: number) => boolean)(u16[w + 14])) continue;
+          afterFound = true;
+        }
+        this.put(into, f64, u16, base + i, f64[(base + i) * 4]);
+      }
     } else {
       const p = findKey(this.partnerKey, k);
-      if (p < 0) return out;
-      for (let j = this.partnerStart[p], end = this.partnerStart[p + 1]; j < end; j++) {
-        const record = this.partnerRow[j];
-        const { view, base } = this.records(record, 1);
-        take(view, base, record);
+      if (p < 0) return;
+      const refs = this.refs(this.partnerStart[p], this.partnerStart[p + 1] - this.partnerStart[p]);
+      for (let j = 0, end = this.partnerStart[p + 1] - this.partnerStart[p]; j < end; j++) {
+        const record = refs[j];
+        const at = this.load(record, 1);
+        const u16 = this.u16;
+        const month = u16[at * 16 + 11];
+        if (month < lo) continue;
+        if (month >= hi) {
+          if (afterFound) continue;
+          if (!(keepAfter as (paidOn: number) => boolean)(u16[at * 16 + 14])) continue;
+          afterFound = true;
+        }
+        this.put(into, this.f64, u16, at, this.beneficiaryOf(record));
       }
     }
-    return out;
+  }
+
+  /** Appends record `at` of the loaded views to `into`, with `other` as the other person. */
+  private put(into: AmountColumns, f64: Float64Array, u16: Uint16Array, at: number, other: number): void {
+    const n = into.count;
+    if (n === into.other.length) ensureCapacity(into, n + 1);
+    const w = at * 16;
+    into.other[n] = other;
+    into.cents[n] = f64[at * 4 + 1];
+    into.ocmw[n] = u16[w + 8];
+    into.benefitType[n] = u16[w + 9];
+    into.category[n] = u16[w + 10];
+    into.month[n] = u16[w + 11];
+    into.grantFrom[n] = u16[w + 12];
+    into.grantTo[n] = u16[w + 13];
+    into.paidOn[n] = u16[w + 14];
+    into.status[n] = u16[w + 15];
+    into.count = n + 1;
   }
 
   private beneficiaryOf(record: number): number {
@@ -208,33 +272,67 @@ export class ReadModel {
     return this.amountKey[lo];
   }
 
-  private row(v: DataView, o: number, requested: string, role: 'BENEFICIARY' | 'PARTNER', record: number): AmountRow {
-    const partner = v.getFloat64(o, true);
-    const S = this.strings;
-    const ssin = role === 'BENEFICIARY' ? requested : ssinText(this.beneficiaryOf(record));
-    return {
-      ssin,
-      partnerSsin: role === 'PARTNER' ? requested : partner < 0 ? null : ssinText(partner),
-      ocmwCbe: S[v.getUint16(o + 16, true)],
-      benefitType: S[v.getUint16(o + 18, true)] as BenefitType,
-      category: S[v.getUint16(o + 20, true)] as Category,
-      month: S[v.getUint16(o + 22, true)],
-      grantFrom: S[v.getUint16(o + 24, true)],
-      grantTo: S[v.getUint16(o + 26, true)],
-      amountCents: v.getFloat64(o + 8, true),
-      paidOn: S[v.getUint16(o + 28, true)],
-      status: S[v.getUint16(o + 30, true)] as AmountStatus,
-    };
-  }
-
-  /** A view on records [first, first+count) and the byte offset of the first in it. */
-  private records(first: number, count: number): { view: DataView; base: number } {
-    if (this.amounts !== undefined) return { view: this.amounts, base: first * AMOUNT_RECORD_BYTES };
+  /**
+   * Makes records [first, first+count) readable through `f64`/`u16` (views on the records: 4
+   * doubles or 16 uint16 words per record) and returns the record number of the first in them.
+   */
+  private load(first: number, count: number): number {
+    if (this.inMemory) return first;
     const bytes = count * AMOUNT_RECORD_BYTES;
-    if (this.scratch.length < bytes) this.scratch = Buffer.alloc(bytes * 2);
+    if (this.scratch.length < bytes) this.setScratch(Buffer.alloc(bytes * 2));
     if (this.fd === undefined) throw new LdmError('READ_MODEL_CLOSED', 'the read model was closed while a batch was reading it');
     readFully(this.fd, this.scratch.subarray(0, bytes), this.amountsOffset + first * AMOUNT_RECORD_BYTES);
-    return { view: new DataView(this.scratch.buffer, this.scratch.byteOffset, bytes), base: 0 };
+    return 0;
+  }
+
+  /** partnerRow[first … first+count), from memory or with one positioned read. */
+  private refs(first: number, count: number): Uint32Array {
+    if (this.partnerRow !== undefined) return this.partnerRow.subarray(first, first + count);
+    if (this.refScratch.length < count) this.refScratch = new Uint32Array(count * 2);
+    if (this.fd === undefined) throw new LdmError('READ_MODEL_CLOSED', 'the read model was closed while a batch was reading it');
+    const into = Buffer.from(this.refScratch.buffer, this.refScratch.byteOffset, count * 4);
+    readFully(this.fd, into, this.partnerRowOffset + first * 4);
+    return this.refScratch.subarray(0, count);
+  }
+
+  private setScratch(b: Buffer): void {
+    this.scratch = b;
+    this.f64 = new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8);
+    this.u16 = new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2);
+  }
+}
+
+const NARROW: readonly SectionName[] = ['repSector', 'repInstitution', 'repQualityCode', 'repStart', 'repEnd'];
+const NONE16 = 0xffff;
+
+/**
+ * A uint32 column of the file held as uint16 while every value fits (NONE becomes NONE16: string
+ * indexes stay below MAX_STRINGS), widened to uint32 at the first value that does not.
+ */
+class NarrowColumn {
+  private narrow: Uint16Array | undefined;
+  private wide: Uint32Array | undefined;
+  constructor(private readonly length: number) {
+    this.narrow = new Uint16Array(length);
+  }
+  /** Values from `chunk` bytes [from, to) (whole uint32s, little endian), starting at value `at`. */
+  put(at: number, chunk: Buffer, from: number, to: number): void {
+    for (let o = from, i = at; o < to; o += 4, i++) {
+      const v = chunk.readUInt32LE(o);
+      if (this.narrow !== undefined) {
+        if (v === NONE) this.narrow[i] = NONE16;
+        else if (v < NONE16) this.narrow[i] = v;
+        else {
+          this.wide = new Uint32Array(this.length);
+          for (let k = 0; k < i; k++) this.wide[k] = this.narrow[k] === NONE16 ? NONE : this.narrow[k];
+          this.narrow = undefined;
+          this.wide[i] = v;
+        }
+      } else (this.wide as Uint32Array)[i] = v;
+    }
+  }
+  values(): Uint16Array | Uint32Array {
+    return this.narrow ?? (this.wide as Uint32Array);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AmountRow, MonthEntry, YearTotal } from '../../src/interfaces.js';
-import { aggregateMonths, aggregateYear, visibleAmounts } from '../../src/domain/aggregate.js';
+import { aggregateMonths, aggregateYear, ensureCapacity, monthsOf as monthsOfColumns, packAmountRows, visibleAmounts, yearOf } from '../../src/domain/aggregate.js';
 import { addMonths, lastDayOfMonth } from '../../src/domain/dates.js';
 
 const REF = '2026-01-15';
@@ -287,5 +287,42 @@ describe('aggregateYear', () => {
 
   it('rejects a non-year', () => {
     expect(() => aggregateYear([], 'BENEFICIARY', 2025.5, REF)).toThrow(RangeError);
+  });
+});
+
+// The rules run on columns (AmountColumns) that the read model reuses from line to line: only the
+// first `count` rows count, and the order of the rows does not change the answer.
+describe('rules on compact rows', () => {
+  const rows = [
+    row('2025-03'),
+    row('2025-03', { amountCents: -100, paidOn: '2025-04-02' }),
+    row('2025-04', { partnerSsin: P2, status: 'PROVISIONAL' }),
+    row('2025-05', { grantFrom: '2025-05-10', partnerSsin: null }),
+    row('2025-12', { paidOn: '2026-02-02' }), // not visible yet on REF
+  ];
+
+  it('reads only the first `count` rows of reused columns', () => {
+    const c = packAmountRows([...rows, row('2025-06', { amountCents: 999 })], 'BENEFICIARY');
+    c.count = rows.length; // the last row is a leftover of an earlier line
+    ensureCapacity(c, 500); // growing keeps the rows
+    expect(c.count).toBe(rows.length);
+    expect(monthsOfColumns(c, 'BENEFICIARY', '2025-01', '2025-12', REF)).toStrictEqual(aggregateMonths(rows, 'BENEFICIARY', '2025-01', '2025-12', REF));
+    expect(yearOf(c, 'BENEFICIARY', 2025, REF)).toStrictEqual(aggregateYear(rows, 'BENEFICIARY', 2025, REF));
+  });
+
+  it('answers the same whatever the order of the rows', () => {
+    const expectedMonths = aggregateMonths(rows, 'BENEFICIARY', '2025-03', '2025-05', REF);
+    const expectedYear = aggregateYear(rows, 'BENEFICIARY', 2025, REF);
+    expect(expectedMonths.entries.length).toBe(3);
+    expect(expectedYear[0].partners).toEqual([P1, P2].sort());
+    for (const order of [[4, 3, 2, 1, 0], [2, 0, 4, 1, 3], [1, 4, 0, 3, 2]]) {
+      const shuffled = order.map((i) => rows[i]);
+      expect(aggregateMonths(shuffled, 'BENEFICIARY', '2025-03', '2025-05', REF)).toStrictEqual(expectedMonths);
+      expect(aggregateYear(shuffled, 'BENEFICIARY', 2025, REF)).toStrictEqual(expectedYear);
+    }
+  });
+
+  it('refuses an SSIN that is not 11 digits (the store holds no other)', () => {
+    expect(() => packAmountRows([row('2025-03', { partnerSsin: '123' })], 'BENEFICIARY')).toThrow(RangeError);
   });
 });
