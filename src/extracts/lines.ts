@@ -1,7 +1,7 @@
 // The lines of an extract (contract §6d): one per person the client may see under §5's finality
 // rule for the year and who has visible amounts in it, carrying the Year answer of a BENEFICIARY
 // line. Decided by the same functions as a request line — the §4 order (decideLine), finality
-// (findIntegration), the yearly aggregation (aggregateYear) and the client's field profile —
+// (findIntegration), the yearly aggregation (yearOf, on the read model's compact rows) and the client's field profile —
 // as if the client had sent `<Request><Ssin>…</Ssin><Role>BENEFICIARY</Role><Period><Year>Y</Year>`
 // for every person of the register: a line that would be answered MSG00000 is in the extract,
 // any other (MSG00011, MSG00005, MSG00006, MSG00012, MSG00100) is not.
@@ -9,7 +9,6 @@ import type { Authorization, ProfiledResponseLine, RequestPeriod } from '../inte
 import { decideLine } from '../domain/lineStatus.js';
 import { findIntegration, type FinalityContext } from '../domain/finality.js';
 import { periodBounds } from '../domain/period.js';
-import { aggregateYear } from '../domain/aggregate.js';
 import { applyFieldProfile } from '../services/amounts/profile.js';
 import type { ExtractHolder, PersonView } from './source.js';
 
@@ -36,7 +35,7 @@ export function extractLine(view: PersonView, facts: ExtractFacts): ExtractLine 
   const ssin = view.person.ssin;
   const decision = decideLine({ ssin, period, service: 'LivingWagesWithAmount', referenceDate: facts.referenceDate, person: view.person, integrationFound: integration !== undefined });
   if (decision.code !== 'CONTINUE' || integration === undefined) return undefined;
-  const totals = aggregateYear(view.yearRows(facts.year), 'BENEFICIARY', facts.year, facts.referenceDate);
+  const totals = view.yearTotals(facts.year, facts.referenceDate);
   if (totals.length === 0) return undefined; // MSG00100: nothing visible that year
   const { seq: _seq, ...line } = applyFieldProfile({ seq: 1, ssin, status: 'MSG00000', year: { year: facts.year, totals } }, facts.authorization.fields);
   return { line, qualityCode: integration.qualityCode };
