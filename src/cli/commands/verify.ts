@@ -42,7 +42,7 @@ export async function runVerify(response: string, o: { cert?: string; json?: boo
     print(`${result.trusted ? 'OK' : 'INTACT (not trusted)'}: ${path}`);
     print(`  signed by ${result.signerSubject} (SHA-256 ${result.signerFingerprint256})`);
     print(`  trusted certificate: ${trusted.source}; trusted: ${result.trusted}`);
-    print(`  InReplyTo/NotificationId ${result.fileId ?? '-'}, ${result.recordCount} line(s), signed at ${result.signedAt ?? '-'}`);
+    print(`  file id (InReplyTo, ExtractId or NotificationId) ${result.fileId ?? '-'}, ${result.recordCount} line(s), signed at ${result.signedAt ?? '-'}`);
   } else {
     print(`INVALID: ${path}`);
     print(`  ${result.reason}`);
