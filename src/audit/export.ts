@@ -98,7 +98,7 @@ interface Texts {
 const TEXTS: Record<ExportLang, Texts> = {
   nl: {
     title: 'Raadplegingen van uw gegevens',
-    intro: (from, to) => `Dit overzicht toont welke instellingen uw gegevens bij de POD Maatschappelijke Integratie hebben geraadpleegd van ${from} tot en met ${to}, wanneer, voor welke dienst en op welke rechtsgrond (context en beraadslaging van het Informatieveiligheidscomité).`,
+    intro: (from, to) => `Dit overzicht toont welke instellingen uw gegevens bij de POD Maatschappelijke Integratie of de DG Personen met een handicap hebben geraadpleegd van ${from} tot en met ${to}, wanneer, voor welke dienst en op welke rechtsgrond (context en beraadslaging van het Informatieveiligheidscomité).`,
     person: 'Rijksregister- of BIS-nummer',
     period: 'Periode',
     generated: 'Opgemaakt op',
@@ -114,7 +114,7 @@ const TEXTS: Record<ExportLang, Texts> = {
   },
   fr: {
     title: 'Consultations de vos données',
-    intro: (from, to) => `Ce relevé indique quelles institutions ont consulté vos données auprès du SPP Intégration sociale du ${from} au ${to} inclus, quand, pour quel service et sur quelle base légale (contexte et délibération du Comité de sécurité de l'information).`,
+    intro: (from, to) => `Ce relevé indique quelles institutions ont consulté vos données auprès du SPP Intégration sociale ou de la DG Personnes handicapées du ${from} au ${to} inclus, quand, pour quel service et sur quelle base légale (contexte et délibération du Comité de sécurité de l'information).`,
     person: 'Numéro de registre national ou BIS',
     period: 'Période',
     generated: 'Établi le',
@@ -130,7 +130,7 @@ const TEXTS: Record<ExportLang, Texts> = {
   },
   en: {
     title: 'Consultations of your data',
-    intro: (from, to) => `This statement shows which institutions consulted your data at the PPS Social Integration from ${from} to ${to} inclusive, when, for which service and on which legal basis (context and deliberation of the Information Security Committee).`,
+    intro: (from, to) => `This statement shows which institutions consulted your data at the PPS Social Integration or the DG Persons with Disabilities from ${from} to ${to} inclusive, when, for which service and on which legal basis (context and deliberation of the Information Security Committee).`,
     person: 'National register or BIS number',
     period: 'Period',
     generated: 'Issued on',
