@@ -161,4 +161,20 @@ describe('ldm-batch audit purge', () => {
     await runAuditPurge({ before: '2000-01-01' });
     expect(out.join('')).toMatch(/^purged 0 consultations \(0 person entries\) consulted before 2000-01-01 \(retention run \d+\)\n$/);
   });
+
+  it('--retention counts from the instance clock (LDM_BATCH_CLOCK set two years forward purges the rest)', async () => {
+    const forward = new Date(Date.now() + 2 * 366 * DAY);
+    process.env.LDM_BATCH_CLOCK = forward.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    try {
+      captureStdout();
+      await runAuditPurge({ retention: '1y', json: true });
+      expect(await countAuditLines(store.db)).toBe(0);
+      const runs = await retentionRuns(store.db);
+      expect(runs[0]).toMatchObject({ trigger: 'operator', outcome: 'OK', ranAt: process.env.LDM_BATCH_CLOCK });
+      // The cut-off is a year before the (moved) clock's date, not before the real today.
+      expect(runs[0].purgedBefore > new Date(Date.now() + 300 * DAY).toISOString().slice(0, 10)).toBe(true);
+    } finally {
+      delete process.env.LDM_BATCH_CLOCK;
+    }
+  });
 });

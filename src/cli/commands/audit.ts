@@ -16,7 +16,6 @@ import { clockNow } from '../../pipeline/clock.js';
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseSince } from '../../audit/since.js';
-import { dateInZone } from '../../pipeline/clock.js';
 import { formatQualityCode, qualityCodeInfo } from '../../repertory/qualityCodes.js';
 import { print, printJson, isoDate } from '../output.js';
 
@@ -69,7 +68,7 @@ export async function runAudit(o: { ssin?: string; since?: string; json?: boolea
   if (!isValidSsin(o.ssin, currentYear())) throw new LdmError('INVALID_SSIN', '--ssin is not a valid national or BIS number (11 digits, check digits)', { exitCode: 2 });
   const app = await openApp(o.config);
   try {
-    const today = dateInZone(new Date(), app.config.timezone);
+    const today = clockNow(app.config.timezone).date;
     const since = parseSince(o.since ?? DEFAULT_SINCE, today);
     const views = (await auditForSsin(app.db, o.ssin, since)).map(auditView);
     if (o.json) return printJson(views);
@@ -103,7 +102,7 @@ export async function runAuditPurge(o: { before?: string; retention?: string; js
   }
   const app = await openApp(o.config);
   try {
-    const today = dateInZone(new Date(), app.config.timezone);
+    const today = clockNow(app.config.timezone).date;
     const before = o.before !== undefined ? (isoDate(o.before, '--before') as string) : parseSince(o.retention as string, today, '--retention');
     if (before > today) throw new LdmError('USAGE', `--before ${before} is in the future; that would delete current entries`, { exitCode: 2 });
     const run = await runRetention(app.db, { purgedBefore: before, ranAt: clockNow(app.config.timezone).instant, trigger: 'operator', instanceId: app.config.instanceId });
