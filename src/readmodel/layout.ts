@@ -41,7 +41,7 @@ export const PREFIX_BYTES = 16;
 export const AMOUNT_RECORD_BYTES = 32;
 /** The end of an open integration, and "no value" in other string-index columns. */
 export const NONE = 0xffffffff;
-/** Record fields are uint16 string indexes: a model with more distinct strings is refused (format 2 would widen them). */
+/** Record fields are uint16 string indexes: a model with more distinct strings is refused (a later format would widen them). */
 export const MAX_STRINGS = 0xffff;
 
 export const SECTION_NAMES = [
