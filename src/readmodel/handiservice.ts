@@ -100,7 +100,6 @@ export const HANDISERVICE_KINDS = [
 ] as const satisfies readonly KindSpec[];
 
 type Prefix = (typeof HANDISERVICE_KINDS)[number]['prefix'];
-export const HANDISERVICE_SECTIONS = HANDISERVICE_KINDS.flatMap((k) => [`${k.prefix}Key`, `${k.prefix}Start`, `${k.prefix}Rows`]) as SectionName[];
 
 const PAGE_ROWS = 10_000;
 
