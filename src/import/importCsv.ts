@@ -32,7 +32,7 @@ export class ImportRejected extends LdmError {
 const MAX_REPORTED = 50;
 
 /** The kinds whose rows the read model holds (src/readmodel): importing them makes a new store version. */
-export const READ_MODEL_KINDS: ReadonlySet<string> = new Set(['persons', 'repertory', 'amounts']);
+export const READ_MODEL_KINDS: ReadonlySet<string> = new Set(['persons', 'repertory', 'amounts', 'handicap_recognitions', 'handicap_rights', 'handicap_payments', 'social_cards']);
 
 export function importKind(name: string): ImportKind {
   const kind = IMPORT_KINDS[name];

@@ -21,6 +21,7 @@ import { storeVersion } from '../store/storeVersion.js';
 import { LdmError } from '../errors.js';
 import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, MAX_STRINGS, NONE, PREFIX_BYTES, SECTION_NAMES, align8, ssinKey, type ReadModelHeader, type SectionName } from './layout.js';
 import { readModelFile } from './files.js';
+import { buildHandiservice, handiserviceRowCount } from './handiservice.js';
 import { dataFileMode, dirMode } from '../files/modes.js';
 
 /** Rows per query page (the `pageRows` build option changes it, for tests of page boundaries). */
@@ -205,7 +206,13 @@ export async function buildReadModel(db: Db, dir: string, opts: { force?: boolea
 
 async function storeCounts(trx: Knex.Transaction): Promise<ReadModelHeader['counts']> {
   const [row] = (await trx('amounts').whereNotNull('partner_ssin').count({ n: '*' })) as { n: number | string }[];
-  return { persons: await rowCount(trx, 'persons'), repertory: await rowCount(trx, 'repertory'), amounts: await rowCount(trx, 'amounts'), partnerRefs: Number(row.n) };
+  return {
+    persons: await rowCount(trx, 'persons'),
+    repertory: await rowCount(trx, 'repertory'),
+    amounts: await rowCount(trx, 'amounts'),
+    partnerRefs: Number(row.n),
+    handiservice: await handiserviceRowCount(trx),
+  };
 }
 
 /** How the first-seen ids of a section become sorted indexes in the final pass. */
@@ -522,7 +529,9 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile
   file.section('partnerKey', bytes(partnerKey.done()));
   file.section('partnerStart', bytes(partnerStart.done()));
   // (other builders' sections go here: file.section(name, data[, 'u32OrNone' for string ids]))
-  return { persons: P, repertory: R, amounts: A, partnerRefs: refs };
+  const handiservice = await buildHandiservice(trx, page);
+  for (const [name, data] of handiservice.sections) file.section(name, data);
+  return { persons: P, repertory: R, amounts: A, partnerRefs: refs, handiservice: handiservice.rows };
 }
 
 /** The record number of amount row `id` of beneficiary `ssin`. */

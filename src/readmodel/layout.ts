@@ -1,4 +1,4 @@
-// The read model's file layout (format 1). One file per store version, immutable once published.
+// The read model's file layout (format 2; format 1 had no Handiservice sections). One file per store version, immutable once published.
 //
 //   bytes 0..7    magic "LDMREAD\n"
 //   bytes 8..11   format (uint32 LE, 1)
@@ -32,13 +32,16 @@
 //   partnerKey        float64[…]  the SSINs named as partner, ascending
 //   partnerStart      uint32[…+1] their references are partnerRow[partnerStart[k] … partnerStart[k+1])
 //   partnerRow        uint32[Q]   record numbers in `amounts`
+//   hs{Recognition,Right,Payment,Card}{Key,Start,Rows}
+//                     the four kinds of Handiservice data, per kind SSIN keys, starts and the rows
+//                     as JSON (readmodel/handiservice.ts)
 export const MAGIC = 'LDMREAD\n';
-export const FORMAT = 1;
+export const FORMAT = 2;
 export const PREFIX_BYTES = 16;
 export const AMOUNT_RECORD_BYTES = 32;
 /** The end of an open integration, and "no value" in other string-index columns. */
 export const NONE = 0xffffffff;
-/** Record fields are uint16 string indexes: a model with more distinct strings is refused (format 2 would widen them). */
+/** Record fields are uint16 string indexes: a model with more distinct strings is refused (a later format would widen them). */
 export const MAX_STRINGS = 0xffff;
 
 export const SECTION_NAMES = [
@@ -57,6 +60,18 @@ export const SECTION_NAMES = [
   'partnerKey',
   'partnerStart',
   'partnerRow',
+  'hsRecognitionKey',
+  'hsRecognitionStart',
+  'hsRecognitionRows',
+  'hsRightKey',
+  'hsRightStart',
+  'hsRightRows',
+  'hsPaymentKey',
+  'hsPaymentStart',
+  'hsPaymentRows',
+  'hsCardKey',
+  'hsCardStart',
+  'hsCardRows',
 ] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
@@ -65,7 +80,7 @@ export interface ReadModelHeader {
   /** The store version (store/storeVersion.ts) this file was built from. */
   storeVersion: number;
   builtAt: string;
-  counts: { persons: number; repertory: number; amounts: number; partnerRefs: number };
+  counts: { persons: number; repertory: number; amounts: number; partnerRefs: number; /** rows of the four Handiservice kinds */ handiservice: number };
   sections: Record<SectionName, { offset: number; length: number }>;
   sha256: string;
 }

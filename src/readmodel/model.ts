@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { Integration, Person } from '../interfaces.js';
+import type { HandicapRecords, Integration, Person } from '../interfaces.js';
+import { HandiserviceTables } from './handiservice.js';
 import { ensureCapacity, lowerBound, upperBound, type AmountColumns } from '../domain/aggregate.js';
 import { LdmError } from '../errors.js';
 import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, findKey, ssinKey, ssinText, type ReadModelHeader, type SectionName } from './layout.js';
@@ -48,6 +49,7 @@ export class ReadModel {
   private fd: number | undefined;
   private readonly amountsOffset: number;
   private scratch: Buffer;
+  private readonly handiservice: HandiserviceTables;
 
   private constructor(header: ReadModelHeader, sections: Partial<Record<SectionName, Buffer>>, narrow: Map<SectionName, NarrowColumn>, fd: number | undefined) {
     this.header = header;
@@ -87,6 +89,7 @@ export class ReadModel {
     this.u16 = new Uint16Array(records.buffer, records.byteOffset, records.byteLength / 2);
     this.fd = fd;
     this.amountsOffset = header.sections.amounts.offset;
+    this.handiservice = new HandiserviceTables(s, f64, u32);
   }
 
   /**
@@ -188,6 +191,31 @@ export class ReadModel {
       out.push({ ssin, sector: sec, institutionCbe: own ? inst : null, qualityCode: this.repQualityCode[i], startDate: this.strings[this.repStart[i]], endDate: e === this.repEndNone ? null : this.strings[e] });
     }
     return out;
+  }
+
+  /**
+   * The person's integrations in one sector at any institution (and at sector level), in
+   * (startDate, qualityCode, institution) order: what the store's lookupProviderIntegrations
+   * returns (Handiservice's provider check, contract §6c).
+   */
+  sectorIntegrations(index: number, sector: number): Integration[] {
+    const out: Integration[] = [];
+    const ssin = ssinText(this.personSsin[index]);
+    for (let i = this.personRep[index], end = this.personRep[index + 1]; i < end; i++) {
+      if (this.repSector[i] !== sector) continue;
+      const inst = this.strings[this.repInstitution[i]];
+      const e = this.repEnd[i];
+      out.push({ ssin, sector, institutionCbe: inst === '' ? null : inst, qualityCode: this.repQualityCode[i], startDate: this.strings[this.repStart[i]], endDate: e === this.repEndNone ? null : this.strings[e] });
+    }
+    return out;
+  }
+
+  /**
+   * The person's Handiservice data (the four DG PMH kinds), as the store's lookupHandicapRecords
+   * returns them for the SSIN; undefined when the SSIN has none.
+   */
+  handicapRecords(ssin: string): HandicapRecords | undefined {
+    return this.handiservice.records(ssin);
   }
 
   /**

@@ -47,7 +47,7 @@ export const SERVICE_DECLARATIONS: Readonly<Record<ServiceName, ServiceDeclarati
     lineOrder: ['MSG00011', 'MSG00005', 'MSG00006', 'MSG00008', 'MSG00012', 'MSG00021', 'MSG00100', 'MSG00000'],
     unknownFields: unknownHandiserviceFields,
     auditService: 'Handiservice',
-    usesReadModel: false,
+    usesReadModel: true,
   },
 };
 

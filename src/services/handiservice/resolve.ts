@@ -1,11 +1,17 @@
-// Resolves Handiservice lines (contract §6c): per chunk of lines, the register and the sender's
-// integrations (one lookup), the person's sector-16 integrations (one), then the pure rules
-// decide each line, and the DG PMH data of the lines that pass both checks are looked up (four
-// statements per chunk). Answered from the store, not the read model (see README, Handiservice).
+// Resolves Handiservice lines (contract §6c) from the read model of the store version the batch
+// reads (readmodel/, fixed at claim: a re-run answers the same): per line, the person, the
+// sender's integrations and the person's sector-16 integrations from the person's slice of the
+// repertory, then the pure rules decide the line, and the DG PMH data of a line that passes both
+// checks come from the model's Handiservice sections (readmodel/handiservice.ts) in the shapes
+// the store lookups give. Lines go in chunks so audit entries are stored in big batches.
 import type { Db } from '../../store/db.js';
 import { KEYS_PER_QUERY } from '../../store/db.js';
-import { lookupRegister } from '../../store/lookupRegister.js';
-import { lookupHandicapRecords, lookupProviderIntegrations } from '../../store/handiservice/lookup.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ReadModel } from '../../readmodel/model.js';
+import { buildReadModel } from '../../readmodel/build.js';
+import { PROVIDER_SECTOR } from './rules.js';
 import { chunked } from '../../pipeline/chunked.js';
 import { isValidSsin, yearOf } from '../../domain/ssin.js';
 import type { Authorization, Client, ProfiledResponseLine, RequestLine } from '../../interfaces.js';
@@ -20,9 +26,30 @@ export interface HandiserviceContext {
   referenceDate: string;
   /** When set, every line with a valid SSIN is logged (logging principle) before the response is signed. */
   audit?: { batchId: number; consultedAt: string };
+  /** The read model of the store version the batch reads. */
+  readModel?: ReadModel;
 }
 
 export async function* resolveHandiservice(lines: AsyncIterable<RequestLine>, ctx: HandiserviceContext): AsyncGenerator<ProfiledResponseLine> {
+  if (ctx.readModel !== undefined) {
+    yield* fromModel(lines, ctx, ctx.readModel);
+    return;
+  }
+  // A caller without a read model registry (a test or tool calling the resolver directly; the
+  // pipeline always leases the batch's version): the model of the store's current version is
+  // built in a private temporary directory for this call and removed after it — the same one path.
+  const dir = await mkdtemp(join(tmpdir(), 'ldm-handiservice-'));
+  let model: ReadModel | undefined;
+  try {
+    model = ReadModel.open((await buildReadModel(ctx.db, dir)).path);
+    yield* fromModel(lines, ctx, model);
+  } finally {
+    model?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function* fromModel(lines: AsyncIterable<RequestLine>, ctx: HandiserviceContext, model: ReadModel): AsyncGenerator<ProfiledResponseLine> {
   const year = yearOf(ctx.referenceDate);
   const sender = { cbeNumber: ctx.client.cbeNumber, allowedQualityCodes: ctx.authorization.qualityCodes };
   const audit = ctx.audit
@@ -38,27 +65,23 @@ export async function* resolveHandiservice(lines: AsyncIterable<RequestLine>, ct
   try {
     for await (const chunk of chunked(lines, KEYS_PER_QUERY)) {
       const valid = chunk.map((l) => isValidSsin(l.ssin, year));
-      const ssins = chunk.filter((_, i) => valid[i]).map((l) => l.ssin);
-      const { persons, integrations } = await lookupRegister(ctx.db, { institutionCbe: ctx.client.cbeNumber, sector: ctx.client.sector }, ssins);
-      const provider = await lookupProviderIntegrations(ctx.db, [...persons.keys()]);
-      const decisions: HandiserviceDecision[] = chunk.map((line, i) =>
-        decideHandiserviceLine({
+      const decisions: HandiserviceDecision[] = chunk.map((line, i) => {
+        const p = valid[i] ? model.personIndex(line.ssin) : -1;
+        return decideHandiserviceLine({
           ssinValid: valid[i],
-          person: valid[i] ? persons.get(line.ssin) : undefined,
+          person: p >= 0 ? model.person(p) : undefined,
           line,
           referenceDate: ctx.referenceDate,
           sender,
-          senderIntegrations: integrations.get(line.ssin) ?? [],
-          providerIntegrations: provider.get(line.ssin) ?? [],
-        }),
-      );
-      const wanted = chunk.filter((_, i) => decisions[i].code === 'CONTINUE').map((l) => l.ssin);
-      const records = await lookupHandicapRecords(ctx.db, wanted);
+          senderIntegrations: p >= 0 ? model.integrations(p, ctx.client.cbeNumber, ctx.client.sector) : [],
+          providerIntegrations: p >= 0 ? model.sectorIntegrations(p, PROVIDER_SECTOR) : [],
+        });
+      });
       const out: ProfiledResponseLine[] = chunk.map((line, i) => {
         const base = { seq: line.seq, ticket: line.ticket, ssin: line.ssin };
         const d = decisions[i];
         if (d.code !== 'CONTINUE') return { ...base, status: d.code, newSsin: d.code === 'MSG00006' ? d.newSsin : undefined };
-        const person = records.get(line.ssin) ?? { recognitions: [], rights: [], payments: [], cards: [] };
+        const person = model.handicapRecords(line.ssin) ?? { recognitions: [], rights: [], payments: [], cards: [] };
         const handicap = applyHandicapProfile(handicapData(person, d.range), ctx.authorization.fields);
         return handicap === undefined ? { ...base, status: 'MSG00100' } : { ...base, status: 'MSG00000', handicap };
       });
