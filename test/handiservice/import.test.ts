@@ -1,7 +1,7 @@
 // The four Handiservice imports (contract §8) on real SQLite and PostgreSQL stores: counts
 // inserted/updated/unchanged, keys, a key twice naming both lines, bad rows with line and reason,
 // nothing stored when any row is bad, and the stored rows read back by the lookups.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,8 @@ import { openDatabase, type Db } from '../../src/store/db.js';
 import { importCsv, ImportRejected } from '../../src/import/importCsv.js';
 import { lookupHandicapRecords, lookupProviderIntegrations } from '../../src/store/handiservice/lookup.js';
 import { resolveHandiservice } from '../../src/services/handiservice/resolve.js';
+import { ReadModel } from '../../src/readmodel/model.js';
+import { buildReadModel } from '../../src/readmodel/build.js';
 import type { Client, ProfiledResponseLine, RequestLine } from '../../src/interfaces.js';
 import { createTempDatabase, postgresAvailable, PG_SKIP_REASON, type TempDatabase } from '../helpers/postgres.js';
 
@@ -184,11 +186,19 @@ describe.each(engines)('Handiservice imports on $name', (engine) => {
       yield { seq: 3, ssin: '90010117840', period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 3 };
       yield { seq: 4, ssin: A, period: { kind: 'dates', from: '2025-03-01', to: '2026-03-01' }, line: 4 };
     }
+    // The resolver reads the read model of the store's current version, as the pipeline leases it.
+    const modelDir = await mkdtemp(join(tmpdir(), 'ldm-hs-model-'));
+    const model = ReadModel.open((await buildReadModel(db, modelDir)).path);
     const answer = async (fields: string[]): Promise<ProfiledResponseLine[]> => {
       const out: ProfiledResponseLine[] = [];
-      for await (const l of resolveHandiservice(lines(), { db, client, authorization: auth(fields), referenceDate: '2026-01-15' })) out.push(l);
+      for await (const l of resolveHandiservice(lines(), { db, client, authorization: auth(fields), referenceDate: '2026-01-15', readModel: model })) out.push(l);
       return out;
     };
+    onTestFinished(async () => {
+      model.close();
+      await rm(modelDir, { recursive: true, force: true });
+    });
+    await expect(resolveHandiservice(lines(), { db, client, authorization: auth([]), referenceDate: '2026-01-15' }).next()).rejects.toMatchObject({ code: 'READ_MODEL_MISSING' });
     const general = await answer(['handiservice:general']);
     expect(general.map((l) => l.status)).toEqual(['MSG00000', 'MSG00012', 'MSG00005', 'MSG00008']);
     const h = general[0].handicap;

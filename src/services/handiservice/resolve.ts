@@ -6,11 +6,8 @@
 // the store lookups give. Lines go in chunks so audit entries are stored in big batches.
 import type { Db } from '../../store/db.js';
 import { KEYS_PER_QUERY } from '../../store/db.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ReadModel } from '../../readmodel/model.js';
-import { buildReadModel } from '../../readmodel/build.js';
+import type { ReadModel } from '../../readmodel/model.js';
+import { LdmError } from '../../errors.js';
 import { PROVIDER_SECTOR } from './rules.js';
 import { chunked } from '../../pipeline/chunked.js';
 import { isValidSsin, yearOf } from '../../domain/ssin.js';
@@ -31,22 +28,9 @@ export interface HandiserviceContext {
 }
 
 export async function* resolveHandiservice(lines: AsyncIterable<RequestLine>, ctx: HandiserviceContext): AsyncGenerator<ProfiledResponseLine> {
-  if (ctx.readModel !== undefined) {
-    yield* fromModel(lines, ctx, ctx.readModel);
-    return;
-  }
-  // A caller without a read model registry (a test or tool calling the resolver directly; the
-  // pipeline always leases the batch's version): the model of the store's current version is
-  // built in a private temporary directory for this call and removed after it — the same one path.
-  const dir = await mkdtemp(join(tmpdir(), 'ldm-handiservice-'));
-  let model: ReadModel | undefined;
-  try {
-    model = ReadModel.open((await buildReadModel(ctx.db, dir)).path);
-    yield* fromModel(lines, ctx, model);
-  } finally {
-    model?.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  // As for amounts: one read path, the model of the batch's store version (leased by the pipeline).
+  if (ctx.readModel === undefined) throw new LdmError('READ_MODEL_MISSING', 'Handiservice batches are answered from the read model; none was given to the resolver');
+  yield* fromModel(lines, ctx, ctx.readModel);
 }
 
 async function* fromModel(lines: AsyncIterable<RequestLine>, ctx: HandiserviceContext, model: ReadModel): AsyncGenerator<ProfiledResponseLine> {
