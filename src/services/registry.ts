@@ -1,24 +1,13 @@
 // The services the pipeline answers, each its declaration (declarations.ts) and its resolver:
 // answerRequest picks the service of a file here and knows nothing service-specific.
-import type { Db } from '../store/db.js';
-import type { Authorization, Client, ProfiledResponseLine, RequestLine, ServiceName } from '../interfaces.js';
-import type { ReadModel } from '../readmodel/model.js';
+import type { ProfiledResponseLine, RequestLine, ServiceName } from '../interfaces.js';
 import { resolveAmounts } from './amounts/resolve.js';
 import { resolveRights } from './rights/resolve.js';
 import { resolveHandiservice } from './handiservice/resolve.js';
 import { SERVICE_DECLARATIONS, type ServiceDeclaration } from './declarations.js';
+import type { ServiceContext } from './context.js';
 
-/** What every resolver receives. */
-export interface ServiceContext {
-  db: Db;
-  client: Client;
-  authorization: Authorization;
-  referenceDate: string;
-  /** When set, every line with a valid SSIN is audited before the response is signed. */
-  audit?: { batchId: number; consultedAt: string };
-  /** The read model of the batch's store version, for services that declare `usesReadModel`. */
-  readModel?: ReadModel;
-}
+export type { ServiceContext };
 
 export interface Service extends ServiceDeclaration {
   resolve(lines: AsyncIterable<RequestLine>, ctx: ServiceContext): AsyncIterable<ProfiledResponseLine>;

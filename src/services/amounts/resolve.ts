@@ -8,30 +8,21 @@
 // The store's own indexes are not read for amounts any more: the read model is the one path (the
 // store stays the system of record and the model is built from it; README "The read model").
 import { KEYS_PER_QUERY } from '../../store/db.js';
-import type { Db } from '../../store/db.js';
 import { chunked } from '../../pipeline/chunked.js';
 import { isValidSsin, yearOf } from '../../domain/ssin.js';
 import { periodBounds } from '../../domain/period.js';
 import { findIntegration, type FinalityContext } from '../../domain/finality.js';
 import { decideLine } from '../../domain/lineStatus.js';
 import { amountColumns, monthsOf, visibleAt, yearOf as yearTotals, type AmountColumns } from '../../domain/aggregate.js';
-import type { Authorization, Client, Integration, ProfiledResponseLine, RequestLine, RequestPeriod, ResponseLine, StatusCode } from '../../interfaces.js';
+import type { Integration, ProfiledResponseLine, RequestLine, RequestPeriod, ResponseLine, StatusCode } from '../../interfaces.js';
 import { applyFieldProfile, periodKindAllowed } from './profile.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
 import type { ReadModel } from '../../readmodel/model.js';
 import { LdmError } from '../../errors.js';
+import type { ServiceContext } from '../context.js';
 
-export interface ResolveContext {
-  db: Db;
-  client: Client;
-  authorization: Authorization;
-  referenceDate: string;
-  /** When set, every line with a valid SSIN is logged (logging principle) before the response is signed. */
-  audit?: { batchId: number; consultedAt: string };
-  /** The read model of the store version the batch reads (readmodel/): persons, repertory and amounts. */
-  readModel?: ReadModel;
-}
+export type ResolveContext = ServiceContext;
 
 /** One resolved chunk: its answers, and the audit facts of its lines with a valid SSIN. */
 interface Resolved {

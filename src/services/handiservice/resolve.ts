@@ -4,28 +4,19 @@
 // repertory, then the pure rules decide the line, and the DG PMH data of a line that passes both
 // checks come from the model's Handiservice sections (readmodel/handiservice.ts) in the shapes
 // the store lookups give. Lines go in chunks so audit entries are stored in big batches.
-import type { Db } from '../../store/db.js';
 import { KEYS_PER_QUERY } from '../../store/db.js';
 import type { ReadModel } from '../../readmodel/model.js';
 import { LdmError } from '../../errors.js';
 import { PROVIDER_SECTOR } from './rules.js';
 import { chunked } from '../../pipeline/chunked.js';
 import { isValidSsin, yearOf } from '../../domain/ssin.js';
-import type { Authorization, Client, ProfiledResponseLine, RequestLine } from '../../interfaces.js';
+import type { ProfiledResponseLine, RequestLine } from '../../interfaces.js';
 import { AuditSink } from '../../audit/record.js';
 import { decideHandiserviceLine, handicapData, type HandiserviceDecision } from './rules.js';
 import { applyHandicapProfile } from './profile.js';
+import type { ServiceContext } from '../context.js';
 
-export interface HandiserviceContext {
-  db: Db;
-  client: Client;
-  authorization: Authorization;
-  referenceDate: string;
-  /** When set, every line with a valid SSIN is logged (logging principle) before the response is signed. */
-  audit?: { batchId: number; consultedAt: string };
-  /** The read model of the store version the batch reads. */
-  readModel?: ReadModel;
-}
+export type HandiserviceContext = ServiceContext;
 
 export async function* resolveHandiservice(lines: AsyncIterable<RequestLine>, ctx: HandiserviceContext): AsyncGenerator<ProfiledResponseLine> {
   // As for amounts: one read path, the model of the batch's store version (leased by the pipeline).

@@ -1,7 +1,6 @@
 // Resolves LivingWages lines (contract §6): per chunk of lines, three lookups (register, the
 // sender's integrations, the rights history of the chunk's SSINs), then pure rules decide each
 // line. Same code order, finality rule and audit entries as LivingWagesWithAmount; never amounts.
-import type { Db } from '../../store/db.js';
 import { KEYS_PER_QUERY } from '../../store/db.js';
 import { lookupRegister } from '../../store/lookupRegister.js';
 import { lookupRightVersions } from '../../store/rights.js';
@@ -10,18 +9,12 @@ import { isValidSsin, yearOf } from '../../domain/ssin.js';
 import { periodBounds } from '../../domain/period.js';
 import { findIntegration, type FinalityContext } from '../../domain/finality.js';
 import { decideLine, type LineDecision } from '../../domain/lineStatus.js';
-import type { Authorization, Client, Integration, ProfiledResponseLine, RequestLine, RequestPeriod } from '../../interfaces.js';
+import type { Integration, ProfiledResponseLine, RequestLine, RequestPeriod } from '../../interfaces.js';
 import { recordAudit, type AuditEntry } from '../../audit/record.js';
 import { rightsInRange, rightsLineProblem } from './rules.js';
+import type { ServiceContext } from '../context.js';
 
-export interface RightsResolveContext {
-  db: Db;
-  client: Client;
-  authorization: Authorization;
-  referenceDate: string;
-  /** When set, every line with a valid SSIN is logged (logging principle) before it is yielded. */
-  audit?: { batchId: number; consultedAt: string };
-}
+export type RightsResolveContext = ServiceContext;
 
 export async function* resolveRights(lines: AsyncIterable<RequestLine>, ctx: RightsResolveContext): AsyncGenerator<ProfiledResponseLine> {
   const finality: FinalityContext = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
