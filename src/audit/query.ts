@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { StatusCode } from '../interfaces.js';
 import { AUDIT_BATCHES, AUDIT_PERSONS, unpackLines, unpackRaw, type PackedLine } from './packed.js';
+import type { BatchRow } from './write.js';
 
 /** One consultation as shown to the citizen. Carries no SSIN: the caller already knows whose it is. */
 export interface AuditRow {
@@ -32,15 +33,8 @@ export interface Consultation {
   lines: PackedLine[];
 }
 
-interface Row {
-  batch_id: number | string;
-  consulted_at: string;
-  client_id: string;
-  client_name: string | null;
-  client_cbe: string | null;
-  service: string;
-  legal_context: string;
-  deliberation: string | null;
+/** An audit_batches row joined with one person's audit_persons blob. */
+interface Row extends BatchRow {
   lines: Buffer;
 }
 

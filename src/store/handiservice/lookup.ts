@@ -3,7 +3,7 @@
 // per SSIN into an index that starts with ssin (repertory: its unique key).
 import type { Db } from '../db.js';
 import type { HandicapLegislation, HandicapPayment, HandicapRecognition, HandicapRecords, HandicapRight, Integration, RecognitionStatus, SocialCard } from '../../interfaces.js';
-import { REPERTORY_COLUMNS, toIntegration, type RepertoryRow } from '../repertoryRows.js';
+import { integrationsBySsin } from '../lookupIntegrations.js';
 import { HANDICAP_PAYMENTS_TABLE, HANDICAP_RIGHTS_TABLE, RECOGNITIONS_TABLE, SOCIAL_CARDS_TABLE } from './migration.js';
 import { PROVIDER_SECTOR } from '../../services/handiservice/rules.js';
 
@@ -62,20 +62,10 @@ export function toSocialCard(r: Row): SocialCard {
 }
 
 /** The sector-16 integrations (sector and institution level) of these SSINs, per SSIN. */
-export async function lookupProviderIntegrations(db: Db, ssins: readonly string[]): Promise<Map<string, Integration[]>> {
-  const out = new Map<string, Integration[]>();
-  if (ssins.length === 0) return out;
-  const rows: RepertoryRow[] = await db('repertory')
-    .select(...REPERTORY_COLUMNS)
-    .whereIn('ssin', [...new Set(ssins)])
-    .andWhere('sector', PROVIDER_SECTOR)
-    .orderBy([{ column: 'ssin' }, { column: 'start_date' }, { column: 'quality_code' }, { column: 'institution_cbe' }]);
-  for (const r of rows) {
-    const list = out.get(r.ssin) ?? [];
-    list.push(toIntegration(r));
-    out.set(r.ssin, list);
-  }
-  return out;
+export function lookupProviderIntegrations(db: Db, ssins: readonly string[]): Promise<Map<string, Integration[]>> {
+  return integrationsBySsin(db, ssins, (q) => {
+    q.where('sector', PROVIDER_SECTOR);
+  });
 }
 
 /** Everything stored for these SSINs (four statements), per SSIN; an SSIN without data has no entry. */
