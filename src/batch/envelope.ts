@@ -48,6 +48,11 @@ export class EnvelopeCheck {
     this.scanner.feed(chunk);
   }
 
+  /** Whether the Header is behind: the Requests or the Trailer have begun. */
+  get pastHeader(): boolean {
+    return this.scan.pastHeader;
+  }
+
   result(sha256: string, size: number): Envelope {
     const h = this.scan;
     const env: Envelope = { requestCount: h.requestCount, sha256, size };
@@ -61,6 +66,35 @@ export class EnvelopeCheck {
     if (h.seqOrder) env.seqOrder = h.seqOrder;
     return env;
   }
+}
+
+/**
+ * The envelope facts of a file without its SHA-256 (`sha256` is ''; the pipeline has it from its
+ * single read): the validation worker runs this beside libxml2, off the main thread.
+ */
+export async function scanEnvelope(path: string, readChunk = READ_CHUNK): Promise<Envelope> {
+  const check = new EnvelopeCheck();
+  let size = 0;
+  for await (const chunk of readChunks(path, readChunk)) {
+    size += chunk.length;
+    check.feed(chunk);
+  }
+  return check.result('', size);
+}
+
+/**
+ * The Header of a file (and its FileId alone, when only that is readable), from its first bytes:
+ * reading stops where the Requests begin. The rest of the envelope (RecordCount, seq rules) is
+ * scanEnvelope's, in the background. `requestCount` is 0 here: it is not counted.
+ */
+export async function readEnvelopeHeader(path: string, sha256: string, size: number): Promise<Envelope> {
+  const check = new EnvelopeCheck();
+  for await (const chunk of readChunks(path, 1 << 16)) {
+    check.feed(chunk);
+    if (check.pastHeader) break;
+  }
+  const env = check.result(sha256, size);
+  return { header: env.header, fileId: env.fileId, requestCount: 0, sha256, size };
 }
 
 /**
@@ -103,6 +137,10 @@ class EnvelopeScan implements ScanHandler {
   private inSender = false;
   private capture: HeaderField | 'recordCount' | undefined;
   private readonly seqs = new GrowableBitset();
+
+  get pastHeader(): boolean {
+    return this.seen.has('requests') || this.seen.has('trailer');
+  }
 
   startName(s: XmlByteScanner, depth: number): void {
     if (depth === 2 && this.section === 'requests' && s.localNameIs('Request')) s.captureAttrs = true;

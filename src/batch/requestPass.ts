@@ -1,10 +1,11 @@
 // The one read of a request file that the pipeline makes of the bytes it was handed:
-// in a single streaming pass, the SHA-256 of the file, the guard (DTD, UTF-8, run limits; see
-// guard.ts), the envelope checks (Header, RecordCount, seq rules; see envelope.ts) — and the
-// bytes are written, as they are read, into a private copy that only this process can write.
-// Schema validation (on the second core) and the line reader then read that copy, so the hash,
-// the validation and the answer all see the same bytes, even when the file they came from (in a
-// client's spool folder, or linked from it) changes meanwhile.
+// in a single streaming pass, the SHA-256 of the file and the guard (DTD, UTF-8, run limits; see
+// guard.ts) — and the bytes are written, as they are read, into a private copy that only this
+// process can write. Schema validation and the envelope scan (RecordCount, seq rules; both on the
+// second core), the Header read and the line reader then read that copy, so the hash, the checks
+// and the answer all see the same bytes, even when the file they came from (in a client's spool
+// folder, or linked from it) changes meanwhile. The envelope scan left this pass for the worker:
+// on the main thread it cost about 2 s per million lines, before the first line was answered.
 //
 // Why the line reader is not part of this pass: the response's signed Header carries the
 // request's SHA-256 (contract §7) before its first answered line, so the digest of the whole
@@ -17,7 +18,6 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { dataFileMode } from '../files/modes.js';
-import { EnvelopeCheck, type Envelope } from './envelope.js';
 import { READ_CHUNK, RequestGuard, type GuardResult } from './guard.js';
 
 export interface RequestRead {
@@ -25,7 +25,6 @@ export interface RequestRead {
   sha256: string;
   size: number;
   guard: GuardResult;
-  envelope: Envelope;
   /**
    * The private copy (mode of personal data, created exclusively): every byte of the file when
    * the guard accepted it; when it refused it, the bytes up to the refusal (enough to place it).
@@ -45,7 +44,6 @@ export async function readRequestOnce(path: string, copy: string): Promise<Reque
     dst = await open(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, dataFileMode());
     const hash = createHash('sha256');
     const guard = new RequestGuard();
-    const envelope = new EnvelopeCheck();
     let guarding = true;
     let size = 0;
     // One reused buffer: the hash and the scanners keep nothing of it, and the copy is written
@@ -56,7 +54,6 @@ export async function readRequestOnce(path: string, copy: string): Promise<Reque
       if (chunk.length === 0) break;
       hash.update(chunk);
       size += chunk.length;
-      envelope.feed(chunk);
       if (guarding) {
         // The copy is written up to the end of the chunk where the guard's verdict fell: the
         // position of a refusal is looked up in it.
@@ -67,7 +64,7 @@ export async function readRequestOnce(path: string, copy: string): Promise<Reque
     await dst.close();
     dst = undefined;
     const sha256 = hash.digest('hex');
-    return { sha256, size, guard: await guard.result(copy), envelope: envelope.result(sha256, size), copy };
+    return { sha256, size, guard: await guard.result(copy), copy };
   } catch (err) {
     if (dst) {
       await dst.close().catch(() => undefined);

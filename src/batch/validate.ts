@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ParseOption, XmlDocument, XmlParseError, XmlValidateError, XsdValidator, type ErrorDetail } from 'libxml2-wasm';
 import type { FileError } from '../interfaces.js';
 import { guardRequestFile } from './guard.js';
+import { scanEnvelope, type Envelope } from './envelope.js';
 import { locatePaths } from './locate.js';
 import { DEFAULT_SLICE_OPTIONS, mapToFile, sliceFile, type Slice, type SliceOptions } from './slices.js';
 
@@ -82,6 +83,22 @@ export function validateRequestFile(path: string, options?: Partial<SliceOptions
  */
 export function validateGuardedRequestFile(path: string, options?: Partial<SliceOptions>): Promise<ValidationResult> {
   return validateWithLibxml2(path, loadSchema('request'), { ...DEFAULT_SLICE_OPTIONS, container: CONTAINERS.request, ...options });
+}
+
+/** A request file's schema validation and, when it is valid, its envelope facts (RecordCount, seq rules). */
+export interface RequestFileCheck {
+  validation: ValidationResult;
+  /** Only for a valid file; its `sha256` is '' (the pipeline's single read has the digest). */
+  envelope?: Envelope;
+}
+
+/**
+ * What the pipeline checks of a whole request file in the background, on the second core: the
+ * schema, then (valid files only: an invalid one is refused for that first) the envelope scan.
+ */
+export async function checkGuardedRequestFile(path: string, options?: Partial<SliceOptions>): Promise<RequestFileCheck> {
+  const validation = await validateGuardedRequestFile(path, options);
+  return validation.ok ? { validation, envelope: await scanEnvelope(path, options?.readChunk) } : { validation };
 }
 
 /** Validates a response file against the response schema (the signature is not checked here). */

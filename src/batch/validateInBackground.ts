@@ -1,11 +1,11 @@
 // Schema validation of a request file in the background (for the pipeline, which answers the
 // file meanwhile and publishes the answer only if the file is valid).
 import { Worker } from 'node:worker_threads';
-import type { ValidationResult } from './validate.js';
+import type { RequestFileCheck } from './validate.js';
 
 /** A validation started in the background: its result, and a way to stop it early. */
 export interface RunningValidation {
-  readonly result: Promise<ValidationResult>;
+  readonly result: Promise<RequestFileCheck>;
   /** Milliseconds the validation took (set once `result` resolved). */
   readonly elapsedMs: () => number | undefined;
   stop(): void;
@@ -27,7 +27,7 @@ export function startRequestValidation(path: string, size: number): RunningValid
     const t0 = performance.now();
     // libxml2 is loaded only where it runs (it costs tens of MB of wasm memory per thread)
     const result = import('./validate.js')
-      .then((v) => v.validateGuardedRequestFile(path))
+      .then((v) => v.checkGuardedRequestFile(path))
       .finally(() => {
         elapsed = performance.now() - t0;
       });
@@ -35,8 +35,8 @@ export function startRequestValidation(path: string, size: number): RunningValid
   }
   // A small young generation: the worker allocates little JS memory (libxml2's is wasm memory).
   const worker = new Worker(workerUrl, { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-  const result = new Promise<ValidationResult>((resolve, reject) => {
-    worker.once('message', (m: { result?: ValidationResult; ms?: number; error?: string }) => {
+  const result = new Promise<RequestFileCheck>((resolve, reject) => {
+    worker.once('message', (m: { result?: RequestFileCheck; ms?: number; error?: string }) => {
       elapsed = m.ms;
       if (m.result) resolve(m.result);
       else reject(new Error(`validation failed: ${m.error ?? 'no result'}`));

@@ -5,7 +5,8 @@ import { rename, rm, unlink } from 'node:fs/promises';
 import type { Db } from '../store/db.js';
 import type { Completion } from '../journal/batches.js';
 import { readRequestOnce } from '../batch/requestPass.js';
-import { readRequestLines } from '../batch/fastReader.js';
+import { readEnvelopeHeader } from '../batch/envelope.js';
+import { readRequestLineBatches } from '../batch/fastReader.js';
 import { startRequestValidation } from '../batch/validateInBackground.js';
 import { forgetAudit } from '../audit/record.js';
 import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
@@ -86,26 +87,50 @@ export function partFilesOf(outPath: string): string[] {
 }
 
 async function answer(input: AnswerInput): Promise<AnswerResult> {
-  // The single pass over the request (batch/requestPass.ts): SHA-256, guard, envelope checks,
-  // and a private copy of the bytes, which validation and the line reader then read.
+  // The single pass over the request (batch/requestPass.ts): SHA-256, guard, and a private copy
+  // of the bytes, which the Header read, the background checks and the line reader then read.
   const copy = partFilesOf(input.outPath)[1];
   await rm(copy, { force: true }); // a leftover of a run that was killed
   try {
     const tRead = performance.now();
     const read = await readRequestOnce(input.requestPath, copy);
+    const envelope = await readEnvelopeHeader(copy, read.sha256, read.size);
     addTiming('read', performance.now() - tRead);
     await input.onRead?.({ sha256: read.sha256, size: read.size });
-    return await answerRead(input, read.envelope, read.guard, copy);
+    return await answerRead(input, envelope, read.guard, copy);
   } finally {
     await rm(copy, { force: true });
   }
 }
 
-async function answerRead(input: AnswerInput, envelope: Envelope, guard: GuardResult, copy: string): Promise<AnswerResult> {
-  const header = envelope.header;
-  const base = { sha256: envelope.sha256, size: envelope.size, header };
+/**
+ * The envelope rules of contract §4 that need the whole file (RecordCount, seq), in their order;
+ * the envelope comes from the background scan of a valid file.
+ */
+function envelopeFailure(envelope: Envelope): { code: RejectionCode; errors: FileError[] } | undefined {
+  if (envelope.recordCount !== envelope.requestCount) {
+    const pos = envelope.trailerPosition ?? { line: 1, column: 1 };
+    return { code: 'TRAILER_MISMATCH', errors: [at(`RecordCount is ${envelope.recordCount} but the file holds ${envelope.requestCount} Request element(s)`, pos.line, pos.column)] };
+  }
+  if (envelope.duplicateSeq) {
+    const d = envelope.duplicateSeq;
+    return { code: 'DUPLICATE_SEQ', errors: [at(`seq ${d.seq} is used more than once`, d.line, d.column)] };
+  }
+  if (envelope.seqOrder) {
+    const o = envelope.seqOrder;
+    return {
+      code: 'SEQ_ORDER',
+      errors: [at(`Request number ${o.expected} carries seq ${o.seq}; the n-th Request must carry seq n (1, 2, 3, … in file order)`, o.line, o.column)],
+    };
+  }
+  return undefined;
+}
+
+async function answerRead(input: AnswerInput, headerRead: Envelope, guard: GuardResult, copy: string): Promise<AnswerResult> {
+  const header = headerRead.header;
+  const base = { sha256: headerRead.sha256, size: headerRead.size, header };
   const reject = async (code: RejectionCode, errors: FileError[], client?: Client): Promise<AnswerResult> => {
-    const written = await writeSigned(input, responseHeader(input, envelope.sha256, header, envelope.fileId), { rejection: { code, errors } });
+    const written = await writeSigned(input, responseHeader(input, headerRead.sha256, header, headerRead.fileId), { rejection: { code, errors } });
     if (written === undefined) throw new Error('unreachable: a rejection is always published');
     return { ...base, outcome: 'REJECTED', client, rejection: { code, errors }, ...written };
   };
@@ -114,65 +139,52 @@ async function answerRead(input: AnswerInput, envelope: Envelope, guard: GuardRe
   // from reaching the readers below, which may buffer one huge value.
   if (!guard.ok) return reject(guard.code, [guard.error]);
 
-  // Schema validation runs while everything below does (for a big file in a worker thread): the
-  // response is written under a temporary name and published only once the file proved valid.
-  // A validation failure still wins over every later check, as when validating first.
-  const validation = startRequestValidation(copy, envelope.size);
-  const invalid = async (): Promise<AnswerResult | undefined> => {
+  // Schema validation, then the envelope scan, run while everything below does (for a big file
+  // in a worker thread, on the second core): the response is written under a temporary name and
+  // published only once the file proved valid and its envelope sound. Their failures still win
+  // over every later check, in the §4 order, as when checking first.
+  const background = startRequestValidation(copy, headerRead.size);
+  const earlyFailure = async (): Promise<AnswerResult | undefined> => {
     const tWait = performance.now();
-    const valid = await validation.result;
+    const checked = await background.result;
     addTiming('validateWait', performance.now() - tWait);
-    setTiming('validate', validation.elapsedMs() ?? 0);
-    return valid.ok ? undefined : reject(valid.code, valid.errors);
+    setTiming('validate', background.elapsedMs() ?? 0);
+    const v = checked.validation;
+    if (!v.ok) return reject(v.code, v.errors);
+    const failure = envelopeFailure(checked.envelope as Envelope);
+    return failure === undefined ? undefined : reject(failure.code, failure.errors);
   };
   let lease: Lease | undefined;
   try {
-    if (!header) return (await invalid()) ?? reject('SCHEMA_INVALID', [at('the Header could not be read')]);
-    if (envelope.recordCount !== envelope.requestCount) {
-      const pos = envelope.trailerPosition ?? { line: 1, column: 1 };
-      return (
-        (await invalid()) ??
-        reject('TRAILER_MISMATCH', [at(`RecordCount is ${envelope.recordCount} but the file holds ${envelope.requestCount} Request element(s)`, pos.line, pos.column)])
-      );
-    }
-    if (envelope.duplicateSeq) {
-      const d = envelope.duplicateSeq;
-      return (await invalid()) ?? reject('DUPLICATE_SEQ', [at(`seq ${d.seq} is used more than once`, d.line, d.column)]);
-    }
-    if (envelope.seqOrder) {
-      const o = envelope.seqOrder;
-      return (
-        (await invalid()) ??
-        reject('SEQ_ORDER', [at(`Request number ${o.expected} carries seq ${o.seq}; the n-th Request must carry seq n (1, 2, 3, … in file order)`, o.line, o.column)])
-      );
-    }
+    if (!header) return (await earlyFailure()) ?? reject('SCHEMA_INVALID', [at('the Header could not be read')]);
     const sender = input.clients.find((c) => c.cbeNumber === header.senderCbe);
-    if (!sender) return (await invalid()) ?? reject('UNKNOWN_SENDER', [at(`sender CBE ${header.senderCbe} is not a known client`)], input.owner);
+    if (!sender) return (await earlyFailure()) ?? reject('UNKNOWN_SENDER', [at(`sender CBE ${header.senderCbe} is not a known client`)], input.owner);
     if (input.owner && input.owner.clientId !== sender.clientId) {
       return (
-        (await invalid()) ??
+        (await earlyFailure()) ??
         reject('SENDER_MISMATCH', [at(`sender CBE ${header.senderCbe} belongs to client ${sender.clientId}, but the file came from the spool of ${input.owner.clientId}`)], input.owner)
       );
     }
     if (header.environment !== input.environment) {
-      return (await invalid()) ?? reject('WRONG_ENVIRONMENT', [at(`the file is for environment ${header.environment}; this instance serves ${input.environment}`)], sender);
+      return (await earlyFailure()) ?? reject('WRONG_ENVIRONMENT', [at(`the file is for environment ${header.environment}; this instance serves ${input.environment}`)], sender);
     }
     const authorization = sender.authorizations.find((a) => a.service === header.service && a.legalContext === header.legalContext);
     if (!authorization) {
       return (
-        (await invalid()) ??
+        (await earlyFailure()) ??
         reject('MSG00013', [at(`client ${sender.clientId} is not authorized for service ${header.service} with legal context ${header.legalContext}`)], sender)
       );
     }
     if (input.checkFileId) {
-      const seen = await input.checkFileId(sender, header.fileId, envelope.sha256);
+      const seen = await input.checkFileId(sender, header.fileId, headerRead.sha256);
       if (seen === 'reused') {
-        return (await invalid()) ?? reject('FILEID_REUSED', [at(`FileId ${header.fileId} was already used by ${sender.clientId} for a file with different content`)], sender);
+        return (await earlyFailure()) ?? reject('FILEID_REUSED', [at(`FileId ${header.fileId} was already used by ${sender.clientId} for a file with different content`)], sender);
       }
       if (seen !== 'new') {
-        return (
-          (await invalid()) ?? { ...base, outcome: 'REDELIVERED', client: sender, recordCount: envelope.requestCount, statusCounts: {}, responseDigest: '', redeliver: seen.redeliver }
-        );
+        const failed = await earlyFailure();
+        if (failed) return failed;
+        const requestCount = (await background.result).envelope?.requestCount ?? 0;
+        return { ...base, outcome: 'REDELIVERED', client: sender, recordCount: requestCount, statusCounts: {}, responseDigest: '', redeliver: seen.redeliver };
       }
     }
     const service = serviceFor(header.service);
@@ -182,7 +194,7 @@ async function answerRead(input: AnswerInput, envelope: Envelope, guard: GuardRe
       addTiming('readModel', performance.now() - tModel);
     }
     // The fast reader: the lines are only used if the file is valid (see fastReader.ts).
-    const lines = service.resolve(readRequestLines(copy), {
+    const lines = service.resolve(readRequestLineBatches(copy), {
       readModel: lease?.model,
       db: input.db,
       client: sender,
@@ -191,32 +203,34 @@ async function answerRead(input: AnswerInput, envelope: Envelope, guard: GuardRe
       // ProcessedAt is fixed at claim time, so a re-run after a crash writes the same entries.
       audit: input.batchId === undefined ? undefined : { batchId: input.batchId, consultedAt: input.processedAt },
     });
-    const valid = validation.result.then((v) => v.ok);
+    const sound = background.result.then((c) => c.validation.ok && envelopeFailure(c.envelope as Envelope) === undefined);
     let written: Awaited<ReturnType<typeof writeSigned>> | undefined;
     try {
-      written = await writeSigned(input, responseHeader(input, envelope.sha256, header), input.onProgress ? counted(lines, input.onProgress) : lines, valid);
+      written = await writeSigned(input, responseHeader(input, headerRead.sha256, header), input.onProgress ? counted(lines, input.onProgress) : lines, sound);
     } catch (err) {
-      // An invalid file may well break reading or answering: then its rejection is the answer.
-      if ((await valid.catch(() => true)) !== false) throw err;
+      // A file that is not valid, or breaks the seq rules, may well break reading or answering
+      // (the writer refuses lines out of seq order): then its rejection is the answer.
+      if ((await sound.catch(() => true)) !== false) throw err;
     }
     if (written === undefined) {
-      // Not valid after all: nothing was disclosed, so the audit entries written meanwhile go too.
+      // Refused after all: nothing was disclosed, so the audit entries written meanwhile go too.
       if (input.batchId !== undefined) await forgetAudit(input.db, input.batchId);
-      return (await invalid()) as AnswerResult;
+      return (await earlyFailure()) as AnswerResult;
     }
-    await invalid(); // records the validation timings (the file is valid: `written` was published)
+    await earlyFailure(); // records the validation timings (the file is sound: `written` was published)
     return { ...base, outcome: 'ANSWERED', client: sender, ...written };
   } finally {
-    validation.stop();
+    background.stop();
     lease?.release();
   }
 }
 
-async function* counted<T>(items: AsyncIterable<T>, onProgress: (n: number, done?: boolean) => void): AsyncGenerator<T> {
+async function* counted<T>(batches: AsyncIterable<readonly T[]>, onProgress: (n: number, done?: boolean) => void): AsyncGenerator<readonly T[]> {
   let n = 0;
-  for await (const item of items) {
-    yield item;
-    onProgress(++n);
+  for await (const batch of batches) {
+    yield batch;
+    n += batch.length;
+    onProgress(n);
   }
   onProgress(n, true);
 }
@@ -240,7 +254,7 @@ function responseHeader(input: AnswerInput, sha256: string, header: RequestHeade
 async function writeSigned(
   input: Pick<AnswerInput, 'outPath' | 'signer'>,
   header: ResponseHeader,
-  body: AsyncIterable<ProfiledResponseLine> | { rejection: Rejection },
+  body: AsyncIterable<readonly ProfiledResponseLine[]> | { rejection: Rejection },
   publishIf?: Promise<boolean>,
 ): Promise<{ recordCount: number; statusCounts: Partial<Record<StatusCode, number>>; responseDigest: string } | undefined> {
   const tmp = `${input.outPath}.part`;

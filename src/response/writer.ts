@@ -44,7 +44,11 @@ const CHUNK = 64 * 1024;
  */
 const MAX_QUEUED = 1024 * 1024;
 
-export type ResponseBody = AsyncIterable<ProfiledResponseLine> | Iterable<ProfiledResponseLine> | { rejection: Rejection };
+/** Lines one by one, or in batches (the pipeline's resolvers yield batches: no await per line). */
+export type ResponseBody =
+  | AsyncIterable<ProfiledResponseLine | readonly ProfiledResponseLine[]>
+  | Iterable<ProfiledResponseLine>
+  | { rejection: Rejection };
 
 export interface WriteResult {
   /** base64 SHA-256 of the canonical signed content: the DigestValue written in the signature. */
@@ -60,6 +64,10 @@ export interface WriteResult {
 /** `R.xml` → `R.response.xml`; a name without `.xml` gets `.response.xml` appended. */
 export function responseFileName(requestName: string): string {
   return `${requestName.replace(/\.xml$/i, '')}.response.xml`;
+}
+
+function isBatch(item: ProfiledResponseLine | readonly ProfiledResponseLine[]): item is readonly ProfiledResponseLine[] {
+  return Array.isArray(item);
 }
 
 function isRejection(body: ResponseBody): body is { rejection: Rejection } {
@@ -328,14 +336,13 @@ export async function writeResponse(
         return w.add(responseLineXml(line));
       };
       if (Symbol.asyncIterator in body) {
-        if (timing()) {
-          for await (const line of body) {
-            const t0 = performance.now();
-            if (one(line)) await w.flush(true);
-            addTiming('write', performance.now() - t0);
-          }
-        } else {
-          for await (const line of body) if (one(line)) await w.flush(true);
+        const timed = timing();
+        for await (const item of body) {
+          const t0 = timed ? performance.now() : 0;
+          if (isBatch(item)) {
+            for (const line of item) if (one(line)) await w.flush(true);
+          } else if (one(item)) await w.flush(true);
+          if (timed) addTiming('write', performance.now() - t0);
         }
       } else {
         // Plain loop for sync iterables: for-await would cost a microtask per line.

@@ -10,7 +10,8 @@ import type { ServiceContext } from './context.js';
 export type { ServiceContext };
 
 export interface Service extends ServiceDeclaration {
-  resolve(lines: AsyncIterable<RequestLine>, ctx: ServiceContext): AsyncIterable<ProfiledResponseLine>;
+  /** Lines come and answers go in batches (in seq order), so no await is paid per line. */
+  resolve(lines: AsyncIterable<readonly RequestLine[]>, ctx: ServiceContext): AsyncIterable<readonly ProfiledResponseLine[]>;
 }
 
 export const SERVICE_REGISTRY: Readonly<Record<ServiceName, Service>> = {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRequestOnce } from '../../src/batch/requestPass.js';
 import { guardRequestFile, MAX_RUN, MAX_VALUE } from '../../src/batch/guard.js';
-import { checkEnvelope } from '../../src/batch/envelope.js';
+import { checkEnvelope, readEnvelopeHeader, scanEnvelope } from '../../src/batch/envelope.js';
 import { generateRequest } from './gen.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ldm-pass-'));
@@ -62,7 +62,12 @@ describe('readRequestOnce', () => {
     expect(read.size).toBe(bytes.length);
     expect(read.guard.ok ? 'ok' : read.guard.code).toBe(verdict);
     expect(read.guard).toEqual(await guardRequestFile(path));
-    expect(read.envelope).toEqual(await checkEnvelope(path));
+    // The Header read from the copy and the background envelope scan together say what the
+    // one-pass envelope check says.
+    const full = await checkEnvelope(path);
+    const head = await readEnvelopeHeader(copy, read.sha256, read.size);
+    expect({ header: head.header, fileId: head.fileId }).toEqual({ header: full.header, fileId: full.fileId });
+    if (read.guard.ok) expect({ ...(await scanEnvelope(copy)), sha256: read.sha256 }).toEqual(full);
     const copied = readFileSync(copy);
     if (read.guard.ok) expect(copied.equals(bytes)).toBe(true);
     else expect(bytes.subarray(0, copied.length).equals(copied)).toBe(true); // a prefix: enough to place the refusal

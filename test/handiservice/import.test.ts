@@ -180,18 +180,23 @@ describe.each(engines)('Handiservice imports on $name', (engine) => {
       authorizations: [],
     };
     const auth = (fields: string[]) => ({ service: 'Handiservice' as const, legalContext: 'PCSA:SOCIAL_INQUIRY', qualityCodes: [1, 2, 3], deliberation: null, fields });
-    async function* lines(): AsyncGenerator<RequestLine> {
-      yield { seq: 1, ssin: A, period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 1 };
-      yield { seq: 2, ssin: B, period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 2 };
-      yield { seq: 3, ssin: '90010117840', period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 3 };
-      yield { seq: 4, ssin: A, period: { kind: 'dates', from: '2025-03-01', to: '2026-03-01' }, line: 4 };
+    // in two batches, as the reader yields them
+    async function* lines(): AsyncGenerator<RequestLine[]> {
+      yield [
+        { seq: 1, ssin: A, period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 1 },
+        { seq: 2, ssin: B, period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 2 },
+      ];
+      yield [
+        { seq: 3, ssin: '90010117840', period: { kind: 'dates', from: '2025-03-01', to: '2025-08-31' }, line: 3 },
+        { seq: 4, ssin: A, period: { kind: 'dates', from: '2025-03-01', to: '2026-03-01' }, line: 4 },
+      ];
     }
     // The resolver reads the read model of the store's current version, as the pipeline leases it.
     const modelDir = await mkdtemp(join(tmpdir(), 'ldm-hs-model-'));
     const model = ReadModel.open((await buildReadModel(db, modelDir)).path);
     const answer = async (fields: string[]): Promise<ProfiledResponseLine[]> => {
       const out: ProfiledResponseLine[] = [];
-      for await (const l of resolveHandiservice(lines(), { db, client, authorization: auth(fields), referenceDate: '2026-01-15', readModel: model })) out.push(l);
+      for await (const batch of resolveHandiservice(lines(), { db, client, authorization: auth(fields), referenceDate: '2026-01-15', readModel: model })) out.push(...batch);
       return out;
     };
     onTestFinished(async () => {

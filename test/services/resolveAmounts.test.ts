@@ -7,8 +7,8 @@ import type { Authorization, Client, RequestLine } from '../../src/interfaces.js
 
 describe('resolveAmounts', () => {
   it('refuses to answer without a read model', async () => {
-    async function* lines(): AsyncGenerator<RequestLine> {
-      yield { seq: 1, ticket: 't', ssin: '85073003328', period: { kind: 'year', year: 2025 } } as RequestLine;
+    async function* lines(): AsyncGenerator<RequestLine[]> {
+      yield [{ seq: 1, ticket: 't', ssin: '85073003328', period: { kind: 'year', year: 2025 } } as RequestLine];
     }
     const authorization = { service: 'LivingWagesWithAmount', legalContext: 'X', qualityCodes: [1], deliberation: null, fields: [] } as Authorization;
     const client = { clientId: 'c', cbeNumber: '0308357159', sector: 17, authorizations: [authorization] } as unknown as Client;

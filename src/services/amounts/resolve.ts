@@ -30,7 +30,7 @@ interface Resolved {
   audit: { seq: number; ssin: string; qualityCode: number | null; status: StatusCode }[];
 }
 
-export async function* resolveAmounts(lines: AsyncIterable<RequestLine>, ctx: ResolveContext): AsyncGenerator<ProfiledResponseLine> {
+export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[]>, ctx: ResolveContext): AsyncGenerator<ProfiledResponseLine[]> {
   const model = ctx.readModel;
   if (model === undefined) throw new LdmError('READ_MODEL_MISSING', 'LivingWagesWithAmount batches are answered from the read model; none was given to the resolver');
   const audit = ctx.audit
@@ -57,7 +57,7 @@ export async function* resolveAmounts(lines: AsyncIterable<RequestLine>, ctx: Re
           }
         }
       }
-      yield* current.out;
+      yield current.out;
     }
     // Every entry is stored before the writer gets past the last line (and so before it signs).
     const t0 = timing() ? performance.now() : 0;
@@ -113,7 +113,7 @@ function lineResolver(model: ReadModel, ctx: ResolveContext): (line: RequestLine
   };
 }
 
-function resolveChunk(chunk: RequestLine[], ctx: ResolveContext, resolveLine: (line: RequestLine) => LineAnswer): Resolved {
+function resolveChunk(chunk: readonly RequestLine[], ctx: ResolveContext, resolveLine: (line: RequestLine) => LineAnswer): Resolved {
   const t0 = timing() ? performance.now() : 0;
   const out: ProfiledResponseLine[] = new Array(chunk.length);
   const audit: Resolved['audit'] = [];

@@ -18,13 +18,13 @@ import type { ServiceContext } from '../context.js';
 
 export type HandiserviceContext = ServiceContext;
 
-export async function* resolveHandiservice(lines: AsyncIterable<RequestLine>, ctx: HandiserviceContext): AsyncGenerator<ProfiledResponseLine> {
+export async function* resolveHandiservice(lines: AsyncIterable<readonly RequestLine[]>, ctx: HandiserviceContext): AsyncGenerator<ProfiledResponseLine[]> {
   // As for amounts: one read path, the model of the batch's store version (leased by the pipeline).
   if (ctx.readModel === undefined) throw new LdmError('READ_MODEL_MISSING', 'Handiservice batches are answered from the read model; none was given to the resolver');
   yield* fromModel(lines, ctx, ctx.readModel);
 }
 
-async function* fromModel(lines: AsyncIterable<RequestLine>, ctx: HandiserviceContext, model: ReadModel): AsyncGenerator<ProfiledResponseLine> {
+async function* fromModel(lines: AsyncIterable<readonly RequestLine[]>, ctx: HandiserviceContext, model: ReadModel): AsyncGenerator<ProfiledResponseLine[]> {
   const year = yearOf(ctx.referenceDate);
   const sender = { cbeNumber: ctx.client.cbeNumber, allowedQualityCodes: ctx.authorization.qualityCodes };
   const audit = ctx.audit
@@ -69,7 +69,7 @@ async function* fromModel(lines: AsyncIterable<RequestLine>, ctx: HandiserviceCo
           if (due) await due;
         }
       }
-      yield* out;
+      yield out;
     }
     // Every entry is stored before the writer gets past the last line (and so before it signs).
     await audit?.close();

@@ -16,7 +16,7 @@ import type { ServiceContext } from '../context.js';
 
 export type RightsResolveContext = ServiceContext;
 
-export async function* resolveRights(lines: AsyncIterable<RequestLine>, ctx: RightsResolveContext): AsyncGenerator<ProfiledResponseLine> {
+export async function* resolveRights(lines: AsyncIterable<readonly RequestLine[]>, ctx: RightsResolveContext): AsyncGenerator<ProfiledResponseLine[]> {
   const finality: FinalityContext = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
   for await (const chunk of chunked(lines, KEYS_PER_QUERY)) {
     const ssins = chunk.filter((l) => isValidSsin(l.ssin, yearOf(ctx.referenceDate))).map((l) => l.ssin);
@@ -63,7 +63,7 @@ export async function* resolveRights(lines: AsyncIterable<RequestLine>, ctx: Rig
     }
     // The log is stored before any of these lines can reach a response.
     if (ctx.audit) await recordAudit(ctx.db, entries);
-    yield* out;
+    yield out;
   }
 }
 
