@@ -3,7 +3,7 @@
 import type { Knex } from 'knex';
 import type { ServiceName, StatusCode } from '../interfaces.js';
 import { AUDIT_PERSONS, STATUS_CODES, packLine, unpackLines, mergeBlobs } from './packed.js';
-import { deleteBatch, insertBatchRow, upsertPersons, type BatchFacts } from './write.js';
+import { deleteBatch, insertBatchRow, upsertPersons, type BatchFacts, type PersonBlobs } from './write.js';
 import { isSqlite, siblingConnection } from '../store/db.js';
 import { LdmError } from '../errors.js';
 
@@ -83,9 +83,9 @@ function dedupe(blob: Buffer): Buffer {
 export type AuditBatchFields = Pick<AuditEntry, 'batchId' | 'clientId' | 'service' | 'legalContext' | 'deliberation' | 'consultedAt'>;
 
 /** Lines per write (the persons of that many lines become one statement per 20,000 persons). */
-const LINES_PER_FLUSH = 262_144;
+const LINES_PER_FLUSH = 65_536;
 /** Page cache of the audit writer's own SQLite connection: the (ssin, batch) index is written at random places. */
-const WRITER_CACHE_KIB = 16 * 1024;
+const WRITER_CACHE_KIB = 4 * 1024;
 
 /**
  * The lines of one write, in typed arrays (about 21 bytes a line, no object per line): the SSIN as
@@ -176,23 +176,43 @@ export class AuditSink {
     return b;
   }
 
-  /** One row per SSIN: the blob of its lines, in the order they were added (seq order). */
-  private static rows(b: LineBuffer): [string, Buffer][] {
+  /**
+   * One row per SSIN: the blob of its lines, in the order they were added (seq order). Packed: the
+   * SSINs in a typed array and the blobs in one buffer (a write holds up to LINES_PER_FLUSH lines;
+   * a tuple and a Buffer per person made tens of MB of heap).
+   */
+  private static rows(b: LineBuffer): PersonBlobs {
     const order = new Uint32Array(b.length);
     for (let i = 0; i < b.length; i++) order[i] = i;
     order.sort((x, y) => b.ssin[x] - b.ssin[y] || x - y);
-    const rows: [string, Buffer][] = [];
-    let bytes: number[] = [];
+    const ssins = new Float64Array(b.length);
+    const ends = new Uint32Array(b.length);
+    let blobs = Buffer.allocUnsafe(4 * b.length + 64);
+    let used = 0;
+    let persons = 0;
+    const bytes: number[] = [];
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
       const st = b.status[i];
       packLine(bytes, b.seq[i], b.quality[i] < 0 ? null : b.quality[i], st === 255 ? (b.other.get(i) as string) : STATUS_CODES[st]);
       if (k + 1 === order.length || b.ssin[order[k + 1]] !== b.ssin[i]) {
-        rows.push([String(b.ssin[i]).padStart(11, '0'), Buffer.from(bytes)]);
-        bytes = [];
+        if (used + bytes.length > blobs.length) {
+          const bigger = Buffer.allocUnsafe(2 * (used + bytes.length));
+          blobs.copy(bigger, 0, 0, used);
+          blobs = bigger;
+        }
+        for (let j = 0; j < bytes.length; j++) blobs[used++] = bytes[j];
+        bytes.length = 0;
+        ssins[persons] = b.ssin[i];
+        ends[persons++] = used;
       }
     }
-    return rows;
+    const packed = blobs;
+    return {
+      length: persons,
+      ssinAt: (p) => String(ssins[p]).padStart(11, '0'),
+      hexAt: (p) => packed.toString('hex', p === 0 ? 0 : ends[p - 1], ends[p]),
+    };
   }
 
   /** Starts writing what was added (after the running write); resolves when that one is done. */
@@ -234,7 +254,7 @@ export class AuditSink {
     if (w) await w.release();
   }
 
-  private async write(rows: [string, Buffer][]): Promise<void> {
+  private async write(rows: PersonBlobs): Promise<void> {
     const f = this.fields;
     let db: Knex = this.db;
     if (this.sqlite && this.writer === undefined) {

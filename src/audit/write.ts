@@ -48,12 +48,40 @@ export async function insertBatchRow(db: Knex | Knex.Transaction, f: BatchFacts)
 }
 
 /**
+ * Person rows to write: SSIN and blob per row. The audit sink gives them packed (one buffer of
+ * blobs, no object per person: a write holds a quarter of a million lines); others pass tuples.
+ */
+export interface PersonBlobs {
+  readonly length: number;
+  /** 11 digits. */
+  ssinAt(i: number): string;
+  /** The blob in lowercase hex. */
+  hexAt(i: number): string;
+}
+
+function tuples(rows: readonly [ssin: string, lines: Buffer][]): PersonBlobs {
+  return { length: rows.length, ssinAt: (i) => rows[i][0], hexAt: (i) => rows[i][1].toString('hex') };
+}
+
+/** The JSON parameter of rows [from, to): blobs are hex and SSINs digits (anything else is quoted by JSON.stringify). */
+function personsJson(rows: PersonBlobs, from: number, to: number, sqlite: boolean): string {
+  const parts: string[] = new Array(to - from);
+  for (let i = from; i < to; i++) {
+    const raw = rows.ssinAt(i);
+    const ssin = /^\d{11}$/.test(raw) ? `"${raw}"` : JSON.stringify(raw);
+    parts[i - from] = sqlite ? `[${ssin},"${rows.hexAt(i)}"]` : `{"s":${ssin},"h":"${rows.hexAt(i)}"}`;
+  }
+  return `[${parts.join(',')}]`;
+}
+
+/**
  * Upserts person rows of one batch. `append`: a row already there gets the new blob appended (the
  * caller guarantees the lines are new: the sink after forgetting the batch, the migration in seq
  * order); `replace`: the row becomes the given blob (the caller merged it with what was there).
  * Every SSIN at most once per call.
  */
-export async function upsertPersons(db: Knex | Knex.Transaction, batchId: number, rows: [ssin: string, lines: Buffer][], mode: 'append' | 'replace' = 'append'): Promise<void> {
+export async function upsertPersons(db: Knex | Knex.Transaction, batchId: number, given: readonly [ssin: string, lines: Buffer][] | PersonBlobs, mode: 'append' | 'replace' = 'append'): Promise<void> {
+  const rows = Array.isArray(given) ? tuples(given) : (given as PersonBlobs);
   const sqlite = isSqlite(db as Knex);
   const merged = mode === 'replace' ? 'excluded.lines' : sqlite ? `CAST(${AUDIT_PERSONS}.lines || excluded.lines AS BLOB)` : `${AUDIT_PERSONS}.lines || excluded.lines`;
   const sql = sqlite
@@ -62,9 +90,7 @@ export async function upsertPersons(db: Knex | Knex.Transaction, batchId: number
     : `INSERT INTO ${AUDIT_PERSONS} (ssin, batch_id, lines) SELECT x.s, CAST(? AS INTEGER), decode(x.h, 'hex') FROM jsonb_to_recordset(?::jsonb) AS x(s text, h text) ` +
       `ON CONFLICT (ssin, batch_id) DO UPDATE SET lines = ${merged}`;
   for (let i = 0; i < rows.length; i += PERSONS_PER_STATEMENT) {
-    const part = rows.slice(i, i + PERSONS_PER_STATEMENT);
-    const json = sqlite ? JSON.stringify(part.map(([s, b]) => [s, b.toString('hex')])) : JSON.stringify(part.map(([s, b]) => ({ s, h: b.toString('hex') })));
-    await db.raw(sql, [batchId, json]);
+    await db.raw(sql, [batchId, personsJson(rows, i, Math.min(rows.length, i + PERSONS_PER_STATEMENT), sqlite)]);
   }
 }
 

@@ -193,6 +193,39 @@ export class ReadModel {
     return out;
   }
 
+  /** The SSIN that replaced this person's, or null (person() without the object). */
+  replacedByOf(index: number): string | null {
+    const r = this.personReplacedBy[index];
+    return r < 0 ? null : ssinText(r);
+  }
+
+  /**
+   * integrations() for the hot path: the same rows in the same order, written into `into`, whose
+   * objects are reused from call to call (the caller must not keep them); `ssin` is the person's
+   * SSIN as the caller has it. Returns how many were written (`into` is cut to that length).
+   */
+  integrationsInto(into: Integration[], index: number, ssin: string, senderCbe: string, sector: number): number {
+    let n = 0;
+    for (let i = this.personRep[index], end = this.personRep[index + 1]; i < end; i++) {
+      const inst = this.strings[this.repInstitution[i]];
+      const sec = this.repSector[i];
+      const own = inst === senderCbe;
+      if (!own && !(inst === '' && sec === sector)) continue;
+      const e = this.repEnd[i];
+      let o = into[n];
+      if (o === undefined) into[n] = o = { ssin, sector: sec, institutionCbe: null, qualityCode: 0, startDate: '', endDate: null };
+      o.ssin = ssin;
+      o.sector = sec;
+      o.institutionCbe = own ? inst : null;
+      o.qualityCode = this.repQualityCode[i];
+      o.startDate = this.strings[this.repStart[i]];
+      o.endDate = e === this.repEndNone ? null : this.strings[e];
+      n++;
+    }
+    into.length = n;
+    return n;
+  }
+
   /**
    * The person's integrations in one sector at any institution (and at sector level), in
    * (startDate, qualityCode, institution) order: what the store's lookupProviderIntegrations

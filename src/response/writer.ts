@@ -37,6 +37,8 @@ export const LDM_NS = 'urn:ldm-batch:v1';
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 /** Bytes are handed to the stream (and the hash) in chunks of about this many UTF-16 units. */
 const CHUNK = 64 * 1024;
+/** Room past CHUNK in each chunk buffer, so a typical line never makes it grow. */
+const SLACK = 16 * 1024;
 /**
  * We wait for 'drain' only once this much is queued in the stream. Waiting at every `false`
  * from write() (fs.WriteStream's highWaterMark is 16 KiB) would serialize computing and disk
@@ -221,9 +223,17 @@ function trailerXml(recordCount: number, counts: Partial<Record<StatusCode, numb
 
 // ------------------------------------------------------------------------ output plumbing
 
-/** Buffers strings, hands ~64 KiB chunks to the stream, waits for 'drain', feeds the hash. */
+/** Buffer#write without its argument handling (one call per response line). */
+const utf8Write = (Buffer.prototype as unknown as { utf8Write(this: Buffer, s: string, offset: number): number }).utf8Write;
+
+/**
+ * Encodes strings straight into a byte buffer, hands ~64 KiB chunks to the stream, waits for
+ * 'drain', feeds the hashes. (Appending to one string and encoding it at each flush made a 64 KiB
+ * rope per chunk for the garbage collector.)
+ */
 class ChunkedOutput {
-  private pending = '';
+  private buf = Buffer.allocUnsafeSlow(CHUNK + SLACK);
+  private used = 0;
   private failure: Error | undefined;
   private readonly onError = (err: Error): void => {
     this.failure ??= err;
@@ -242,18 +252,28 @@ class ChunkedOutput {
 
   /** Appends; returns true when a flush is due (the caller awaits it, keeping the loop cheap). */
   add(s: string): boolean {
-    this.pending += s;
-    return this.pending.length >= CHUNK;
+    // A UTF-16 unit takes at most 3 bytes in UTF-8 (a surrogate pair: 4 for 2 units).
+    if (this.used + 3 * s.length > this.buf.length) this.grow(this.used + 3 * s.length);
+    this.used += utf8Write.call(this.buf, s, this.used);
+    return this.used >= CHUNK;
+  }
+
+  private grow(need: number): void {
+    const bigger = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.buf.length));
+    this.buf.copy(bigger, 0, 0, this.used);
+    this.buf = bigger;
   }
 
   async flush(hashed: boolean): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.pending.length === 0) return;
-    const buf = Buffer.from(this.pending, 'utf8');
-    this.pending = '';
-    if (hashed) this.hash.update(buf);
-    this.fileHash.update(buf);
-    if (!this.out.write(buf) && this.queued() > MAX_QUEUED) await this.drain();
+    if (this.used === 0) return;
+    const chunk = this.buf.subarray(0, this.used);
+    // The stream keeps the chunk until it is written: the next bytes go into a new buffer.
+    this.buf = Buffer.allocUnsafeSlow(CHUNK + SLACK);
+    this.used = 0;
+    if (hashed) this.hash.update(chunk);
+    this.fileHash.update(chunk);
+    if (!this.out.write(chunk) && this.queued() > MAX_QUEUED) await this.drain();
   }
 
   /** Bytes queued in the stream; a stream that does not say is treated as full. */

@@ -10,11 +10,11 @@
 import { KEYS_PER_QUERY } from '../../store/db.js';
 import { chunked } from '../../pipeline/chunked.js';
 import { isValidSsin, yearOf } from '../../domain/ssin.js';
-import { periodBounds } from '../../domain/period.js';
+import { checkPeriod, periodBounds, type PeriodCheck } from '../../domain/period.js';
 import { findIntegration, type FinalityContext } from '../../domain/finality.js';
 import { decideLine } from '../../domain/lineStatus.js';
 import { amountColumns, monthsOf, visibleAt, yearOf as yearTotals, type AmountColumns } from '../../domain/aggregate.js';
-import type { Integration, ProfiledResponseLine, RequestLine, RequestPeriod, ResponseLine, StatusCode } from '../../interfaces.js';
+import type { Integration, Person, ProfiledResponseLine, RequestLine, RequestPeriod, ResponseLine, StatusCode } from '../../interfaces.js';
 import { applyFieldProfile, periodKindAllowed } from './profile.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
@@ -24,10 +24,15 @@ import type { ServiceContext } from '../context.js';
 
 export type ResolveContext = ServiceContext;
 
-/** One resolved chunk: its answers, and the audit facts of its lines with a valid SSIN. */
+/**
+ * One resolved chunk: its answers, and per line the audit facts: whether its SSIN is valid (such
+ * lines are audited) and the integration's quality code (-1: none, the line stopped before it).
+ * The typed arrays are reused from chunk to chunk.
+ */
 interface Resolved {
   out: ProfiledResponseLine[];
-  audit: { seq: number; ssin: string; qualityCode: number | null; status: StatusCode }[];
+  valid: Uint8Array;
+  quality: Int32Array;
 }
 
 export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[]>, ctx: ResolveContext): AsyncGenerator<ProfiledResponseLine[]> {
@@ -48,8 +53,10 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
     for await (const chunk of chunked(lines, KEYS_PER_QUERY)) {
       const current = resolveChunk(chunk, ctx, line);
       if (audit) {
-        for (const a of current.audit) {
-          const due = audit.add(a.seq, a.ssin, a.qualityCode, a.status);
+        for (let i = 0; i < chunk.length; i++) {
+          if (current.valid[i] === 0) continue;
+          const q = current.quality[i];
+          const due = audit.add(chunk[i].seq, chunk[i].ssin, q < 0 ? null : q, current.out[i].status);
           if (due) {
             const t0 = timing() ? performance.now() : 0;
             await due;
@@ -68,73 +75,141 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
   }
 }
 
-interface LineAnswer {
-  out: ProfiledResponseLine;
+/** The audit facts of the line answered last (one reused object, not one per line). */
+interface LineFacts {
   /** The integration's quality code, for the audit (null when the line stopped before it). */
   qualityCode: number | null;
   /** Whether the SSIN is valid (such lines are audited). */
   valid: boolean;
 }
 
-/** Answers one line from the model; the columns are reused from line to line. */
-function lineResolver(model: ReadModel, ctx: ResolveContext): (line: RequestLine) => LineAnswer {
+type LineResolver = ((line: RequestLine) => ProfiledResponseLine) & { last: LineFacts };
+
+/** What the rules say of one request period: the same for every line that asks for it. */
+interface PeriodFacts {
+  check: PeriodCheck;
+  /** periodBounds, or undefined for a period that cannot be bounded (month 13…): no integration then. */
+  bounds: { from: string; to: string } | undefined;
+  /** The amount rows' month range the line reads (amountColumns' from/to). */
+  from: string;
+  to: string;
+}
+
+/**
+ * checkPeriod and periodBounds per distinct period of a batch (a batch asks for a few years and
+ * month ranges, a million times): pure functions, so their answers are kept, not recomputed.
+ */
+class PeriodMemo {
+  private readonly years = new Map<number, PeriodFacts>();
+  private readonly ranges = new Map<string, Map<string, PeriodFacts>>();
+  constructor(private readonly referenceDate: string) {}
+
+  of(period: RequestPeriod): PeriodFacts {
+    if (period.kind === 'year') {
+      let f = this.years.get(period.year);
+      if (f === undefined) this.years.set(period.year, (f = this.compute(period)));
+      return f;
+    }
+    let byTo = this.ranges.get(`${period.kind}:${period.from}`);
+    if (byTo === undefined) {
+      if (this.ranges.size > 4096) this.ranges.clear(); // a hostile mix of periods stays bounded
+      this.ranges.set(`${period.kind}:${period.from}`, (byTo = new Map()));
+    }
+    let f = byTo.get(period.to);
+    if (f === undefined) byTo.set(period.to, (f = this.compute(period)));
+    return f;
+  }
+
+  private compute(period: RequestPeriod): PeriodFacts {
+    let bounds: PeriodFacts['bounds'];
+    try {
+      bounds = periodBounds(period);
+    } catch {
+      bounds = undefined;
+    }
+    const check = checkPeriod(period, 'LivingWagesWithAmount', this.referenceDate);
+    if (period.kind === 'year') {
+      const y = String(period.year).padStart(4, '0');
+      return { check, bounds, from: `${y}-`, to: `${y}-\uffff` };
+    }
+    return { check, bounds, from: period.from, to: period.to };
+  }
+}
+
+/** Answers one line from the model; the columns, the person and the integrations are reused from line to line. */
+function lineResolver(model: ReadModel, ctx: ResolveContext): LineResolver {
   const finality: FinalityContext = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
   const fields = ctx.authorization.fields;
   const referenceDate = ctx.referenceDate;
   const refYear = yearOf(referenceDate);
   const cols = amountColumns(model.strings);
   const visible = (paidOn: number): boolean => visibleAt(model.strings, paidOn, referenceDate);
-  return (line) => {
+  const periods = new PeriodMemo(referenceDate);
+  const person: Person = { ssin: '', replacedBy: null };
+  const integrations: Integration[] = [];
+  const last: LineFacts = { qualityCode: null, valid: false };
+  const resolve = (line: RequestLine): ProfiledResponseLine => {
     const valid = isValidSsin(line.ssin, refYear);
+    last.valid = valid;
+    last.qualityCode = null;
     const p = valid ? model.personIndex(line.ssin) : -1;
-    const person = p >= 0 ? model.person(p) : undefined;
-    const integration = p >= 0 ? findFor(model.integrations(p, finality.senderCbe, finality.sector), finality, line.period) : undefined;
-    let decision = decideLine({ ssin: line.ssin, period: line.period, service: 'LivingWagesWithAmount', referenceDate, person, integrationFound: integration !== undefined });
+    if (p >= 0) {
+      person.ssin = line.ssin;
+      person.replacedBy = model.replacedByOf(p);
+    }
+    const facts = periods.of(line.period);
+    let integration: Integration | undefined;
+    if (p >= 0 && facts.bounds !== undefined && model.integrationsInto(integrations, p, line.ssin, finality.senderCbe, finality.sector) > 0) {
+      integration = findIntegration(integrations, finality, facts.bounds);
+    }
+    let decision = decideLine({
+      ssin: line.ssin,
+      period: line.period,
+      service: 'LivingWagesWithAmount',
+      referenceDate,
+      person: p >= 0 ? person : undefined,
+      integrationFound: integration !== undefined,
+      ssinValid: valid,
+      periodCheck: facts.check,
+    });
     // Proportionality: a period kind outside the client's profile is a wrong period kind (MSG00008),
     // checked at MSG00008's place in the §4 order.
     if (!periodKindAllowed(line.period.kind, fields) && (decision.code === 'CONTINUE' || decision.code === 'MSG00012')) {
       decision = { code: 'MSG00008', reason: 'the authorization does not include this period kind' };
     }
-    if (decision.code !== 'CONTINUE') return { out: { seq: line.seq, ticket: line.ticket, ssin: line.ssin, status: decision.code, newSsin: decision.newSsin }, qualityCode: null, valid };
-    const qualityCode = integration?.qualityCode ?? null;
+    if (decision.code !== 'CONTINUE') return { seq: line.seq, ticket: line.ticket, ssin: line.ssin, status: decision.code, newSsin: decision.newSsin };
+    last.qualityCode = integration?.qualityCode ?? null;
     const role = line.role === 'PARTNER' ? 'PARTNER' : 'BENEFICIARY';
-    const period = line.period;
     // Only the rows a line needs (see amountColumns): a year's months; a month range and, for
     // lastMonthIsLastPaid, the first visible row after it.
-    if (period.kind === 'year') {
-      const y = String(period.year).padStart(4, '0');
-      model.amountColumns(cols, line.ssin, role, `${y}-`, `${y}-\uffff`, undefined);
-    } else if (period.kind === 'months') {
-      model.amountColumns(cols, line.ssin, role, period.from, period.to, visible);
-    } else {
-      cols.count = 0;
-    }
-    return { out: answer(line, cols, referenceDate, fields), qualityCode, valid };
+    if (line.period.kind === 'year') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, undefined);
+    else if (line.period.kind === 'months') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, visible);
+    else cols.count = 0;
+    return answer(line, cols, referenceDate, fields);
   };
+  return Object.assign(resolve, { last });
 }
 
-function resolveChunk(chunk: readonly RequestLine[], ctx: ResolveContext, resolveLine: (line: RequestLine) => LineAnswer): Resolved {
+let validScratch = new Uint8Array(4096);
+let qualityScratch = new Int32Array(4096);
+
+function resolveChunk(chunk: readonly RequestLine[], ctx: ResolveContext, resolveLine: LineResolver): Resolved {
   const t0 = timing() ? performance.now() : 0;
   const out: ProfiledResponseLine[] = new Array(chunk.length);
-  const audit: Resolved['audit'] = [];
+  if (validScratch.length < chunk.length) {
+    validScratch = new Uint8Array(2 * chunk.length);
+    qualityScratch = new Int32Array(2 * chunk.length);
+  }
+  const valid = validScratch;
+  const quality = qualityScratch;
+  const facts = resolveLine.last;
   for (let i = 0; i < chunk.length; i++) {
-    const line = chunk[i];
-    const a = resolveLine(line);
-    out[i] = a.out;
-    if (ctx.audit && a.valid) audit.push({ seq: line.seq, ssin: line.ssin, qualityCode: a.qualityCode, status: a.out.status });
+    out[i] = resolveLine(chunk[i]);
+    valid[i] = facts.valid ? 1 : 0;
+    quality[i] = facts.qualityCode ?? -1;
   }
   if (t0 !== 0) addTiming('rules', performance.now() - t0); // lookups in the model and the rules, per line
-  return { out, audit };
-}
-
-/** A period that cannot be bounded (month 13…) has no integration; decideLine reports MSG00008 first. */
-function findFor(list: Integration[], finality: FinalityContext, period: RequestPeriod): Integration | undefined {
-  if (list.length === 0) return undefined;
-  try {
-    return findIntegration(list, finality, periodBounds(period));
-  } catch {
-    return undefined;
-  }
+  return { out, valid, quality };
 }
 
 function answer(line: RequestLine, rows: AmountColumns, referenceDate: string, fields: readonly string[]): ProfiledResponseLine {
