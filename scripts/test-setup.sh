@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests use from Debian when it is missing and we are allowed to (root with
 # apt-get): OpenSSH's sshd for SFTP tests, xmlsec1 and xmllint as independent checkers,
-# python-stdnum (be.nn) as the independent SSIN check of test/domain/ssin-stdnum.test.ts, and
-# systemd-analyze for the unit file of deploy/.
+# python-stdnum (be.nn) as the independent SSIN check of test/domain/ssin-stdnum.test.ts,
+# pdftotext (poppler-utils) to read the audit export's PDF back, and systemd-analyze for the unit
+# file of deploy/.
 # Without them the tests that need them say they were skipped; nothing else depends on this.
 set -uo pipefail
 need=()
@@ -10,6 +11,8 @@ need=()
 command -v xmlsec1 >/dev/null || need+=(xmlsec1)
 command -v xmllint >/dev/null || need+=(libxml2-utils)
 /usr/bin/python3 -c 'import stdnum.be.nn' 2>/dev/null || need+=(python3-stdnum)
+# pdftotext reads back the citizen's PDF export (test/audit/export.test.ts).
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 # systemd-analyze checks deploy/ldm-batch.service (test/deploy); the unit is only verified, never started.
 command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
