@@ -66,7 +66,7 @@ export async function openAppAsOf(configFile: string | undefined, asOfOption: st
 
 /**
  * LDM_BATCH_READMODEL_MEMORY_MB: the read model's amount records are held in memory up to this
- * size (default 128), else read from disk on demand (see readmodel/model.ts); 0 keeps them on disk.
+ * size (default 32, DEFAULT_AMOUNTS_IN_MEMORY_BYTES), else read from disk on demand (see readmodel/model.ts); 0 keeps them on disk.
  */
 function amountsInMemoryBytes(): number | undefined {
   const v = process.env.LDM_BATCH_READMODEL_MEMORY_MB;

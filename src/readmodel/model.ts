@@ -193,6 +193,40 @@ export class ReadModel {
     return out;
   }
 
+  private readonly stringIndexes = new Map<string, number>();
+
+  /** The index of `value` in the string table, or -1 (remembered: a batch asks for a few values). */
+  private stringIndex(value: string): number {
+    let i = this.stringIndexes.get(value);
+    if (i === undefined) {
+      const at = lowerBound(this.strings, value);
+      i = at < this.strings.length && this.strings[at] === value ? at : -1;
+      if (this.stringIndexes.size < 1024) this.stringIndexes.set(value, i);
+    }
+    return i;
+  }
+
+  private amountOfPersonIndex: Int32Array | undefined;
+
+  /**
+   * Per person, the index of its SSIN in amountKey (-1: no amount rows as beneficiary): one merge
+   * of the two sorted key arrays, made on first use, so a line needs one binary search, not two.
+   */
+  private amountOfPerson(): Int32Array {
+    let m = this.amountOfPersonIndex;
+    if (m === undefined) {
+      const persons = this.personSsin;
+      const keys = this.amountKey;
+      m = new Int32Array(persons.length);
+      for (let p = 0, k = 0; p < persons.length; p++) {
+        while (k < keys.length && keys[k] < persons[p]) k++;
+        m[p] = k < keys.length && keys[k] === persons[p] ? k : -1;
+      }
+      this.amountOfPersonIndex = m;
+    }
+    return m;
+  }
+
   /** The SSIN that replaced this person's, or null (person() without the object). */
   replacedByOf(index: number): string | null {
     const r = this.personReplacedBy[index];
@@ -205,18 +239,21 @@ export class ReadModel {
    * SSIN as the caller has it. Returns how many were written (`into` is cut to that length).
    */
   integrationsInto(into: Integration[], index: number, ssin: string, senderCbe: string, sector: number): number {
+    // Institutions compared by string index (the table is sorted and holds each value once).
+    const own = this.stringIndex(senderCbe);
+    const sectorLevel = this.stringIndex('');
     let n = 0;
     for (let i = this.personRep[index], end = this.personRep[index + 1]; i < end; i++) {
-      const inst = this.strings[this.repInstitution[i]];
+      const inst = this.repInstitution[i];
       const sec = this.repSector[i];
-      const own = inst === senderCbe;
-      if (!own && !(inst === '' && sec === sector)) continue;
+      const isOwn = inst === own;
+      if (!isOwn && !(inst === sectorLevel && sec === sector)) continue;
       const e = this.repEnd[i];
       let o = into[n];
       if (o === undefined) into[n] = o = { ssin, sector: sec, institutionCbe: null, qualityCode: 0, startDate: '', endDate: null };
       o.ssin = ssin;
       o.sector = sec;
-      o.institutionCbe = own ? inst : null;
+      o.institutionCbe = isOwn ? senderCbe : null;
       o.qualityCode = this.repQualityCode[i];
       o.startDate = this.strings[this.repStart[i]];
       o.endDate = e === this.repEndNone ? null : this.strings[e];
@@ -257,7 +294,16 @@ export class ReadModel {
    * order) and the first row after `to` that `keepAfter` accepts (by its paidOn's string index; the
    * rules only ask whether a visible one exists). `into` must use this model's `strings`.
    */
-  amountColumns(into: AmountColumns, ssin: string, role: 'BENEFICIARY' | 'PARTNER', from: string, to: string, keepAfter: ((paidOn: number) => boolean) | undefined): void {
+  amountColumns(
+    into: AmountColumns,
+    ssin: string,
+    role: 'BENEFICIARY' | 'PARTNER',
+    from: string,
+    to: string,
+    keepAfter: ((paidOn: number) => boolean) | undefined,
+    /** personIndex(ssin), when the caller has it: spares a second binary search. */
+    personIndex = -1,
+  ): void {
     into.count = 0;
     const k = ssinKey(ssin);
     if (k === undefined) return;
@@ -265,7 +311,7 @@ export class ReadModel {
     const hi = upperBound(this.strings, to); // months [lo, hi) lie in from..to
     let afterFound = keepAfter === undefined;
     if (role === 'BENEFICIARY') {
-      const p = findKey(this.amountKey, k);
+      const p = personIndex >= 0 ? this.amountOfPerson()[personIndex] : findKey(this.amountKey, k);
       if (p < 0) return;
       const first = this.amountStart[p];
       const count = this.amountStart[p + 1] - first;

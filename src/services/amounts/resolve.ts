@@ -182,8 +182,8 @@ function lineResolver(model: ReadModel, ctx: ResolveContext): LineResolver {
     const role = line.role === 'PARTNER' ? 'PARTNER' : 'BENEFICIARY';
     // Only the rows a line needs (see amountColumns): a year's months; a month range and, for
     // lastMonthIsLastPaid, the first visible row after it.
-    if (line.period.kind === 'year') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, undefined);
-    else if (line.period.kind === 'months') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, visible);
+    if (line.period.kind === 'year') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, undefined, p);
+    else if (line.period.kind === 'months') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, visible, p);
     else cols.count = 0;
     return answer(line, cols, referenceDate, fields);
   };
