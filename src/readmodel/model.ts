@@ -22,7 +22,13 @@ export class ReadModel {
   /** The model's text values, sorted (layout.ts): record fields are indexes into it. */
   readonly strings: readonly string[];
   private readonly personSsin: Float64Array;
-  private readonly personReplacedBy: Float64Array;
+  /**
+   * The replaced persons only (sorted person indexes and their new SSINs): the file's
+   * personReplacedBy column is -1 for nearly everyone, and at national scale it would hold
+   * 8 bytes per person in memory for a handful of replacements.
+   */
+  private readonly replacedIndex: Uint32Array;
+  private readonly replacedSsin: Float64Array;
   private readonly personRep: Uint32Array;
   // The repertory columns are held as 16-bit values when every value fits (they are string
   // indexes and small codes; half the memory at national scale), else as in the file.
@@ -62,7 +68,8 @@ export class ReadModel {
     const u32 = (n: SectionName): Uint32Array => new Uint32Array(aligned(s(n)).buffer, aligned(s(n)).byteOffset, s(n).byteLength / 4);
     this.strings = JSON.parse(s('strings').toString('utf8')) as string[];
     this.personSsin = f64('personSsin');
-    this.personReplacedBy = f64('personReplacedBy');
+    [this.replacedIndex, this.replacedSsin] = sparseReplacements(f64('personReplacedBy'));
+    delete sections.personReplacedBy; // the dense column is not kept
     this.personRep = u32('personRep');
     const col = (n: SectionName): Uint16Array | Uint32Array => {
       const c = narrow.get(n);
@@ -171,8 +178,7 @@ export class ReadModel {
   }
 
   person(index: number): Person {
-    const r = this.personReplacedBy[index];
-    return { ssin: ssinText(this.personSsin[index]), replacedBy: r < 0 ? null : ssinText(r) };
+    return { ssin: ssinText(this.personSsin[index]), replacedBy: this.replacedByOf(index) };
   }
 
   /**
@@ -229,8 +235,17 @@ export class ReadModel {
 
   /** The SSIN that replaced this person's, or null (person() without the object). */
   replacedByOf(index: number): string | null {
-    const r = this.personReplacedBy[index];
-    return r < 0 ? null : ssinText(r);
+    const idx = this.replacedIndex;
+    if (idx.length === 0) return null;
+    let lo = 0;
+    let hi = idx.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (idx[mid] < index) lo = mid + 1;
+      else if (idx[mid] > index) hi = mid - 1;
+      else return ssinText(this.replacedSsin[mid]);
+    }
+    return null;
   }
 
   /**
@@ -461,4 +476,18 @@ function readFully(fd: number, into: Buffer, position: number): void {
 
 function corrupt(path: string, why: string): LdmError {
   return new LdmError('READ_MODEL_CORRUPT', `read model ${path}: ${why}; it will be rebuilt from the store`);
+}
+
+/** The replaced entries of a dense personReplacedBy column (-1 = not replaced), as two sorted arrays. */
+function sparseReplacements(dense: Float64Array): [Uint32Array, Float64Array] {
+  let n = 0;
+  for (let i = 0; i < dense.length; i++) if (dense[i] >= 0) n++;
+  const index = new Uint32Array(n);
+  const ssin = new Float64Array(n);
+  for (let i = 0, k = 0; i < dense.length; i++) {
+    if (dense[i] < 0) continue;
+    index[k] = i;
+    ssin[k++] = dense[i];
+  }
+  return [index, ssin];
 }

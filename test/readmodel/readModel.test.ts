@@ -24,7 +24,7 @@ import { bumpStoreVersion, storeVersion } from '../../src/store/storeVersion.js'
 import { claimBatch } from '../../src/journal/batches.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { LdmError } from '../../src/errors.js';
-import type { AmountRow, RequestPeriod, Role } from '../../src/interfaces.js';
+import type { AmountRow, Integration, RequestPeriod, Role } from '../../src/interfaces.js';
 import { createTempDatabase, postgresAvailable, PG_SKIP_REASON } from '../helpers/postgres.js';
 
 const pgAvailable = await postgresAvailable();
@@ -68,7 +68,9 @@ async function fill(db: Db): Promise<void> {
   for (const [i, ssin] of persons.entries()) {
     const partner = i % 3 === 0 ? persons[(i + 1) % persons.length] : i % 7 === 0 ? persons[(i + 11) % persons.length] : null;
     let month = `${2022 + Math.floor(r() * 3)}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}`;
-    const count = Math.floor(r() * 30);
+    // Some registered persons have no amount rows at all (the per-person index says -1 for them).
+    const drawn = Math.floor(r() * 30);
+    const count = i % 13 === 4 ? 0 : drawn;
     for (let k = 0; k < count; k++) {
       month = addMonths(month, Math.floor(r() * 3));
       const paidMonth = addMonths(month, 1 + Math.floor(r() * 3));
@@ -118,12 +120,15 @@ function answer(rows: AmountRow[], role: Role, p: RequestPeriod, referenceDate: 
 
 /** What the pipeline asks the model for a line and answers from its columns (services/amounts/resolve.ts). */
 function modelAnswer(m: ReadModel, cols: AmountColumns, ssin: string, role: Role, p: RequestPeriod, referenceDate: string): unknown {
+  // With the person's index (the hot path's per-person index; -1 for SSINs not in the register,
+  // which may still have amount rows: then the key is searched).
+  const person = m.personIndex(ssin);
   if (p.kind === 'year') {
-    m.amountColumns(cols, ssin, role, `${p.year}-`, `${p.year}-\uffff`, undefined);
+    m.amountColumns(cols, ssin, role, `${p.year}-`, `${p.year}-\uffff`, undefined, person);
     return yearOf(cols, role, p.year, referenceDate);
   }
   if (p.kind === 'months') {
-    m.amountColumns(cols, ssin, role, p.from, p.to, (paidOn) => visibleAt(m.strings, paidOn, referenceDate));
+    m.amountColumns(cols, ssin, role, p.from, p.to, (paidOn) => visibleAt(m.strings, paidOn, referenceDate), person);
     return monthsOf(cols, role, p.from, p.to, referenceDate);
   }
   return undefined;
@@ -133,6 +138,8 @@ describe('read model', () => {
   it('holds what the register lookups answer: persons, replacements and the sender’s integrations in order', async () => {
     const built = await buildReadModel(db, join(dir, 'rm'));
     const m = ReadModel.open(built.path);
+    const reused: Integration[] = [];
+    let replaced = 0;
     try {
       expect(m.header.counts.persons).toBe(registered.length);
       for (const sender of SENDERS) {
@@ -142,8 +149,16 @@ describe('read model', () => {
           expect(p >= 0 ? m.person(p) : undefined).toEqual(facts.persons.get(ssin));
           const fromModel = p >= 0 ? m.integrations(p, sender.institutionCbe, sender.sector) : [];
           expect(fromModel).toEqual(facts.integrations.get(ssin) ?? []);
+          // The hot path's forms: reused objects, the replacement without a Person object.
+          if (p >= 0) {
+            const n = m.integrationsInto(reused, p, ssin, sender.institutionCbe, sender.sector);
+            expect(reused.slice(0, n)).toEqual(fromModel);
+            expect(m.replacedByOf(p)).toBe(facts.persons.get(ssin)?.replacedBy ?? null);
+          }
         }
       }
+      for (const ssin of registered) if (m.replacedByOf(m.personIndex(ssin)) !== null) replaced++;
+      expect(replaced).toBeGreaterThan(0);
       expect(m.personIndex('123')).toBe(-1);
     } finally {
       m.close();
