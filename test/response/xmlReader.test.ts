@@ -74,6 +74,41 @@ describe('the digest does not depend on where the document is cut', () => {
     }
   });
 
+  it('a text node longer than a read is read in parts; one markup token over 16 MiB is refused', async () => {
+    const src = readFileSync(join(dir, 'genuine.xml'), 'utf8');
+    const inPieces = (s: string, size: number): Buffer[] => {
+      const b = Buffer.from(s, 'utf8');
+      const out: Buffer[] = [];
+      for (let i = 0; i < b.length; i += size) out.push(b.subarray(i, i + size));
+      return out;
+    };
+    const long = src.replace('</Header>', `<Note>${'x&amp;y]]&gt;é'.repeat(300_000)}</Note></Header>`);
+    const whole = await digestOfPieces([Buffer.from(long, 'utf8')]);
+    expect(whole).toMatch(/^[0-9a-f]{64}$/);
+    expect(await digestOfPieces(inPieces(long, 65_537))).toBe(whole);
+    const huge = src.replace('</Header>', `<!--${'x'.repeat(17 << 20)}--></Header>`);
+    expect(await digestOfPieces(inPieces(huge, 1 << 20))).toMatch(/^refused: not well-formed XML: a single markup token is larger than 16 MiB/);
+  });
+
+  it('a tag is hashed as written only when that is its canonical form (a declaration among plain attributes is not)', async () => {
+    const src = readFileSync(join(dir, 'genuine.xml'), 'utf8');
+    const digest = async (note: string): Promise<string> => digestOfPieces([Buffer.from(src.replace('</Header>', `${note}</Header>`), 'utf8')]);
+    const declared = await digest('<Note xmlns="urn:other" a="1" b="2">x</Note>');
+    expect(await digest('<Note a="1" b="2" xmlns="urn:other">x</Note>')).toBe(declared);
+    expect(await digest('<Note a="1" xmlns="urn:other" b="2">x</Note>')).toBe(declared);
+    expect(await digest("<Note b='2' a='1' xmlns='urn:other'>x</Note>")).toBe(declared);
+    expect(await digest('<Note a="1" b="2">x</Note>')).not.toBe(declared);
+    // ... and the same for a prefix: declared where it is first used, whatever the order written
+    const prefixed = await digest('<Note xmlns:p="urn:p" a="1" p:b="2">x</Note>');
+    expect(await digest('<Note a="1" p:b="2" xmlns:p="urn:p">x</Note>')).toBe(prefixed);
+    expect(await digest('<Note xmlns:p="urn:p" xmlns:q="urn:unused" a="1" p:b="2">x</Note>')).toBe(prefixed);
+  });
+
+  it('a DOCTYPE inside the root is refused too', async () => {
+    const src = readFileSync(join(dir, 'genuine.xml'), 'utf8');
+    expect(await digestOfPieces([Buffer.from(src.replace('</Header>', '<!DOCTYPE x></Header>'))])).toMatch(/^refused: a DOCTYPE is not allowed/);
+  });
+
   it('malformed input is refused wherever it is cut', async () => {
     const src = readFileSync(join(dir, 'genuine.xml'), 'utf8');
     for (const bad of ['a]]>b', '&#0;', '<!-- a -- b -->', '&nbsp;', '\u0001', '<x:y/>', '<a b="1" b="2"/>']) {
