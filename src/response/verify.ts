@@ -98,8 +98,8 @@ interface ElementLike {
   name: string;
   prefix: string;
   uri: string;
-  /** Qualified name → attribute (a null-prototype object). */
-  attributes: Readonly<Record<string, XmlAttr>>;
+  /** In document order, namespace declarations included. */
+  attributes: readonly XmlAttr[];
 }
 
 /**
@@ -121,7 +121,7 @@ class ExcC14n {
    * joined, so the hashed text holds a few flat strings per tag, not a deep rope of small pieces
    * (flattening those cost as much as parsing); they are sorted only when not already in order.
    */
-  startTag(name: string, prefix: string, uri: string, attributes: Readonly<Record<string, XmlAttr>>): string {
+  startTag(name: string, prefix: string, uri: string, attributes: readonly XmlAttr[]): string {
     const parent = this.rendered;
     let added: Map<string, string> | undefined;
     if (needsDecl(parent, undefined, prefix, uri)) added = new Map([[prefix, uri]]);
@@ -129,8 +129,7 @@ class ExcC14n {
     let qualified = false;
     let ordered = true;
     let last = '';
-    for (const key in attributes) {
-      const a = attributes[key] as XmlAttr;
+    for (const a of attributes) {
       if (a.uri === XMLNS_NS) continue; // declarations are re-derived from utilization
       if (a.prefix !== '') {
         qualified = true;
@@ -244,7 +243,7 @@ const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
 function assertExactShape(el: SigElement, parent?: SigElement): void {
   const allowed = ALLOWED_ATTRIBUTES[el.local];
   if (el.uri !== DS_NS || allowed === undefined || (parent !== undefined && el.local === 'Signature')) throw new Invalid(`unexpected element ${el.name} in ${parent ? `ds:${parent.local}` : 'the Signature'} (contract §7 allows nothing else)`);
-  for (const a of Object.values(el.attributes)) {
+  for (const a of el.attributes) {
     if (a.uri === XMLNS_NS || a.name === 'xmlns') continue;
     if (a.prefix !== '' || !allowed.includes(a.local)) throw new Invalid(`unexpected attribute ${a.name} on ds:${el.local}`);
   }
@@ -264,7 +263,7 @@ function textOf(el: SigElement): string {
 }
 
 function attr(el: SigElement, name: string): string | undefined {
-  return el.attributes[name]?.value;
+  return el.attributes.find((a) => a.name === name)?.value;
 }
 
 function algorithm(el: SigElement, expected: string): void {
@@ -442,7 +441,7 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
       if (depth >= MAX_DEPTH) throw new Invalid('elements are nested too deeply');
       openNames.push(tag.local);
       captureTo = undefined;
-      const attributes = (): Readonly<Record<string, XmlAttr>> => (isLazy(tag.attributes) ? reader.fastAttributes(src) : tag.attributes);
+      const attributes = (): readonly XmlAttr[] => (isLazy(tag.attributes) ? reader.fastAttributes(src) : tag.attributes);
 
       if (sigStack.length > 0 || (tag.uri === DS_NS && tag.local === 'Signature')) {
         const el: SigElement = {
@@ -455,7 +454,7 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
         };
         const parentSig = sigStack[sigStack.length - 1];
         if (parentSig !== undefined) {
-          sigBudget(tag.name.length + Object.values(el.attributes).reduce((n, a) => n + a.name.length + a.value.length, 0));
+          sigBudget(tag.name.length + el.attributes.reduce((n, a) => n + a.name.length + a.value.length, 0));
           parentSig.children.push(el);
           sigStack.push(el);
           return;

@@ -38,8 +38,8 @@ export interface XmlElement {
   prefix: string;
   local: string;
   uri: string;
-  /** Qualified name → attribute, namespace declarations included (as saxes gave them). */
-  attributes: Readonly<Record<string, XmlAttr>>;
+  /** In document order, namespace declarations included (uri XMLNS_NS); names are distinct. */
+  attributes: readonly XmlAttr[];
 }
 
 export interface XmlDecl {
@@ -335,13 +335,13 @@ export class XmlReader {
     return j + 1;
   }
 
-  /** The attributes of the last fastTag, as objects (only asked for inside the Signature). */
-  fastAttributes(s: string): Record<string, XmlAttr> {
-    const out: Record<string, XmlAttr> = Object.create(null) as Record<string, XmlAttr>;
+  /** The attributes of the last fastTag, as objects (only asked for inside the Signature, or when a namespace must be declared). */
+  fastAttributes(s: string): XmlAttr[] {
+    const out: XmlAttr[] = [];
     const m = this.marks;
     for (let k = 0; k < m.length; k += 4) {
       const name = s.slice(m[k] as number, m[k + 1] as number);
-      out[name] = { name, prefix: '', local: name, uri: '', value: s.slice(m[k + 2] as number, m[k + 3] as number) };
+      out.push({ name, prefix: '', local: name, uri: '', value: s.slice(m[k + 2] as number, m[k + 3] as number) });
     }
     return out;
   }
@@ -413,10 +413,14 @@ export class XmlReader {
     const uri = scope.get(prefix);
     if (uri === undefined) this.fail(`element ${name}: prefix ${prefix} is not declared`, lt + 1);
     if (prefix !== '' && uri === '') this.fail(`element ${name}: prefix ${prefix} is not declared`, lt + 1);
-    const attributes: Record<string, XmlAttr> = Object.create(null) as Record<string, XmlAttr>;
-    const expanded = new Set<string>();
+    const attributes: XmlAttr[] = [];
+    let expanded: Set<string> | undefined; // namespace + local name of the prefixed attributes
+    const names = raw.length > 16 ? new Set<string>() : undefined; // a few: compared pairwise; many: a set (no quadratic time)
     for (const a of raw) {
-      if (attributes[a.name] !== undefined) this.fail(`attribute ${a.name} appears twice on ${name}`, a.at);
+      if (names === undefined) {
+        for (const b of attributes) if (b.name === a.name) this.fail(`attribute ${a.name} appears twice on ${name}`, a.at);
+      } else if (names.has(a.name)) this.fail(`attribute ${a.name} appears twice on ${name}`, a.at);
+      else names.add(a.name);
       let attr: XmlAttr;
       if (a.name === 'xmlns') attr = { name: a.name, prefix: '', local: 'xmlns', uri: XMLNS_NS, value: a.value };
       else {
@@ -428,12 +432,12 @@ export class XmlReader {
           if (bound === undefined || bound === '') this.fail(`attribute ${a.name}: prefix ${ap} is not declared`, a.at);
           au = bound;
           const key = `${au}\u0000${al}`;
-          if (expanded.has(key)) this.fail(`attribute ${a.name} on ${name} repeats another one's namespace and local name`, a.at);
-          expanded.add(key);
+          if (expanded?.has(key)) this.fail(`attribute ${a.name} on ${name} repeats another one's namespace and local name`, a.at);
+          (expanded ??= new Set()).add(key);
         }
         attr = { name: a.name, prefix: ap, local: al, uri: au, value: a.value };
       }
-      attributes[a.name] = attr;
+      attributes.push(attr);
     }
     if (this.where === 0) this.where = 1;
     this.open({ name, prefix, local, uri, attributes }, s, lt, end, false, selfClosing, scope);
@@ -537,7 +541,7 @@ function bind(scope: Scope, prefix: string, uri: string): Scope {
 }
 
 /** The attributes of a canonical tag are not built unless asked for (XmlReader.fastAttributes). */
-const LAZY: Readonly<Record<string, XmlAttr>> = Object.freeze(Object.create(null) as Record<string, XmlAttr>);
-export function isLazy(a: Readonly<Record<string, XmlAttr>>): boolean {
+const LAZY: readonly XmlAttr[] = Object.freeze([]);
+export function isLazy(a: readonly XmlAttr[]): boolean {
   return a === LAZY;
 }

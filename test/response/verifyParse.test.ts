@@ -88,6 +88,7 @@ const MALFORMED: { name: string; edit: (xml: string) => string; reason?: RegExp;
   { name: 'an unbound element prefix', edit: (x) => inHeader(x, '<x:Note>1</x:Note>'), ns: true },
   { name: 'an unbound attribute prefix', edit: (x) => inHeader(x, '<Note x:a="1">1</Note>'), ns: true },
   { name: 'a duplicate attribute', edit: (x) => inHeader(x, '<Note a="1" a="2">1</Note>') },
+  { name: 'a duplicate attribute among many', edit: (x) => inHeader(x, `<Note ${Array.from({ length: 20 }, (_, i) => `a${i}="1"`).join(' ')} a7="2">1</Note>`) },
   { name: 'a duplicate attribute under two prefixes of one namespace', edit: (x) => inHeader(x, '<Note xmlns:p="urn:p" xmlns:q="urn:p" p:a="1" q:a="2">1</Note>'), ns: true },
   { name: 'an undeclared prefix (xmlns:p="")', edit: (x) => inHeader(x, '<Note xmlns:p="">1</Note>'), ns: true },
   { name: 'the xmlns prefix bound', edit: (x) => inHeader(x, '<Note xmlns:xmlns="urn:p">1</Note>'), ns: true },
