@@ -2,7 +2,9 @@
 //
 // The document is read by a strict streaming reader of our own (xmlReader.ts, no DOM; see there
 // why not saxes) and re-canonicalized on the fly: exclusive C14N without comments of the whole
-// document, with the enveloped ds:Signature element left out. That canonical text is hashed in 64 KiB pieces, so memory does not grow with the file.
+// document, with the enveloped ds:Signature element left out. That canonical text is hashed in
+// pieces (64 KiB, or the reader's own text where it is canonical as written), so memory does not
+// grow with the file.
 // The Signature element (small, bounded below) is kept as a tiny tree; its SignedInfo is
 // re-canonicalized from what was parsed - the bytes in the file are never trusted as such.
 //
