@@ -1,8 +1,10 @@
 // Streaming verification of a signed response (or notification) file.
 //
-// The document is parsed with saxes (SAX, no DOM) and re-canonicalized on the fly: exclusive
-// C14N without comments of the whole document, with the enveloped ds:Signature element left
-// out. That canonical text is hashed in 64 KiB pieces, so memory does not grow with the file.
+// The document is read by a strict streaming reader of our own (xmlReader.ts, no DOM; see there
+// why not saxes) and re-canonicalized on the fly: exclusive C14N without comments of the whole
+// document, with the enveloped ds:Signature element left out. That canonical text is hashed in
+// pieces (64 KiB, or the reader's own text where it is canonical as written), so memory does not
+// grow with the file.
 // The Signature element (small, bounded below) is kept as a tiny tree; its SignedInfo is
 // re-canonicalized from what was parsed - the bytes in the file are never trusted as such.
 //
@@ -12,11 +14,9 @@
 import { createHash, verify as rsaVerify, X509Certificate, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
+import { isLazy, ReaderError, XmlReader, XMLNS_NS, type XmlAttr, type XmlElement } from './xmlReader.js';
 import { ALG_ENVELOPED, ALG_EXC_C14N, ALG_RSA_SHA256, ALG_SHA256, DS_NS } from './sign.js';
 import { LDM_NS } from './writer.js';
-
-const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
 /** Our documents nest 6 deep; a bound keeps a hostile file from growing the element stack. */
 const MAX_DEPTH = 64;
@@ -73,11 +73,11 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function byName(x: SaxesAttributeNS, y: SaxesAttributeNS): number {
+function byName(x: XmlAttr, y: XmlAttr): number {
   return cmp(x.name, y.name);
 }
 
-function byUriLocal(x: SaxesAttributeNS, y: SaxesAttributeNS): number {
+function byUriLocal(x: XmlAttr, y: XmlAttr): number {
   return cmp(x.uri, y.uri) || cmp(x.local, y.local);
 }
 
@@ -100,8 +100,8 @@ interface ElementLike {
   name: string;
   prefix: string;
   uri: string;
-  /** As saxes gives them: qualified name → attribute (a null-prototype object). */
-  attributes: Readonly<Record<string, SaxesAttributeNS>>;
+  /** In document order, namespace declarations included. */
+  attributes: readonly XmlAttr[];
 }
 
 /**
@@ -118,36 +118,51 @@ class ExcC14n {
     return this.startTag(el.name, el.prefix, el.uri, el.attributes);
   }
 
-  /** Hot path (once per element of a large file): no closures, no per-call allocations beyond the attribute list. */
-  startTag(name: string, prefix: string, uri: string, attributes: Readonly<Record<string, SaxesAttributeNS>>): string {
+  /**
+   * Hot path (once per element of a large file). The attributes are rendered into one array and
+   * joined, so the hashed text holds a few flat strings per tag, not a deep rope of small pieces
+   * (flattening those cost as much as parsing); they are sorted only when not already in order.
+   */
+  startTag(name: string, prefix: string, uri: string, attributes: readonly XmlAttr[]): string {
     const parent = this.rendered;
     let added: Map<string, string> | undefined;
     if (needsDecl(parent, undefined, prefix, uri)) added = new Map([[prefix, uri]]);
-    const attrs: SaxesAttributeNS[] = [];
+    const attrs: XmlAttr[] = [];
     let qualified = false;
-    for (const key in attributes) {
-      const a = attributes[key] as SaxesAttributeNS;
+    let ordered = true;
+    let last = '';
+    for (const a of attributes) {
       if (a.uri === XMLNS_NS) continue; // declarations are re-derived from utilization
       if (a.prefix !== '') {
         qualified = true;
         if (needsDecl(parent, added, a.prefix, a.uri)) (added ??= new Map()).set(a.prefix, a.uri);
       }
+      if (a.name < last) ordered = false;
+      last = a.name;
       attrs.push(a);
     }
-    let s = `<${name}`;
+    const parts: string[] = ['<', name];
     if (added !== undefined) {
       const next = new Map(parent);
       for (const [p, u] of [...added].sort((x, y) => cmp(x[0], y[0]))) {
-        s += p === '' ? ` xmlns="${escAttr(u)}"` : ` xmlns:${p}="${escAttr(u)}"`;
+        parts.push(p === '' ? ' xmlns="' : ` xmlns:${p}="`, escAttr(u), '"');
         next.set(p, u);
       }
       this.rendered = next;
     }
     // Sorted by (namespace URI, local name); without prefixed attributes that is the plain name.
-    if (attrs.length > 1) attrs.sort(qualified ? byUriLocal : byName);
-    for (const a of attrs) s += ` ${a.name}="${escAttr(a.value)}"`;
+    if (attrs.length > 1 && (qualified || !ordered)) attrs.sort(qualified ? byUriLocal : byName);
+    for (const a of attrs) parts.push(' ', a.name, '="', escAttr(a.value), '"');
+    parts.push('>');
     this.saved.push(parent);
-    return `${s}>`;
+    return parts.join('');
+  }
+
+  /** A start tag the reader found canonical as written: rendered as is when it needs no declaration. */
+  startsAsWritten(prefix: string, uri: string): boolean {
+    if (needsDecl(this.rendered, undefined, prefix, uri)) return false;
+    this.saved.push(this.rendered);
+    return true;
   }
 
   end(name: string): string {
@@ -230,7 +245,7 @@ const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
 function assertExactShape(el: SigElement, parent?: SigElement): void {
   const allowed = ALLOWED_ATTRIBUTES[el.local];
   if (el.uri !== DS_NS || allowed === undefined || (parent !== undefined && el.local === 'Signature')) throw new Invalid(`unexpected element ${el.name} in ${parent ? `ds:${parent.local}` : 'the Signature'} (contract §7 allows nothing else)`);
-  for (const a of Object.values(el.attributes)) {
+  for (const a of el.attributes) {
     if (a.uri === XMLNS_NS || a.name === 'xmlns') continue;
     if (a.prefix !== '' || !allowed.includes(a.local)) throw new Invalid(`unexpected attribute ${a.name} on ds:${el.local}`);
   }
@@ -250,7 +265,7 @@ function textOf(el: SigElement): string {
 }
 
 function attr(el: SigElement, name: string): string | undefined {
-  return el.attributes[name]?.value;
+  return el.attributes.find((a) => a.name === name)?.value;
 }
 
 function algorithm(el: SigElement, expected: string): void {
@@ -338,15 +353,39 @@ async function scan(path: string): Promise<Scan> {
 
 /** scan() over any source of bytes; `path` names it in messages. */
 async function scanSource(path: string, source: AsyncIterable<Buffer | string> | Iterable<Buffer>): Promise<Scan> {
-  const parser = new SaxesParser({ xmlns: true, fileName: path });
   const c14n = new ExcC14n();
   const hash: Hash = createHash('sha256');
+  // The canonical text: computed pieces in buf, and source text that is canonical as written
+  // (the writer's own layout, nearly all of a response) as a pending range of the reader's text,
+  // extended while the ranges are contiguous, and hashed without being copied piece by piece.
   let buf = '';
+  let rawSrc = '';
+  let rawFrom = 0;
+  let rawTo = 0;
+  const flushRaw = (): void => {
+    if (rawTo - rawFrom >= 4096) {
+      if (buf.length > 0) hash.update(buf, 'utf8');
+      buf = '';
+      hash.update(rawSrc.slice(rawFrom, rawTo), 'utf8');
+    } else if (rawTo > rawFrom) buf += rawSrc.slice(rawFrom, rawTo);
+    rawSrc = '';
+    rawFrom = rawTo = 0;
+  };
   const emit = (s: string): void => {
+    if (rawTo > rawFrom) flushRaw();
     buf += s;
     if (buf.length >= HASH_CHUNK) {
       hash.update(buf, 'utf8');
       buf = '';
+    }
+  };
+  const emitRaw = (src: string, from: number, to: number): void => {
+    if (from === rawTo && src === rawSrc) rawTo = to;
+    else {
+      flushRaw();
+      rawSrc = src;
+      rawFrom = from;
+      rawTo = to;
     }
   };
 
@@ -366,116 +405,130 @@ async function scanSource(path: string, source: AsyncIterable<Buffer | string> |
     if (sigChars > MAX_SIGNATURE_CHARS) throw new Invalid('the Signature element is implausibly large');
   };
 
-  parser.on('xmldecl', (d) => {
-    if (d.version !== undefined && d.version !== '1.0') throw new Invalid(`XML version ${d.version} is not accepted`);
-    if (d.encoding !== undefined && !/^utf-?8$/i.test(d.encoding)) {
-      throw new Invalid(`encoding ${d.encoding} is not accepted (responses are UTF-8)`);
-    }
-  });
-  parser.on('doctype', () => {
-    throw new Invalid('a DOCTYPE is not allowed in a response');
-  });
-  parser.on('comment', () => {
-    // Reference URI="" is the document without comments: they are not signed.
-  });
-  parser.on('processinginstruction', ({ target, body }) => {
-    const pi = piText(target, body);
-    const sig = sigStack[sigStack.length - 1];
-    if (sig !== undefined) {
-      sigBudget(pi.length);
-      sig.children.push({ pi });
-    } else if (openNames.length > 0) emit(pi);
-    else emit(rootClosed ? `\n${pi}` : `${pi}\n`); // C14N: PIs outside the root, separated by LF
-  });
-  const onText = (t: string): void => {
-    if (openNames.length === 0) return; // whitespace outside the root is not part of c14n
-    if (sigStack.length > 0) {
-      const sig = sigStack[sigStack.length - 1] as SigElement;
-      sigBudget(t.length);
-      sig.children.push({ text: t });
-      return;
-    }
-    if (captureTo === 'fileId') fileId = (fileId ?? '') + t;
-    else if (captureTo === 'recordCount') recordCount = (recordCount ?? '') + t;
-    else if (captureTo === 'signedAt') signedAt = (signedAt ?? '') + t;
-    emit(escText(t));
-  };
-  parser.on('text', onText);
-  parser.on('cdata', onText); // C14N replaces CDATA sections by their (escaped) text
-
-  parser.on('opentag', (tag: SaxesTagNS) => {
-    const depth = openNames.length; // depth of the new element's parent chain
-    if (depth >= MAX_DEPTH) throw new Invalid('elements are nested too deeply');
-    openNames.push(tag.local);
-    captureTo = undefined;
-
-    if (sigStack.length > 0 || (tag.uri === DS_NS && tag.local === 'Signature')) {
-      const el: SigElement = {
-        name: tag.name,
-        prefix: tag.prefix,
-        uri: tag.uri,
-        local: tag.local,
-        attributes: tag.attributes,
-        children: [],
-      };
-      const parentSig = sigStack[sigStack.length - 1];
-      if (parentSig !== undefined) {
-        sigBudget(tag.name.length + Object.values(tag.attributes).reduce((n, a) => n + a.name.length + a.value.length, 0));
-        parentSig.children.push(el);
-        sigStack.push(el);
+  const reader: XmlReader = new XmlReader({
+    decl(d) {
+      if (d.version !== '1.0') throw new Invalid(`XML version ${d.version} is not accepted`);
+      if (d.encoding !== undefined && !/^utf-?8$/i.test(d.encoding)) {
+        throw new Invalid(`encoding ${d.encoding} is not accepted (responses are UTF-8)`);
+      }
+    },
+    doctype() {
+      throw new Invalid('a DOCTYPE is not allowed in a response');
+    },
+    pi(target, body) {
+      const pi = piText(target, body);
+      const sig = sigStack[sigStack.length - 1];
+      if (sig !== undefined) {
+        sigBudget(pi.length);
+        sig.children.push({ pi });
+      } else if (openNames.length > 0) emit(pi);
+      else emit(rootClosed ? `\n${pi}` : `${pi}\n`); // C14N: PIs outside the root, separated by LF
+    },
+    text(t, src, from, to, canonical) {
+      // (the reader reports no text outside the root: only whitespace may be there, not canonical)
+      if (sigStack.length > 0) {
+        const sig = sigStack[sigStack.length - 1] as SigElement;
+        sigBudget(t.length);
+        sig.children.push({ text: t });
         return;
       }
-      if (depth !== 1) throw new Invalid('a ds:Signature may only appear as the last child of the root');
-      if (signature !== undefined) throw new Invalid('more than one ds:Signature');
-      signature = el;
-      sigStack = [el];
-      return; // enveloped-signature transform: the element and its content are not hashed
-    }
-    if (depth === 0) {
-      if (tag.uri !== LDM_NS) throw new Invalid(`the root element is not in namespace ${LDM_NS}`);
-    } else if (signature !== undefined && depth === 1) {
-      afterSignature = true;
-    }
-    if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'InReplyTo' || tag.local === 'ExtractId' || tag.local === 'FileId' || tag.local === 'NotificationId')) {
-      captureTo = 'fileId';
-    } else if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'ProcessedAt' || (tag.local === 'CreatedAt' && openNames[0] === 'BatchNotification'))) {
-      captureTo = 'signedAt';
-    } else if (depth === 2 && openNames[1] === 'Trailer' && tag.local === 'RecordCount') {
-      captureTo = 'recordCount';
-    }
-    emit(c14n.startTag(tag.name, tag.prefix, tag.uri, tag.attributes));
-  });
+      if (captureTo === 'fileId') fileId = (fileId ?? '') + t;
+      else if (captureTo === 'recordCount') recordCount = (recordCount ?? '') + t;
+      else if (captureTo === 'signedAt') signedAt = (signedAt ?? '') + t;
+      if (canonical) emitRaw(src, from, to);
+      else emit(escText(t));
+    },
+    start(tag: XmlElement, src, from, to, canonical) {
+      const depth = openNames.length; // depth of the new element's parent chain
+      if (depth >= MAX_DEPTH) throw new Invalid('elements are nested too deeply');
+      openNames.push(tag.local);
+      captureTo = undefined;
+      const attributes = (): readonly XmlAttr[] => (isLazy(tag.attributes) ? reader.fastAttributes(src) : tag.attributes);
 
-  parser.on('closetag', (tag: SaxesTagNS) => {
-    openNames.pop();
-    captureTo = undefined;
-    if (sigStack.length > 0) {
-      sigStack.pop();
-      return;
-    }
-    emit(c14n.end(tag.name));
-    if (openNames.length === 0) rootClosed = true;
+      if (sigStack.length > 0 || (tag.uri === DS_NS && tag.local === 'Signature')) {
+        const el: SigElement = {
+          name: tag.name,
+          prefix: tag.prefix,
+          uri: tag.uri,
+          local: tag.local,
+          attributes: attributes(),
+          children: [],
+        };
+        const parentSig = sigStack[sigStack.length - 1];
+        if (parentSig !== undefined) {
+          sigBudget(tag.name.length + el.attributes.reduce((n, a) => n + a.name.length + a.value.length, 0));
+          parentSig.children.push(el);
+          sigStack.push(el);
+          return;
+        }
+        if (depth !== 1) throw new Invalid('a ds:Signature may only appear as the last child of the root');
+        if (signature !== undefined) throw new Invalid('more than one ds:Signature');
+        signature = el;
+        sigStack = [el];
+        return; // enveloped-signature transform: the element and its content are not hashed
+      }
+      if (depth === 0) {
+        if (tag.uri !== LDM_NS) throw new Invalid(`the root element is not in namespace ${LDM_NS}`);
+      } else if (signature !== undefined && depth === 1) {
+        afterSignature = true;
+      }
+      if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'InReplyTo' || tag.local === 'ExtractId' || tag.local === 'FileId' || tag.local === 'NotificationId')) {
+        captureTo = 'fileId';
+      } else if (depth === 2 && openNames[1] === 'Header' && (tag.local === 'ProcessedAt' || (tag.local === 'CreatedAt' && openNames[0] === 'BatchNotification'))) {
+        captureTo = 'signedAt';
+      } else if (depth === 2 && openNames[1] === 'Trailer' && tag.local === 'RecordCount') {
+        captureTo = 'recordCount';
+      }
+      if (canonical && c14n.startsAsWritten(tag.prefix, tag.uri)) emitRaw(src, from, to);
+      else emit(c14n.startTag(tag.name, tag.prefix, tag.uri, attributes()));
+    },
+    end(name, src, from, to, canonical) {
+      openNames.pop();
+      captureTo = undefined;
+      if (sigStack.length > 0) {
+        sigStack.pop();
+        return;
+      }
+      const close = c14n.end(name);
+      if (canonical) emitRaw(src, from, to);
+      else emit(close);
+      if (openNames.length === 0) rootClosed = true;
+    },
   });
 
   // fatal: true so that a corrupted byte is an error, not a silent U+FFFD.
   const decoder = new TextDecoder('utf-8', { fatal: true });
   try {
     for await (const chunk of source) {
-      parser.write(decoder.decode(chunk as Buffer, { stream: true }));
+      reader.write(decoder.decode(chunk as Buffer, { stream: true }));
     }
-    parser.write(decoder.decode());
-    parser.close();
+    reader.write(decoder.decode(), true);
   } catch (err) {
     if (err instanceof Invalid) throw err;
+    if (err instanceof ReaderError) throw new Invalid(`not well-formed XML: ${err.message}`);
     if (err instanceof TypeError && /decode|encoded/i.test(err.message)) throw new Invalid('the file is not valid UTF-8');
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string') throw new Invalid(`cannot read ${path}: ${(err as Error).message}`);
-    throw new Invalid(`not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
   }
   if (signature === undefined) throw new Invalid('the document has no ds:Signature (child of the root)');
   if (afterSignature) throw new Invalid('the ds:Signature must be the last element of the root');
+  flushRaw();
   if (buf.length > 0) hash.update(buf, 'utf8');
   return { digest: hash.digest(), signature, fileId, recordCount, signedAt };
+}
+
+/**
+ * The canonical digest (hex) of a document given in pieces, or the reason it is refused. For
+ * tests: the pieces may split it anywhere (inside a tag, a reference, a character, a CRLF).
+ */
+export async function digestOfPieces(pieces: Iterable<Buffer>): Promise<string> {
+  try {
+    return (await scanSource('pieces', pieces)).digest.toString('hex');
+  } catch (err) {
+    if (err instanceof Invalid) return `refused: ${err.message}`;
+    throw err;
+  }
 }
 
 /**
