@@ -559,7 +559,7 @@ function printRun(i, o, r, sizeMb, responseMb) {
   if (Object.keys(t).length > 0) {
     const s = (k) => (t[k] === undefined ? '-' : `${fmt(t[k] / 1000)} s`);
     console.log(
-      `    stages (busy time, overlapped): read (hash+guard+envelope) ${t.read === undefined ? `${s('envelope')} + ${s('guard')}` : s('read')}, read model ${s('readModel')}, validate ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
+      `    stages (busy time, overlapped): read (hash+guard+copy, Header) ${t.read === undefined ? `${s('envelope')} + ${s('guard')}` : s('read')}, read model ${s('readModel')}, validate+envelope ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
         `resolve (read model lookups + rules) ${s('rules')}${t.lookups === undefined ? '' : ` + lookups ${s('lookups')}`} + audit wait ${s('auditWait')}, write+sign ${s('write')}; total ${s('total')}`,
     );
   }
