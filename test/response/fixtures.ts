@@ -1,7 +1,11 @@
 // Shared sample data and checkers for the response tests.
 
 import { execFile } from 'node:child_process';
-import { existsSync, createWriteStream, readFileSync } from 'node:fs';
+import { existsSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { removeTestKeys, testKeys, type TestKeys } from '../helpers/keys.js';
 import { promisify } from 'node:util';
 import { SignedXml } from 'xml-crypto';
 import type { Rejection, ResponseHeader, ResponseLine, Signer } from '../../src/interfaces.js';
@@ -99,6 +103,37 @@ export async function writeFile(
   header: ResponseHeader = HEADER,
 ): Promise<WriteResult> {
   return writeResponse(createWriteStream(path), header, body, signer);
+}
+
+/**
+ * A test file's genuine signed response of LINES (`genuine.xml` in a temporary folder removed after
+ * the file's tests) and the keys that signed it; `path(name)` names other files in that folder.
+ * Registers its own beforeAll/afterAll: call it at the top level of a test file.
+ */
+export function genuineResponse(prefix: string): { path: (name: string) => string; readonly keys: TestKeys; readonly original: string } {
+  let dir = '';
+  let keys: TestKeys | undefined;
+  let original = '';
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    keys = await testKeys();
+    await writeFile(join(dir, 'genuine.xml'), LINES, keys.signer);
+    original = readFileSync(join(dir, 'genuine.xml'), 'utf8');
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    removeTestKeys();
+  });
+  return {
+    path: (name) => join(dir, name),
+    get keys(): TestKeys {
+      if (keys === undefined) throw new Error('genuineResponse: used before its beforeAll ran');
+      return keys;
+    },
+    get original(): string {
+      return original;
+    },
+  };
 }
 
 export interface ToolResult {

@@ -2,29 +2,14 @@
 // verifies (the signature covers the canonical form, not the bytes), and a document that is not
 // well-formed XML is refused as such - never read leniently and then judged by its digest.
 // xmllint and xmlsec1 are the outside check of which is which.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyResponse } from '../../src/response/verify.js';
-import { removeTestKeys, testKeys, type TestKeys } from '../helpers/keys.js';
-import { HAVE_XMLLINT, HAVE_XMLSEC1, LINES, writeFile, xmllint, xmlsec1Verify } from './fixtures.js';
+import { genuineResponse, HAVE_XMLLINT, HAVE_XMLSEC1, LINES, writeFile, xmllint, xmlsec1Verify } from './fixtures.js';
 
-let dir: string;
-let keys: TestKeys;
-let original: string;
-const path = (name: string): string => join(dir, name);
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ldm-vparse-'));
-  keys = await testKeys();
-  await writeFile(path('genuine.xml'), LINES, keys.signer);
-  original = readFileSync(path('genuine.xml'), 'utf8');
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  removeTestKeys();
-});
+const genuine = genuineResponse('ldm-vparse-');
+const path = genuine.path;
 
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 
@@ -68,13 +53,13 @@ describe('an equivalent serialization verifies (same canonical form)', () => {
   for (const v of [...EQUIVALENT, { name: 'all of these at once but CR', edit: (x: string) => together.reduce((acc, e) => e.edit(acc), x) }]) {
     it(v.name, async () => {
       const p = path(`eq-${v.name.replace(/\W+/g, '-')}.xml`);
-      const xml = v.edit(original);
-      expect(xml).not.toBe(original);
+      const xml = v.edit(genuine.original);
+      expect(xml).not.toBe(genuine.original);
       writeFileSync(p, xml);
       const r = await verifyResponse(p);
       expect(r, JSON.stringify(r)).toMatchObject({ ok: true, recordCount: 4 });
-      expect(await verifyResponse(p, { trustedCertPem: keys.signer.certificatePem })).toMatchObject({ ok: true, trusted: true });
-      if (HAVE_XMLSEC1) expect((await xmlsec1Verify(p, keys.certPath)).code, 'xmlsec1 agrees').toBe(0);
+      expect(await verifyResponse(p, { trustedCertPem: genuine.keys.signer.certificatePem })).toMatchObject({ ok: true, trusted: true });
+      if (HAVE_XMLSEC1) expect((await xmlsec1Verify(p, genuine.keys.certPath)).code, 'xmlsec1 agrees').toBe(0);
     });
   }
 });
@@ -123,13 +108,13 @@ describe('a document that is not well-formed is refused as such', () => {
   for (const m of MALFORMED) {
     it(m.name, async () => {
       const p = path(`bad-${m.name.replace(/\W+/g, '-')}.xml`);
-      writeFileSync(p, m.edit(original));
+      writeFileSync(p, m.edit(genuine.original));
       if (HAVE_XMLLINT && m.reason === undefined) {
         const lint = await xmllint(p);
         if (m.ns) expect(lint.output, 'xmllint reports it too').toMatch(/namespace error/i);
         else expect(lint.code, 'xmllint refuses it too').not.toBe(0);
       }
-      for (const opts of [{}, { trustedCertPem: keys.signer.certificatePem }]) {
+      for (const opts of [{}, { trustedCertPem: genuine.keys.signer.certificatePem }]) {
         const r = await verifyResponse(p, opts);
         expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(m.reason ?? /not well-formed/) });
       }
@@ -142,7 +127,7 @@ describe('a document that is not well-formed is refused as such', () => {
       ['<?xml version="1.0" encoding="ISO-8859-1"?>', /encoding ISO-8859-1/],
     ] as const) {
       const p = path('decl.xml');
-      writeFileSync(p, original.replace(DECL, decl));
+      writeFileSync(p, genuine.original.replace(DECL, decl));
       expect(await verifyResponse(p)).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
     }
   });

@@ -4,30 +4,14 @@
 // both paths: the full canonicalizing check and the own-layout fast path.
 // Also: trust is explicit and bound to the certificate's validity at ProcessedAt.
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { verifyOwnLayout, verifyResponse } from '../../src/response/verify.js';
-import { removeTestKeys, testKeys, type TestKeys } from '../helpers/keys.js';
 import { datedCert } from '../helpers/certs.js';
-import { HAVE_XMLSEC1, HEADER, LINES, NO_XMLSEC1, writeFile, xmlsec1Verify } from './fixtures.js';
+import { genuineResponse, HAVE_XMLSEC1, HEADER, LINES, NO_XMLSEC1, writeFile, xmlsec1Verify } from './fixtures.js';
 
-let dir: string;
-let keys: TestKeys;
-let original: string;
-const path = (name: string): string => join(dir, name);
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ldm-vstruct-'));
-  keys = await testKeys();
-  await writeFile(path('genuine.xml'), LINES, keys.signer);
-  original = readFileSync(path('genuine.xml'), 'utf8');
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  removeTestKeys();
-});
+const genuine = genuineResponse('ldm-vstruct-');
+const path = genuine.path;
 
 const FORGED_LINE =
   '<Responses xmlns="urn:ldm-batch:v1"><Response seq="1"><Ssin>85073003328</Ssin><Status value="DATA_FOUND" code="MSG00000"/>' +
@@ -51,20 +35,20 @@ const WRAPPINGS: { name: string; edit: (xml: string) => string; reason: RegExp }
 
 describe('verify accepts only the exact Signature of contract §7', () => {
   it('the genuine response verifies on both paths, and with xmlsec1', async () => {
-    const trusted = new X509Certificate(keys.signer.certificatePem);
+    const trusted = new X509Certificate(genuine.keys.signer.certificatePem);
     expect(await verifyOwnLayout(path('genuine.xml'), trusted)).toMatchObject({ ok: true, trusted: true });
-    expect(await verifyResponse(path('genuine.xml'), { trustedCertPem: keys.signer.certificatePem })).toMatchObject({ ok: true, trusted: true, signedAt: HEADER.processedAt });
-    if (HAVE_XMLSEC1) expect((await xmlsec1Verify(path('genuine.xml'), keys.certPath)).code).toBe(0);
+    expect(await verifyResponse(path('genuine.xml'), { trustedCertPem: genuine.keys.signer.certificatePem })).toMatchObject({ ok: true, trusted: true, signedAt: HEADER.processedAt });
+    if (HAVE_XMLSEC1) expect((await xmlsec1Verify(path('genuine.xml'), genuine.keys.certPath)).code).toBe(0);
   });
 
   for (const w of WRAPPINGS) {
     it(`INVALID: ${w.name} (full check and fast path)`, async () => {
       const p = path(`${w.name.replace(/\W+/g, '-')}.xml`);
-      writeFileSync(p, w.edit(original));
-      expect(readFileSync(p, 'utf8')).not.toBe(original);
+      writeFileSync(p, w.edit(genuine.original));
+      expect(readFileSync(p, 'utf8')).not.toBe(genuine.original);
       // the fast path never accepts it: it hands the file to the full check
-      expect(await verifyOwnLayout(p, new X509Certificate(keys.signer.certificatePem))).toBeUndefined();
-      for (const opts of [{ trustedCertPem: keys.signer.certificatePem }, {}]) {
+      expect(await verifyOwnLayout(p, new X509Certificate(genuine.keys.signer.certificatePem))).toBeUndefined();
+      for (const opts of [{ trustedCertPem: genuine.keys.signer.certificatePem }, {}]) {
         const r = await verifyResponse(p, opts);
         expect(r.ok, `${w.name}: ${JSON.stringify(r)}`).toBe(false);
         if (!r.ok) expect(r.reason).toMatch(w.reason);
@@ -75,8 +59,8 @@ describe('verify accepts only the exact Signature of contract §7', () => {
   it.skipIf(!HAVE_XMLSEC1)(`the KeyInfo wrapping is the attack: xmlsec1 itself still accepts the ds:Object one${HAVE_XMLSEC1 ? '' : ` (skipped: ${NO_XMLSEC1})`}`, async () => {
     // Why our own verifier must be strict: the signature is cryptographically intact.
     const p = path('xmlsec-object.xml');
-    writeFileSync(p, (WRAPPINGS[0] as (typeof WRAPPINGS)[number]).edit(original));
-    expect((await xmlsec1Verify(p, keys.certPath)).code).toBe(0);
+    writeFileSync(p, (WRAPPINGS[0] as (typeof WRAPPINGS)[number]).edit(genuine.original));
+    expect((await xmlsec1Verify(p, genuine.keys.certPath)).code).toBe(0);
   });
 });
 
