@@ -49,7 +49,7 @@ export async function insertBatchRow(db: Knex | Knex.Transaction, f: BatchFacts)
 
 /**
  * Person rows to write: SSIN and blob per row. The audit sink gives them packed (one buffer of
- * blobs, no object per person: a write holds a quarter of a million lines); others pass tuples.
+ * blobs, no object per person: a write holds tens of thousands of persons); others pass tuples.
  */
 export interface PersonBlobs {
   readonly length: number;

@@ -2,7 +2,7 @@
 // of Request elements, the seq rules, read with the byte scanner. Lenient, so the Header can be
 // read from a file that fails the schema (a rejection can then name the FileId); it never throws
 // on content. In the pipeline it is one of the checks of the single pass (requestPass.ts).
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { GrowableBitset } from './bitset.js';
 import { readableFileId, toHeader, type HeaderField, type RawHeader } from './header.js';
 import { decodeXmlText, XmlByteScanner, type ScanHandler } from './xmlScan.js';
@@ -73,13 +73,20 @@ export class EnvelopeCheck {
  * single read): the validation worker runs this beside libxml2, off the main thread.
  */
 export async function scanEnvelope(path: string, readChunk = READ_CHUNK): Promise<Envelope> {
+  const { check, size } = await scanFile(path, readChunk);
+  return check.result('', size);
+}
+
+/** Feeds every chunk of the file to a new EnvelopeCheck (and to `hash`, when given). */
+async function scanFile(path: string, readChunk: number, hash?: Hash): Promise<{ check: EnvelopeCheck; size: number }> {
   const check = new EnvelopeCheck();
   let size = 0;
   for await (const chunk of readChunks(path, readChunk)) {
+    hash?.update(chunk);
     size += chunk.length;
     check.feed(chunk);
   }
-  return check.result('', size);
+  return { check, size };
 }
 
 /**
@@ -104,13 +111,7 @@ export async function readEnvelopeHeader(path: string, sha256: string, size: num
  */
 export async function checkEnvelope(path: string): Promise<Envelope> {
   const hash = createHash('sha256');
-  const check = new EnvelopeCheck();
-  let size = 0;
-  for await (const chunk of readChunks(path, READ_CHUNK)) {
-    hash.update(chunk);
-    size += chunk.length;
-    check.feed(chunk);
-  }
+  const { check, size } = await scanFile(path, READ_CHUNK, hash);
   return check.result(hash.digest('hex'), size);
 }
 

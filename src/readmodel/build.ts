@@ -19,7 +19,7 @@ import type { Db } from '../store/db.js';
 import { isSqlite, siblingConnection } from '../store/db.js';
 import { storeVersion } from '../store/storeVersion.js';
 import { LdmError } from '../errors.js';
-import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, MAX_STRINGS, NONE, PREFIX_BYTES, SECTION_NAMES, align8, ssinKey, type ReadModelHeader, type SectionName } from './layout.js';
+import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, MAX_STRINGS, NONE, PREFIX_BYTES, SECTION_NAMES, align8, findKey, ssinKey, type ReadModelHeader, type SectionName } from './layout.js';
 import { readModelFile } from './files.js';
 import { buildHandiservice, handiserviceRowCount } from './handiservice.js';
 import { dataFileMode, dirMode } from '../files/modes.js';
@@ -371,7 +371,7 @@ async function writeRepertory(trx: Knex.Transaction, sqlite: boolean, file: Mode
   const r = { person: u32(nRep), sector: u32(nRep), inst: u16(nRep), qc: u32(nRep), start: u16(nRep), end: u16(nRep) };
   for await (const rows of pages(trx, 'repertory', 'id', ['ssin', 'sector', 'institution_cbe', 'quality_code', 'start_date', 'end_date'], sqlite, page)) {
     for (const [, ssin, sector, inst, qc, start, end] of rows) {
-      const p = findIndex(personSsin, key(ssin, 'repertory'));
+      const p = findKey(personSsin, key(ssin, 'repertory'));
       if (p < 0) continue;
       r.person.push(p);
       r.sector.push(Number(sector));
@@ -536,7 +536,7 @@ async function readStore(trx: Knex.Transaction, sqlite: boolean, file: ModelFile
 
 /** The record number of amount row `id` of beneficiary `ssin`. */
 function recordOf(keys: Float64Array, starts: Uint32Array, ids: Uint32Array, ssin: number, id: number): number {
-  const p = findIndex(keys, ssin);
+  const p = findKey(keys, ssin);
   if (p >= 0) for (let i = starts[p]; i < starts[p + 1]; i++) if (ids[i] === id) return i;
   throw new LdmError('READ_MODEL_BUILD', 'a partner reference names an amount row that was not read; the read model cannot be built');
 }
@@ -555,18 +555,6 @@ function sortByKey(keys: Float64Array, companions: Col<Float64Array>[]): void {
     const out = c.done();
     for (let i = 0; i < out.length; i++) out[i] = d[order[i]];
   }
-}
-
-function findIndex(keys: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = keys.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid] < k) lo = mid + 1;
-    else if (keys[mid] > k) hi = mid - 1;
-    else return mid;
-  }
-  return -1;
 }
 
 function writeAll(fd: number, data: Uint8Array, position: number): void {

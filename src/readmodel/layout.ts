@@ -94,7 +94,7 @@ export function ssinText(key: number): string {
   return String(key).padStart(11, '0');
 }
 
-/** The first index of `key` in an ascending array, or -1. */
+/** The index of `key` in an ascending array of distinct keys, or -1. */
 export function findKey(keys: Float64Array, key: number): number {
   let lo = 0;
   let hi = keys.length - 1;

@@ -27,7 +27,7 @@ export class ReadModel {
    * personReplacedBy column is -1 for nearly everyone, and at national scale it would hold
    * 8 bytes per person in memory for a handful of replacements.
    */
-  private readonly replacedIndex: Uint32Array;
+  private readonly replacedIndex: Float64Array;
   private readonly replacedSsin: Float64Array;
   private readonly personRep: Uint32Array;
   // The repertory columns are held as 16-bit values when every value fits (they are string
@@ -187,15 +187,7 @@ export class ReadModel {
    */
   integrations(index: number, senderCbe: string, sector: number): Integration[] {
     const out: Integration[] = [];
-    const ssin = ssinText(this.personSsin[index]);
-    for (let i = this.personRep[index], end = this.personRep[index + 1]; i < end; i++) {
-      const inst = this.strings[this.repInstitution[i]];
-      const sec = this.repSector[i];
-      const own = inst === senderCbe;
-      if (!own && !(inst === '' && sec === sector)) continue;
-      const e = this.repEnd[i];
-      out.push({ ssin, sector: sec, institutionCbe: own ? inst : null, qualityCode: this.repQualityCode[i], startDate: this.strings[this.repStart[i]], endDate: e === this.repEndNone ? null : this.strings[e] });
-    }
+    this.integrationsInto(out, index, ssinText(this.personSsin[index]), senderCbe, sector);
     return out;
   }
 
@@ -235,23 +227,14 @@ export class ReadModel {
 
   /** The SSIN that replaced this person's, or null (person() without the object). */
   replacedByOf(index: number): string | null {
-    const idx = this.replacedIndex;
-    if (idx.length === 0) return null;
-    let lo = 0;
-    let hi = idx.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (idx[mid] < index) lo = mid + 1;
-      else if (idx[mid] > index) hi = mid - 1;
-      else return ssinText(this.replacedSsin[mid]);
-    }
-    return null;
+    const at = findKey(this.replacedIndex, index);
+    return at < 0 ? null : ssinText(this.replacedSsin[at]);
   }
 
   /**
-   * integrations() for the hot path: the same rows in the same order, written into `into`, whose
-   * objects are reused from call to call (the caller must not keep them); `ssin` is the person's
-   * SSIN as the caller has it. Returns how many were written (`into` is cut to that length).
+   * integrations() for the hot path: the same rows in the same order, written into `into`; objects
+   * already in `into` are reused (the caller must not keep them across calls); `ssin` is the
+   * person's SSIN as the caller has it. Returns how many were written (`into` is cut to that length).
    */
   integrationsInto(into: Integration[], index: number, ssin: string, senderCbe: string, sector: number): number {
     // Institutions compared by string index (the table is sorted and holds each value once).
@@ -478,11 +461,14 @@ function corrupt(path: string, why: string): LdmError {
   return new LdmError('READ_MODEL_CORRUPT', `read model ${path}: ${why}; it will be rebuilt from the store`);
 }
 
-/** The replaced entries of a dense personReplacedBy column (-1 = not replaced), as two sorted arrays. */
-function sparseReplacements(dense: Float64Array): [Uint32Array, Float64Array] {
+/**
+ * The replaced entries of a dense personReplacedBy column (-1 = not replaced), as two sorted
+ * arrays: person indexes (as doubles, for findKey) and their new SSINs.
+ */
+function sparseReplacements(dense: Float64Array): [Float64Array, Float64Array] {
   let n = 0;
   for (let i = 0; i < dense.length; i++) if (dense[i] >= 0) n++;
-  const index = new Uint32Array(n);
+  const index = new Float64Array(n);
   const ssin = new Float64Array(n);
   for (let i = 0, k = 0; i < dense.length; i++) {
     if (dense[i] < 0) continue;

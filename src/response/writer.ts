@@ -35,7 +35,7 @@ import { addTiming, timing } from '../pipeline/timings.js';
 
 export const LDM_NS = 'urn:ldm-batch:v1';
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
-/** Bytes are handed to the stream (and the hash) in chunks of about this many UTF-16 units. */
+/** Bytes are handed to the stream (and the hashes) in chunks of about this many bytes. */
 const CHUNK = 64 * 1024;
 /** Room past CHUNK in each chunk buffer, so a typical line never makes it grow. */
 const SLACK = 16 * 1024;

@@ -27,7 +27,7 @@ export type ResolveContext = ServiceContext;
 /**
  * One resolved chunk: its answers, and per line the audit facts: whether its SSIN is valid (such
  * lines are audited) and the integration's quality code (-1: none, the line stopped before it).
- * The typed arrays are reused from chunk to chunk.
+ * The typed arrays belong to the resolver and are reused for its next chunk.
  */
 interface Resolved {
   out: ProfiledResponseLine[];
@@ -48,10 +48,10 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
         consultedAt: ctx.audit.consultedAt,
       })
     : undefined;
-  const line = lineResolver(model, ctx);
+  const resolveChunk = chunkResolver(model, ctx);
   try {
     for await (const chunk of chunked(lines, KEYS_PER_QUERY)) {
-      const current = resolveChunk(chunk, ctx, line);
+      const current = resolveChunk(chunk);
       if (audit) {
         for (let i = 0; i < chunk.length; i++) {
           if (current.valid[i] === 0) continue;
@@ -74,16 +74,6 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
     await audit?.settle(); // no write may land after the caller has moved on (e.g. to forget them)
   }
 }
-
-/** The audit facts of the line answered last (one reused object, not one per line). */
-interface LineFacts {
-  /** The integration's quality code, for the audit (null when the line stopped before it). */
-  qualityCode: number | null;
-  /** Whether the SSIN is valid (such lines are audited). */
-  valid: boolean;
-}
-
-type LineResolver = ((line: RequestLine) => ProfiledResponseLine) & { last: LineFacts };
 
 /** What the rules say of one request period: the same for every line that asks for it. */
 interface PeriodFacts {
@@ -136,8 +126,12 @@ class PeriodMemo {
   }
 }
 
-/** Answers one line from the model; the columns, the person and the integrations are reused from line to line. */
-function lineResolver(model: ReadModel, ctx: ResolveContext): LineResolver {
+/**
+ * Answers chunks of lines from the model. The columns, the person, the integrations and the audit
+ * arrays are this resolver's own, reused from line to line and chunk to chunk (never shared with
+ * another batch's resolver, which may run between two chunks of this one).
+ */
+function chunkResolver(model: ReadModel, ctx: ResolveContext): (chunk: readonly RequestLine[]) => Resolved {
   const finality: FinalityContext = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
   const fields = ctx.authorization.fields;
   const referenceDate = ctx.referenceDate;
@@ -147,12 +141,15 @@ function lineResolver(model: ReadModel, ctx: ResolveContext): LineResolver {
   const periods = new PeriodMemo(referenceDate);
   const person: Person = { ssin: '', replacedBy: null };
   const integrations: Integration[] = [];
-  const last: LineFacts = { qualityCode: null, valid: false };
-  const resolve = (line: RequestLine): ProfiledResponseLine => {
-    const valid = isValidSsin(line.ssin, refYear);
-    last.valid = valid;
-    last.qualityCode = null;
-    const p = valid ? model.personIndex(line.ssin) : -1;
+  let valid = new Uint8Array(KEYS_PER_QUERY);
+  let quality = new Int32Array(KEYS_PER_QUERY);
+
+  /** Line i of the chunk: its answer, and its audit facts into valid[i] and quality[i]. */
+  const resolveLine = (line: RequestLine, i: number): ProfiledResponseLine => {
+    const ssinValid = isValidSsin(line.ssin, refYear);
+    valid[i] = ssinValid ? 1 : 0;
+    quality[i] = -1;
+    const p = ssinValid ? model.personIndex(line.ssin) : -1;
     if (p >= 0) {
       person.ssin = line.ssin;
       person.replacedBy = model.replacedByOf(p);
@@ -169,7 +166,7 @@ function lineResolver(model: ReadModel, ctx: ResolveContext): LineResolver {
       referenceDate,
       person: p >= 0 ? person : undefined,
       integrationFound: integration !== undefined,
-      ssinValid: valid,
+      ssinValid,
       periodCheck: facts.check,
     });
     // Proportionality: a period kind outside the client's profile is a wrong period kind (MSG00008),
@@ -178,7 +175,7 @@ function lineResolver(model: ReadModel, ctx: ResolveContext): LineResolver {
       decision = { code: 'MSG00008', reason: 'the authorization does not include this period kind' };
     }
     if (decision.code !== 'CONTINUE') return { seq: line.seq, ticket: line.ticket, ssin: line.ssin, status: decision.code, newSsin: decision.newSsin };
-    last.qualityCode = integration?.qualityCode ?? null;
+    quality[i] = integration?.qualityCode ?? -1;
     const role = line.role === 'PARTNER' ? 'PARTNER' : 'BENEFICIARY';
     // Only the rows a line needs (see amountColumns): a year's months; a month range and, for
     // lastMonthIsLastPaid, the first visible row after it.
@@ -187,29 +184,18 @@ function lineResolver(model: ReadModel, ctx: ResolveContext): LineResolver {
     else cols.count = 0;
     return answer(line, cols, referenceDate, fields);
   };
-  return Object.assign(resolve, { last });
-}
 
-let validScratch = new Uint8Array(4096);
-let qualityScratch = new Int32Array(4096);
-
-function resolveChunk(chunk: readonly RequestLine[], ctx: ResolveContext, resolveLine: LineResolver): Resolved {
-  const t0 = timing() ? performance.now() : 0;
-  const out: ProfiledResponseLine[] = new Array(chunk.length);
-  if (validScratch.length < chunk.length) {
-    validScratch = new Uint8Array(2 * chunk.length);
-    qualityScratch = new Int32Array(2 * chunk.length);
-  }
-  const valid = validScratch;
-  const quality = qualityScratch;
-  const facts = resolveLine.last;
-  for (let i = 0; i < chunk.length; i++) {
-    out[i] = resolveLine(chunk[i]);
-    valid[i] = facts.valid ? 1 : 0;
-    quality[i] = facts.qualityCode ?? -1;
-  }
-  if (t0 !== 0) addTiming('rules', performance.now() - t0); // lookups in the model and the rules, per line
-  return { out, valid, quality };
+  return (chunk) => {
+    const t0 = timing() ? performance.now() : 0;
+    if (valid.length < chunk.length) {
+      valid = new Uint8Array(chunk.length);
+      quality = new Int32Array(chunk.length);
+    }
+    const out: ProfiledResponseLine[] = new Array(chunk.length);
+    for (let i = 0; i < chunk.length; i++) out[i] = resolveLine(chunk[i], i);
+    if (t0 !== 0) addTiming('rules', performance.now() - t0); // lookups in the model and the rules, per line
+    return { out, valid, quality };
+  };
 }
 
 function answer(line: RequestLine, rows: AmountColumns, referenceDate: string, fields: readonly string[]): ProfiledResponseLine {
