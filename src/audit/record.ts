@@ -6,6 +6,15 @@ import { AUDIT_PERSONS, STATUS_CODES, packLine, unpackLines, mergeBlobs } from '
 import { deleteBatch, insertBatchRow, upsertPersons, type BatchFacts, type PersonBlobs } from './write.js';
 import { isSqlite, siblingConnection } from '../store/db.js';
 import { LdmError } from '../errors.js';
+import { crashPoint } from '../pipeline/crashPoint.js';
+
+/**
+ * Run first in every audit transaction of a journal batch: throws (LEASE_LOST) when this instance
+ * no longer holds the batch. Without it a holder frozen past its lease would, on waking, write its
+ * entries next to the new holder's (doubled) or remove them. The fence's update of the batch row
+ * also holds that row until the transaction ends, so a take-over cannot land in the middle of a write.
+ */
+export type AuditFence = (trx: Knex.Transaction) => Promise<void>;
 
 export interface AuditEntry {
   batchId: number;
@@ -36,7 +45,7 @@ function sameFacts(a: BatchFacts, e: AuditEntry): boolean {
  * are (a re-run of a crashed batch); every entry of a batch must share client, service, legal
  * context, deliberation and time (they are stored once per batch).
  */
-export async function recordAudit(db: Knex | Knex.Transaction, entries: AuditEntry[]): Promise<void> {
+export async function recordAudit(db: Knex | Knex.Transaction, entries: AuditEntry[], fence?: AuditFence): Promise<void> {
   if (entries.length === 0) return;
   const byBatch = new Map<number, AuditEntry[]>();
   for (const e of entries) {
@@ -45,6 +54,7 @@ export async function recordAudit(db: Knex | Knex.Transaction, entries: AuditEnt
     else byBatch.set(e.batchId, [e]);
   }
   await db.transaction(async (trx) => {
+    await fence?.(trx);
     for (const [batchId, list] of byBatch) {
       const facts: BatchFacts = { batchId, clientId: list[0].clientId, service: list[0].service, legalContext: list[0].legalContext, deliberation: list[0].deliberation, consultedAt: list[0].consultedAt };
       const odd = list.find((e) => !sameFacts(facts, e));
@@ -133,13 +143,15 @@ export class AuditSink {
   private readonly perFlush: number;
   private readonly sqlite: boolean;
   private writer: { db: Knex; release: () => Promise<void> } | undefined;
+  private readonly fence: AuditFence | undefined;
 
   constructor(
     private readonly db: Knex,
     private readonly fields: AuditBatchFields,
-    opts: { rowsPerFlush?: number } = {},
+    opts: { rowsPerFlush?: number; fence?: AuditFence } = {},
   ) {
     this.sqlite = isSqlite(db);
+    this.fence = opts.fence;
     this.perFlush = opts.rowsPerFlush ?? LINES_PER_FLUSH;
     this.buffer = new LineBuffer(Math.min(this.perFlush, 4096));
   }
@@ -262,11 +274,14 @@ export class AuditSink {
       if (this.writer.db !== this.db) await this.writer.db.raw(`PRAGMA cache_size=-${WRITER_CACHE_KIB}`);
     }
     if (this.sqlite) db = (this.writer as { db: Knex }).db;
+    crashPoint('audit-write');
     await db.transaction(async (trx) => {
+      await this.fence?.(trx);
       if (!this.started) {
         await deleteBatch(trx, f.batchId);
         await insertBatchRow(trx, f);
       }
+      crashPoint('audit-writing');
       await upsertPersons(trx, f.batchId, rows, 'append');
     });
     this.started = true;
@@ -281,6 +296,9 @@ export class AuditSink {
 }
 
 /** Removes every entry of a batch (one that turned out not to be answered: nothing was disclosed). */
-export async function forgetAudit(db: Knex | Knex.Transaction, batchId: number): Promise<void> {
-  await db.transaction(async (trx) => deleteBatch(trx, batchId));
+export async function forgetAudit(db: Knex | Knex.Transaction, batchId: number, fence?: AuditFence): Promise<void> {
+  await db.transaction(async (trx) => {
+    await fence?.(trx);
+    await deleteBatch(trx, batchId);
+  });
 }

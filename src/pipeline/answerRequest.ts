@@ -8,7 +8,7 @@ import { readRequestOnce } from '../batch/requestPass.js';
 import { readEnvelopeHeader } from '../batch/envelope.js';
 import { readRequestLineBatches } from '../batch/fastReader.js';
 import { startRequestValidation } from '../batch/validateInBackground.js';
-import { forgetAudit } from '../audit/record.js';
+import { forgetAudit, type AuditFence } from '../audit/record.js';
 import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
 import { boundHeapGrowth } from './memory.js';
 import { writeResponse } from '../response/writer.js';
@@ -32,6 +32,8 @@ export interface AnswerInput {
   outPath: string;
   /** The journal batch, when there is one: every answered line is then audited under it. */
   batchId?: number;
+  /** With batchId, on an instance that holds the batch under a lease: each audit write checks it still does. */
+  auditFence?: AuditFence;
   /** Called as lines are answered (for progress on long files), and once at the end with done=true. */
   onProgress?: (lines: number, done?: boolean) => void;
   /**
@@ -201,7 +203,7 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
       authorization,
       referenceDate: input.referenceDate,
       // ProcessedAt is fixed at claim time, so a re-run after a crash writes the same entries.
-      audit: input.batchId === undefined ? undefined : { batchId: input.batchId, consultedAt: input.processedAt },
+      audit: input.batchId === undefined ? undefined : { batchId: input.batchId, consultedAt: input.processedAt, fence: input.auditFence },
     });
     const sound = background.result.then((c) => c.validation.ok && envelopeFailure(c.envelope as Envelope) === undefined);
     let written: Awaited<ReturnType<typeof writeSigned>> | undefined;
@@ -214,7 +216,7 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
     }
     if (written === undefined) {
       // Refused after all: nothing was disclosed, so the audit entries written meanwhile go too.
-      if (input.batchId !== undefined) await forgetAudit(input.db, input.batchId);
+      if (input.batchId !== undefined) await forgetAudit(input.db, input.batchId, input.auditFence);
       return (await earlyFailure()) as AnswerResult;
     }
     await earlyFailure(); // records the validation timings (the file is sound: `written` was published)

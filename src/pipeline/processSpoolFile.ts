@@ -291,6 +291,9 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
     log.info('batch.claimed', { size, referenceDate: batch.referenceDate, attempt: batch.attempts });
   };
 
+  // Each audit write first renews the lease in its own transaction: one that lost the batch
+  // writes nothing (LEASE_LOST), and a take-over waits for a write in progress to end.
+  const auditFence = (trx: Db): Promise<void> => renewOrLost(trx, batch.id, ctx.instanceId, leaseOf(ctx), 'while writing its audit entries');
   const responseName = batch.responseName ?? responseFileName(batch.fileName);
   const responsePath = join(work, responseName);
   let earlier: BatchRecord | undefined;
@@ -309,6 +312,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
     processedAt: batch.processedAt,
     outPath: responsePath,
     batchId: batch.id,
+    auditFence,
     storeVersion: batch.storeVersion,
     onRead,
     checkFileId: async (sender, fileId, sha) => {
@@ -340,7 +344,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
   // The store changed since (or the earlier response was not recorded with its digest): the
   // earlier answer cannot be reproduced, so this file is answered anew, as of this batch.
   log.warn('batch.redelivery_answered_anew', { earlierBatch: earlier.id, copy });
-  const fresh = await answerRequest({ ...base, referenceDate: batch.referenceDate, processedAt: batch.processedAt, storeVersion: batch.storeVersion, outPath: responsePath, batchId: batch.id });
+  const fresh = await answerRequest({ ...base, referenceDate: batch.referenceDate, processedAt: batch.processedAt, storeVersion: batch.storeVersion, outPath: responsePath, batchId: batch.id, auditFence });
   const note = `re-delivery of batch ${earlier.id}: its archived response copy archive/${copy} was gone and a rebuild did not reproduce its SHA-256; answered anew`;
   return { where, result: fresh, responseName, deliverable: responsePath, note };
 }

@@ -3,6 +3,7 @@
 import type { Db } from '../store/db.js';
 import type { Authorization, Client } from '../interfaces.js';
 import type { ReadModel } from '../readmodel/model.js';
+import type { AuditFence } from '../audit/record.js';
 
 export interface ServiceContext {
   db: Db;
@@ -10,7 +11,12 @@ export interface ServiceContext {
   authorization: Authorization;
   referenceDate: string;
   /** When set, every line with a valid SSIN is audited (logging principle) before the response is signed. */
-  audit?: { batchId: number; consultedAt: string };
+  audit?: {
+    batchId: number;
+    consultedAt: string;
+    /** Checks in each audit write that this instance still holds the batch (see AuditFence). */
+    fence?: AuditFence;
+  };
   /** The read model of the batch's store version, for services that declare `usesReadModel`. */
   readModel?: ReadModel;
 }

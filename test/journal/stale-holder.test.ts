@@ -14,6 +14,8 @@ import { BIN, makeInstance, type Instance } from '../helpers/instance.js';
 import { createTempDatabase, postgresAvailable, PG_SKIP_REASON, type TempDatabase } from '../helpers/postgres.js';
 import { writeRequestFile } from '../../src/generate/requests.js';
 import * as S from '../pipeline/scenario.js';
+import { openDatabase, parseDatabaseSpec } from '../../src/store/db.js';
+import { countAuditLines } from '../../src/audit/query.js';
 
 const CLOCK = '2026-02-15T03:00:00Z';
 const LEASE_SECONDS = 1;
@@ -82,6 +84,8 @@ for (const engine of ['SQLite', 'PostgreSQL'] as const) {
     /** The first instance (`ldm-1`, the one that freezes) and the second (`ldm-2`, which takes over). */
     let first: string;
     let second: string;
+    /** The shared journal and audit register, as the config names it. */
+    let database: string;
     let n = 0;
 
     beforeAll(async () => {
@@ -95,6 +99,7 @@ for (const engine of ['SQLite', 'PostgreSQL'] as const) {
       first = inst.config;
       // The same installation seen from another host: its own id and work folder, the same journal, spool and key.
       const abs = (p: string): string => resolve(inst.dir, p);
+      database = pg ? cfg.database : abs(cfg.database);
       const dir = join(inst.dir, 'second');
       await mkdir(dir, { recursive: true });
       second = join(dir, 'ldm-batch.config.json');
@@ -144,6 +149,18 @@ for (const engine of ['SQLite', 'PostgreSQL'] as const) {
       expect(leftovers).toEqual([]);
     }
 
+    /** Every line with a valid SSIN (all but the scenario's MSG00011 line) is logged once under the batch: none doubled, none lost. */
+    async function expectAuditedOnce(name: string): Promise<void> {
+      const rows = JSON.parse((await inst.cli(['batches', 'list', '--limit', '1000', '--json'])).stdout) as { id: number; fileName: string }[];
+      const id = rows.find((b) => b.fileName === name)?.id;
+      const db = await openDatabase(parseDatabaseSpec(database));
+      try {
+        expect(await countAuditLines(db, id), `audit entries of ${name}`).toBe(S.lines.filter((l) => l.expect !== 'MSG00011').length);
+      } finally {
+        await db.destroy();
+      }
+    }
+
     /** The stale instance noticed it lost the batch, and nobody failed it. */
     function expectStoodDown(stale: Run, holder: Run): void {
       expect(named(stale, 'batch.lease_lost').length).toBe(1);
@@ -178,6 +195,66 @@ for (const engine of ['SQLite', 'PostgreSQL'] as const) {
       expect(await exit(stale, true)).toBe('exit 0');
       expectStoodDown(stale, holder);
       await expectOnce(name, { delivered: true });
+    }, 60_000);
+
+    // Seen in the three-daemon test: the stale holder's audit write landed after the new holder's,
+    // and every line of that batch was logged twice.
+    it('the stale holder wakes just before writing its audit entries, after the new holder finished: its write is refused, each line is logged once', async () => {
+      const name = await drop();
+      const stale = runOnce(first, 'audit-write');
+      await stopped(stale, 'audit-write');
+      await sleep(LEASE_SECONDS * 1000 + 300);
+      const holder = runOnce(second);
+      expect(await exit(holder)).toBe('exit 0');
+      expect(await exit(stale, true)).toBe('exit 0');
+      expectStoodDown(stale, holder);
+      await expectOnce(name, { delivered: true });
+      await expectAuditedOnce(name);
+    }, 60_000);
+
+    it('both holders about to write their audit entries, the stale one first: its write is refused and the new holder\'s stands', async () => {
+      const name = await drop();
+      const stale = runOnce(first, 'audit-write');
+      await stopped(stale, 'audit-write');
+      await sleep(LEASE_SECONDS * 1000 + 300);
+      const holder = runOnce(second, 'audit-write');
+      await stopped(holder, 'audit-write');
+      expect(await exit(stale, true)).toBe('exit 0');
+      expect(await exit(holder, true)).toBe('exit 0');
+      expectStoodDown(stale, holder);
+      await expectOnce(name, { delivered: true });
+      await expectAuditedOnce(name);
+    }, 60_000);
+
+    // A holder frozen inside its audit transaction still holds the batch: the fence renewed its
+    // lease in that transaction, so the other instance waits for the row and then finds the lease
+    // alive. (Without the fence, it took the batch over, its own write waited for the frozen one's
+    // rows, and then added its entries to them: each line logged twice.) PostgreSQL only: on SQLite
+    // a write transaction locks the whole file, so nobody can take anything over meanwhile.
+    it.skipIf(engine === 'SQLite')('a holder frozen in the middle of its audit write: the other instance waits for it, and each line is logged once', async () => {
+      const name = await drop();
+      const stale = runOnce(first, 'audit-writing');
+      await stopped(stale, 'audit-writing');
+      await sleep(LEASE_SECONDS * 1000 + 300);
+      const other = runOnce(second);
+      const db = await openDatabase(parseDatabaseSpec(database));
+      try {
+        // The other instance is blocked on a lock the frozen transaction holds.
+        const deadline = Date.now() + 30_000;
+        while ((await db('pg_locks').where('granted', false).count({ n: '*' }))[0].n === '0') {
+          if (Date.now() > deadline) throw new Error('the other instance never waited for the frozen transaction');
+          if (other.child.exitCode !== null) throw new Error(`the other instance exited without waiting: ${JSON.stringify(other.events.slice(-5))}`);
+          await sleep(20);
+        }
+      } finally {
+        await db.destroy();
+      }
+      expect(await exit(stale, true)).toBe('exit 0');
+      expect(await exit(other)).toBe('exit 0');
+      expect([...named(stale, 'batch.failed'), ...named(other, 'batch.failed')]).toEqual([]);
+      const rows = JSON.parse((await inst.cli(['batches', 'list', '--limit', '1000', '--json'])).stdout) as { fileName: string; state: string }[];
+      expect(rows.filter((b) => b.fileName === name).map((b) => b.state)).toEqual(['DONE']);
+      await expectAuditedOnce(name);
     }, 60_000);
 
     it('the request moves away between the new holder finding it in in/ and reading it', async () => {

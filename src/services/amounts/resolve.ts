@@ -46,7 +46,7 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
         legalContext: ctx.authorization.legalContext,
         deliberation: ctx.authorization.deliberation,
         consultedAt: ctx.audit.consultedAt,
-      })
+      }, { fence: ctx.audit.fence })
     : undefined;
   const resolveChunk = chunkResolver(model, ctx);
   try {

@@ -35,7 +35,7 @@ async function* fromModel(lines: AsyncIterable<readonly RequestLine[]>, ctx: Han
         legalContext: ctx.authorization.legalContext,
         deliberation: ctx.authorization.deliberation,
         consultedAt: ctx.audit.consultedAt,
-      })
+      }, { fence: ctx.audit.fence })
     : undefined;
   try {
     for await (const chunk of chunked(lines, KEYS_PER_QUERY)) {

@@ -62,7 +62,7 @@ export async function* resolveRights(lines: AsyncIterable<readonly RequestLine[]
       }
     }
     // The log is stored before any of these lines can reach a response.
-    if (ctx.audit) await recordAudit(ctx.db, entries);
+    if (ctx.audit) await recordAudit(ctx.db, entries, ctx.audit.fence);
     yield out;
   }
 }
