@@ -13,8 +13,13 @@ import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, 
 /** Amount records up to this size are loaded; bigger sections stay on disk (national scale). */
 export const DEFAULT_AMOUNTS_IN_MEMORY_BYTES = 32 * 1024 * 1024;
 
+/** A partner's records are read in one go when they lie within this many records (16 KiB). */
+const PARTNER_SPAN_RECORDS = 512;
+
 export interface OpenOptions {
   amountsInMemoryBytes?: number;
+  /** PARTNER_SPAN_RECORDS (tests set 1 to read a partner's records one by one). */
+  partnerSpanRecords?: number;
 }
 
 export class ReadModel {
@@ -47,6 +52,7 @@ export class ReadModel {
   private readonly partnerRow: Uint32Array | undefined;
   private readonly partnerRowOffset: number;
   private refScratch = new Uint32Array(64);
+  private partnerSpan = PARTNER_SPAN_RECORDS;
   /** Whether the amount records are held in memory (else read through `fd` into `scratch`). */
   private readonly inMemory: boolean;
   /** Views on the amount records: the section when in memory, else `scratch`. */
@@ -151,7 +157,9 @@ export class ReadModel {
       }
       if (hash.digest('hex') !== header.sha256) throw corrupt(path, 'its checksum does not match (a torn or altered file)');
       keepFd = !inMemory;
-      return new ReadModel(header, sections, narrow, keepFd ? fd : undefined);
+      const model = new ReadModel(header, sections, narrow, keepFd ? fd : undefined);
+      model.partnerSpan = opts.partnerSpanRecords ?? PARTNER_SPAN_RECORDS;
+      return model;
     } finally {
       if (!keepFd) closeSync(fd);
     }
@@ -330,10 +338,21 @@ export class ReadModel {
     } else {
       const p = findKey(this.partnerKey, k);
       if (p < 0) return;
-      const refs = this.refs(this.partnerStart[p], this.partnerStart[p + 1] - this.partnerStart[p]);
-      for (let j = 0, end = this.partnerStart[p + 1] - this.partnerStart[p]; j < end; j++) {
+      const end = this.partnerStart[p + 1] - this.partnerStart[p];
+      const refs = this.refs(this.partnerStart[p], end);
+      // A partner's references are mostly one beneficiary's rows, which lie together (records are
+      // grouped by SSIN): then one read brings them all, else one read per record.
+      let min = refs[0];
+      let max = refs[0];
+      for (let j = 1; j < end; j++) {
+        if (refs[j] < min) min = refs[j];
+        else if (refs[j] > max) max = refs[j];
+      }
+      const together = max - min < this.partnerSpan;
+      const base = together ? this.load(min, max - min + 1) : 0;
+      for (let j = 0; j < end; j++) {
         const record = refs[j];
-        const at = this.load(record, 1);
+        const at = together ? base + (record - min) : this.load(record, 1);
         const u16 = this.u16;
         const month = u16[at * 16 + 11];
         if (month < lo) continue;

@@ -18,19 +18,17 @@ import { createHash, type Hash } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import { LdmError } from '../errors.js';
 import {
-  STATUS_VALUE,
   type HandicapAnswer,
-  type ProfiledMonthEntry,
   type ProfiledResponseLine,
-  type ProfiledYearTotal,
   type Rejection,
   type ResponseHeader,
   type RightEntry,
   type Signer,
   type StatusCode,
 } from '../interfaces.js';
-import { element, escapeAttr, escapeText, startTag } from './c14n.js';
+import { element, escapeAttr, startTag } from './c14n.js';
 import { signatureElement } from './sign.js';
+import { LineEncoder } from './lineBytes.js';
 import { addTiming, timing } from '../pipeline/timings.js';
 
 export const LDM_NS = 'urn:ldm-batch:v1';
@@ -77,53 +75,13 @@ function isRejection(body: ResponseBody): body is { rejection: Rejection } {
 }
 
 // ------------------------------------------------------------------------ line serialization
-// Hot path (up to millions of lines): attributes are written in their canonical (sorted) order
-// by hand instead of through startTag's generic sort. test/response/c14n.test.ts checks these
-// against the generic serializer.
+// The hot path (Response, Year, Months) is lineBytes.ts. Here: the rest, as strings, attributes
+// in their canonical (sorted) order by hand; test/response/c14n.test.ts checks both against the
+// generic serializer.
 
 function int(v: number, what: string): string {
   if (!Number.isSafeInteger(v)) throw new Error(`${what} must be an integer, got ${v}`);
   return String(v);
-}
-
-function bool(v: boolean): string {
-  return v ? 'true' : 'false';
-}
-
-function optAttr(name: string, v: string | undefined): string {
-  return v === undefined ? '' : ` ${name}="${escapeAttr(v)}"`;
-}
-
-function optInt(name: string, v: number | undefined): string {
-  return v === undefined ? '' : ` ${name}="${int(v, name)}"`;
-}
-
-function optBool(name: string, v: boolean | undefined): string {
-  return v === undefined ? '' : ` ${name}="${bool(v)}"`;
-}
-
-// Every attribute but year/month may be left out by the client's field profile (proportionality).
-function totalXml(t: ProfiledYearTotal): string {
-  // canonical order: amountCents beneficiarySsin benefitType category fullYear months ocmw partnerSsin provisional
-  const open =
-    `        <Total${optInt('amountCents', t.amountCents)}${optAttr('beneficiarySsin', t.beneficiarySsin)}` +
-    `${optAttr('benefitType', t.benefitType)}${optAttr('category', t.category)}${optBool('fullYear', t.fullYear)}` +
-    `${optInt('months', t.months)}${optAttr('ocmw', t.ocmw)}${optAttr('partnerSsin', t.partnerSsin)}` +
-    `${optBool('provisional', t.provisional)}>`;
-  if (t.partners === undefined || t.partners.length === 0) return `${open}</Total>\n`;
-  let s = `${open}\n`;
-  for (const p of t.partners) s += `          <Partner ssin="${escapeAttr(p)}"></Partner>\n`;
-  return `${s}        </Total>\n`;
-}
-
-function monthXml(m: ProfiledMonthEntry): string {
-  // canonical order: amountCents beneficiarySsin benefitType category from fullMonth month ocmw partnerSsin provisional to
-  return (
-    `        <Month${optInt('amountCents', m.amountCents)}${optAttr('beneficiarySsin', m.beneficiarySsin)}` +
-    `${optAttr('benefitType', m.benefitType)}${optAttr('category', m.category)}${optAttr('from', m.from)}` +
-    `${optBool('fullMonth', m.fullMonth)} month="${escapeAttr(m.month)}"${optAttr('ocmw', m.ocmw)}` +
-    `${optAttr('partnerSsin', m.partnerSsin)}${optBool('provisional', m.provisional)}${optAttr('to', m.to)}></Month>\n`
-  );
 }
 
 function rightXml(r: RightEntry): string {
@@ -148,35 +106,25 @@ function handicapXml(h: HandicapAnswer): string {
   return `${s}      </Handicap>\n`;
 }
 
-/** One `<Response>` element, indented, ending with a newline. Exported for tests. */
-export function responseLineXml(line: ProfiledResponseLine): string {
-  const value = STATUS_VALUE[line.status];
-  if (value === undefined) throw new Error(`line ${line.seq}: unknown status code ${String(line.status)}`);
-  // Short-circuits on the common case (an amounts line has no rights) to keep the hot path cheap.
-  if (line.year !== undefined ? line.months !== undefined || line.rights !== undefined : line.months !== undefined && line.rights !== undefined) {
-    throw new Error(`line ${line.seq}: a response carries one answer (Year, Months or Rights), not both`);
-  }
-  let s = `    <Response seq="${int(line.seq, 'seq')}">\n`;
-  if (line.ticket !== undefined) s += `      <Ticket>${escapeText(line.ticket)}</Ticket>\n`;
-  s += `      <Ssin>${escapeText(line.ssin)}</Ssin>\n`;
-  // canonical order: code newSsin value
-  s += `      <Status code="${line.status}"${optAttr('newSsin', line.newSsin)} value="${value}"></Status>\n`;
-  if (line.year !== undefined) {
-    s += `      <Year year="${int(line.year.year, 'year')}">\n`;
-    for (const t of line.year.totals) s += totalXml(t);
-    s += `      </Year>\n`;
-  } else if (line.months !== undefined) {
-    s += `      <Months${optBool('lastMonthIsLastPaid', line.months.lastMonthIsLastPaid)}>\n`;
-    for (const m of line.months.entries) s += monthXml(m);
-    s += `      </Months>\n`;
-  } else if (line.rights !== undefined) {
-    s += `      <Rights>\n`;
+/** The answers that are not written on the hot path (Rights, Handicap), as a string. */
+function answerXml(line: ProfiledResponseLine): string {
+  if (line.rights !== undefined) {
+    let s = `      <Rights>\n`;
     for (const r of line.rights) s += rightXml(r);
-    s += `      </Rights>\n`;
-  } else if (line.handicap !== undefined) {
-    s += handicapXml(line.handicap);
+    return `${s}      </Rights>\n`;
   }
-  return `${s}    </Response>\n`;
+  return line.handicap !== undefined ? handicapXml(line.handicap) : '';
+}
+
+/** One `<Response>` element as a string, indented, ending with a newline (for tests). */
+export function responseLineXml(line: ProfiledResponseLine): string {
+  const e = new (class extends LineEncoder {
+    encoded(): string {
+      this.responseLine(line, answerXml);
+      return this.buf.toString('utf8', 0, this.used);
+    }
+  })(1024);
+  return e.encoded();
 }
 
 /**
@@ -223,17 +171,12 @@ function trailerXml(recordCount: number, counts: Partial<Record<StatusCode, numb
 
 // ------------------------------------------------------------------------ output plumbing
 
-/** Buffer#write without its argument handling (one call per response line). */
-const utf8Write = (Buffer.prototype as unknown as { utf8Write(this: Buffer, s: string, offset: number): number }).utf8Write;
-
 /**
- * Encodes strings straight into a byte buffer, hands ~64 KiB chunks to the stream, waits for
+ * Encodes straight into a byte buffer (LineEncoder), hands ~64 KiB chunks to the stream, waits for
  * 'drain', feeds the hashes. (Appending to one string and encoding it at each flush made a 64 KiB
  * rope per chunk for the garbage collector.)
  */
-class ChunkedOutput {
-  private buf = Buffer.allocUnsafeSlow(CHUNK + SLACK);
-  private used = 0;
+class ChunkedOutput extends LineEncoder {
   private failure: Error | undefined;
   private readonly onError = (err: Error): void => {
     this.failure ??= err;
@@ -246,22 +189,21 @@ class ChunkedOutput {
     /** Every byte of the file. */
     readonly fileHash: Hash,
   ) {
+    super(CHUNK + SLACK);
     // Keeps an early stream error (disk full, EACCES) from being an unhandled 'error' event.
     out.on('error', this.onError);
   }
 
   /** Appends; returns true when a flush is due (the caller awaits it, keeping the loop cheap). */
   add(s: string): boolean {
-    // A UTF-16 unit takes at most 3 bytes in UTF-8 (a surrogate pair: 4 for 2 units).
-    if (this.used + 3 * s.length > this.buf.length) this.grow(this.used + 3 * s.length);
-    this.used += utf8Write.call(this.buf, s, this.used);
+    this.addString(s);
     return this.used >= CHUNK;
   }
 
-  private grow(need: number): void {
-    const bigger = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.buf.length));
-    this.buf.copy(bigger, 0, 0, this.used);
-    this.buf = bigger;
+  /** Appends one `<Response>`; returns true when a flush is due. */
+  line(line: ProfiledResponseLine): boolean {
+    this.responseLine(line, answerXml);
+    return this.used >= CHUNK;
   }
 
   async flush(hashed: boolean): Promise<void> {
@@ -353,7 +295,7 @@ export async function writeResponse(
         lastSeq = line.seq;
         recordCount++;
         statusCounts[line.status] = (statusCounts[line.status] ?? 0) + 1;
-        return w.add(responseLineXml(line));
+        return w.line(line);
       };
       if (Symbol.asyncIterator in body) {
         const timed = timing();

@@ -165,10 +165,14 @@ describe('read model', () => {
     }
   });
 
-  for (const inMemory of [true, false]) {
-    it(`gives the rules the same answers as every row of the person in the store (amounts ${inMemory ? 'in memory' : 'read on demand'})`, async () => {
+  for (const [inMemory, partnerSpanRecords] of [
+    [true, undefined],
+    [false, undefined],
+    [false, 1],
+  ] as const) {
+    it(`gives the rules the same answers as every row of the person in the store (amounts ${inMemory ? 'in memory' : `read on demand${partnerSpanRecords === 1 ? ', a partner\'s records one by one' : ''}`})`, async () => {
       const built = await buildReadModel(db, join(dir, 'rm'));
-      const m = ReadModel.open(built.path, { amountsInMemoryBytes: inMemory ? undefined : 0 });
+      const m = ReadModel.open(built.path, { amountsInMemoryBytes: inMemory ? undefined : 0, partnerSpanRecords });
       expect(m.amountsInMemory).toBe(inMemory);
       const referenceDates = ['2023-03-03', '2023-03-04', '2024-02-29', '2024-12-07', '2025-06-14', '2026-03-15', '2027-01-01'];
       let compared = 0;

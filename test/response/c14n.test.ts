@@ -133,4 +133,32 @@ describe('writer hot path', () => {
       expect(responseLineXml(line)).toBe(reference(line));
     }
   });
+
+  // The hot path encodes into a byte buffer that grows as it goes (lineBytes.ts): values far
+  // longer than an element's reserved room, non-ASCII text, and many entries cross its growth.
+  it('matches it on long and non-ASCII values and long answers (the byte buffer grows mid-element)', () => {
+    const long = (c: string, n: number): string => c.repeat(n);
+    for (const [value, ticket] of [
+      [long('é', 3000), long('€', 1500)],
+      [`${long('x', 5000)}"&<`, `${long('😀', 700)}>`],
+      [long('a', 200), undefined],
+    ] as const) {
+      const months: MonthEntry[] = [];
+      for (let m = 0; m < 200; m++) {
+        months.push({ month: `2025-${String((m % 12) + 1).padStart(2, '0')}`, ocmw: value, benefitType: 'LEEFLOON', category: value.slice(0, 50), amountCents: -m * 1_000_003, from: '2025-01-01', to: '2025-01-31', fullMonth: m % 2 === 0, provisional: false });
+      }
+      const line: ResponseLine = { seq: Number.MAX_SAFE_INTEGER, ticket, ssin: '85073003328', status: 'MSG00000', months: { lastMonthIsLastPaid: true, entries: months } };
+      expect(responseLineXml(line)).toBe(reference(line));
+      const year: ResponseLine = { seq: 1, ssin: value, status: 'MSG00000', year: { year: 2025, totals: [{ ocmw: value, amountCents: 0, months: 12, partners: [value, 'b'] }] } };
+      expect(responseLineXml(year)).toBe(reference(year));
+    }
+  });
+
+  it('refuses what XML cannot carry, and numbers that are not integers', () => {
+    const line: ResponseLine = { seq: 1, ssin: '85073003328', status: 'MSG00000', months: { entries: [{ month: '2025-01', ocmw: 'a\u0001b' }] } };
+    expect(() => responseLineXml(line)).toThrow(/cannot represent/);
+    expect(() => responseLineXml({ ...line, months: { entries: [{ month: '2025-01', amountCents: 1.5 }] } })).toThrow(/amountCents must be an integer/);
+    expect(() => responseLineXml({ ...line, seq: 2 ** 53 })).toThrow(/seq must be an integer/);
+    expect(() => responseLineXml({ ...line, ticket: '\uD800' })).toThrow(/cannot represent/);
+  });
 });
