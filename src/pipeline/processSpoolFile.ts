@@ -42,6 +42,7 @@ import {
   isLeaseLost,
   markBatch,
   renewOrLost,
+  renewInTransaction,
   takeOver,
   withdrawClaim,
   type BatchRecord,
@@ -293,7 +294,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
 
   // Each audit write first renews the lease in its own transaction: one that lost the batch
   // writes nothing (LEASE_LOST), and a take-over waits for a write in progress to end.
-  const auditFence = (trx: Db): Promise<void> => renewOrLost(trx, batch.id, ctx.instanceId, leaseOf(ctx), 'while writing its audit entries');
+  const auditFence = (trx: Db): Promise<void> => renewInTransaction(trx, batch.id, ctx.instanceId, leaseOf(ctx), 'while writing its audit entries');
   const responseName = batch.responseName ?? responseFileName(batch.fileName);
   const responsePath = join(work, responseName);
   let earlier: BatchRecord | undefined;
