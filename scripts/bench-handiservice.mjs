@@ -165,14 +165,14 @@ async function main() {
     for (const ext of ['-wal', '-shm']) rmSync(join(instance, 'data', `ldm-batch.sqlite${ext}`), { force: true });
     const out = join(store.dir, `response-${o.lines}.xml`);
     const load = loadavg()[0].toFixed(2);
-    const p = await measure(process.execPath, [BIN, 'process', request, '-o', out, '--as-of', REFERENCE_DATE, '--config', config, '--json']);
+    const p = await measure(BIN, ['process', request, '-o', out, '--as-of', REFERENCE_DATE, '--config', config, '--json']);
     if (p.code !== 0) throw new Error(`process failed (exit ${p.code}):\n${p.stderr}`);
     const xml = readFileSync(out, 'utf8');
     const recordCount = Number(/<RecordCount>(\d+)<\/RecordCount>/.exec(xml)?.[1]);
     const responses = (xml.match(/<Response seq=/g) ?? []).length;
     if (recordCount !== o.lines || responses !== o.lines) throw new Error(`expected ${o.lines} answered lines, RecordCount ${recordCount}, Response elements ${responses}`);
     const mix = Object.fromEntries([...xml.matchAll(/<StatusCount code="(\w+)">(\d+)</g)].map((m) => [m[1], Number(m[2])]));
-    const v = await measure(process.execPath, [BIN, 'verify', out, '--cert', cert, '--json']);
+    const v = await measure(BIN, ['verify', out, '--cert', cert, '--json']);
     if (v.code !== 0) throw new Error(`ldm-batch verify refused the response:\n${v.stdout}${v.stderr}`);
     const s = haveXmlsec ? await measure('xmlsec1', ['--verify', '--trusted-pem', cert, out]) : undefined;
     if (s && s.code !== 0) throw new Error(`xmlsec1 refused the response:\n${s.stderr}`);

@@ -29,6 +29,8 @@
 // goals are medians of 3); the read model is built R times too. Generation is not timed.
 // CPU time (user + sys, all threads) is the figure to compare on a shared machine: wall time
 // follows the load average, which is printed with every run.
+// The timed commands run bin/ldm-batch.js itself, as an operator does (`ldm-batch …`): its
+// first line sets the process's memory settings (README "Memory settings").
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -482,7 +484,7 @@ async function main() {
   const builds = [];
   for (let i = 1; i <= o.runs; i++) {
     const before = load();
-    const rb = await measure(process.execPath, [BIN, 'snapshot', 'rebuild', '--config', config, '--json']);
+    const rb = await measure(BIN, ['snapshot', 'rebuild', '--config', config, '--json']);
     if (rb.code !== 0) throw new Error(`ldm-batch snapshot rebuild failed (exit ${rb.code}):\n${rb.stdout}\n${rb.stderr}`);
     const built = JSON.parse(rb.stdout);
     builds.push({ seconds: built.seconds, wall: rb.wall, cpu: rb.cpu, peakMb: rb.peakMb });
@@ -503,7 +505,7 @@ async function main() {
     copyFileSync(join(store.dir, 'pristine.sqlite'), dbFile);
     rmSync(responsePath, { force: true });
     const res = { load: load() };
-    const p = await measure(process.execPath, [BIN, 'process', request.file, '-o', responsePath, '--as-of', REFERENCE_DATE, '--config', config, '--json'], { env: { LDM_BATCH_TIMINGS: '1' } });
+    const p = await measure(BIN, ['process', request.file, '-o', responsePath, '--as-of', REFERENCE_DATE, '--config', config, '--json'], { env: { LDM_BATCH_TIMINGS: '1' } });
     if (p.code !== 0) throw new Error(`ldm-batch process failed (exit ${p.code}):\n${p.stdout}\n${p.stderr}`);
     const json = JSON.parse(p.stdout);
     Object.assign(res, { process: p.wall, processRss: p.peakMb, processCpu: p.cpu, timings: json.timings ?? {} });
@@ -512,13 +514,13 @@ async function main() {
       if (x.code !== 0) throw new Error(`xmllint rejects the request:\n${x.stderr.slice(0, 2000)}`);
       Object.assign(res, { xmllint: x.wall, xmllintRss: x.peakMb, xmllintCpu: x.cpu });
     }
-    const v = await measure(process.execPath, [BIN, 'verify', responsePath, '--cert', cert, '--json']);
+    const v = await measure(BIN, ['verify', responsePath, '--cert', cert, '--json']);
     const vj = JSON.parse(v.stdout || '{}');
     Object.assign(res, { verify: v.wall, verifyRss: v.peakMb, verifyCpu: v.cpu, verifyOk: v.code === 0 && vj.ok === true });
     // Without a trusted certificate verify cannot take the fast path for its own layout (see
     // verifyOwnLayout): it canonicalizes the whole document, as xmlsec1 does. Timed too, so the
     // comparison with xmlsec1 is like for like.
-    const vf = o.fullVerify ? await measure(process.execPath, [BIN, 'verify', responsePath, '--integrity-only', '--json'], { cwd: tmpdir() }) : { wall: NaN, peakMb: NaN, cpu: NaN, code: 0, stdout: '{"ok":true,"skipped":true}', stderr: '' };
+    const vf = o.fullVerify ? await measure(BIN, ['verify', responsePath, '--integrity-only', '--json'], { cwd: tmpdir() }) : { wall: NaN, peakMb: NaN, cpu: NaN, code: 0, stdout: '{"ok":true,"skipped":true}', stderr: '' };
     const vfj = JSON.parse(vf.stdout || '{}');
     Object.assign(res, { verifyFull: vf.wall, verifyFullRss: vf.peakMb, verifyFullCpu: vf.cpu, verifyFullOk: vf.code === 0 && vfj.ok === true });
     // xmlsec1 builds a DOM (about 16 bytes of memory per byte of the file): skip it when that cannot fit

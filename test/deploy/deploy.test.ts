@@ -53,6 +53,33 @@ describe('deploy/ldm-batch.service', () => {
   });
 });
 
+// bin/ldm-batch.js's first line carries the process's memory settings (README "Memory settings");
+// node does not read it when the unit or the container start `node <script>`, so they repeat them.
+describe('memory settings', () => {
+  const shebang = readFileSync(join(ROOT, 'bin', 'ldm-batch.js'), 'utf8').split('\n')[0];
+  const env = [...shebang.matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
+  const flags = [...shebang.matchAll(/\s(--[a-z-]+=\S+)/g)].map((m) => m[1]);
+
+  it('the command sets them itself when run as an operator runs it (its first line)', async () => {
+    expect(env).toEqual(['MALLOC_ARENA_MAX=2']);
+    expect(flags).toEqual(['--max-semi-space-size=8']);
+    const probe = join(mkdtempSync(join(tmpdir(), 'ldm-flags-')), 'probe.cjs');
+    writeFileSync(probe, "process.on('exit', () => process.stderr.write(JSON.stringify({ argv: process.execArgv, arena: process.env.MALLOC_ARENA_MAX }) + '\\n'));");
+    const r = await run(join(ROOT, 'bin', 'ldm-batch.js'), ['--version'], { env: { NODE_OPTIONS: `--require ${probe}` } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stderr.trim().split('\n').pop() as string)).toEqual({ argv: flags, arena: '2' });
+  });
+
+  it('the systemd unit and the container start node with the same ones', () => {
+    const unit = readFileSync(UNIT, 'utf8');
+    for (const e of env) expect(unit).toContain(`Environment=${e}\n`);
+    for (const line of unit.split('\n').filter((l) => l.startsWith('ExecStart'))) expect(line).toContain(`/usr/bin/node ${flags.join(' ')} /opt/ldm-batch/bin/ldm-batch.js`);
+    const recipe = readFileSync(join(DEPLOY, 'Containerfile'), 'utf8');
+    for (const e of env) expect(recipe).toMatch(new RegExp(`^ENV .*\\b${e}\\b`, 'm'));
+    expect(recipe).toContain(`exec node ${flags.join(' ')} /opt/ldm-batch/bin/ldm-batch.js`);
+  });
+});
+
 describe('deploy/ldm-batch.config.example.json', () => {
   it('loads through the config loader: SFTP spool with a pinned host key, PostgreSQL without a password', () => {
     const config = loadConfig(join(DEPLOY, 'ldm-batch.config.example.json'));
