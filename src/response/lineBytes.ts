@@ -57,6 +57,16 @@ const ATTR = {
   to: bytes(' to="'),
 } as const;
 
+/** Printable ASCII but the characters c14n escapes there: " & < in attribute values, & < > in text. */
+const PLAIN_IN_ATTR = plainAscii('"&<');
+const PLAIN_IN_TEXT = plainAscii('&<>');
+
+function plainAscii(special: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let c = 0x20; c <= 0x7e; c++) t[c] = special.includes(String.fromCharCode(c)) ? 0 : 1;
+  return t;
+}
+
 /** `<Status code="…"` and ` value="…"></Status>\n` of each code. */
 const STATUS_BYTES = new Map<string, { code: Uint8Array; value: Uint8Array }>(
   (Object.keys(STATUS_VALUE) as StatusCode[]).map((c) => [c, { code: bytes(`      <Status code="${c}"`), value: bytes(` value="${STATUS_VALUE[c]}"></Status>\n`) }]),
@@ -125,6 +135,15 @@ export class LineEncoder {
 
   /** An attribute value, escaped (c14n); the plain-ASCII common case byte by byte. */
   private attr(s: string): void {
+    this.value(s, PLAIN_IN_ATTR, escapeAttr);
+  }
+
+  /** Text content, escaped (c14n). */
+  private text(s: string): void {
+    this.value(s, PLAIN_IN_TEXT, escapeText);
+  }
+
+  private value(s: string, plain: Uint8Array, escape: (s: string) => string): void {
     const n = s.length;
     // An escape is at most 6 bytes (&quot;) for one unit; past the value, the room its element's
     // fixed parts may still need.
@@ -134,28 +153,8 @@ export class LineEncoder {
     let u = start;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      // printable ASCII but " & <
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x26 || c === 0x3c) {
-        this.used = start + utf8Write.call(buf, escapeAttr(s), start);
-        return;
-      }
-      buf[u++] = c;
-    }
-    this.used = u;
-  }
-
-  /** Text content, escaped (c14n). */
-  private text(s: string): void {
-    const n = s.length;
-    this.room(6 * n + ELEMENT_ROOM);
-    const buf = this.buf;
-    const start = this.used;
-    let u = start;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      // printable ASCII but & < >
-      if (c < 0x20 || c > 0x7e || c === 0x26 || c === 0x3c || c === 0x3e) {
-        this.used = start + utf8Write.call(buf, escapeText(s), start);
+      if (c > 0x7e || plain[c] === 0) {
+        this.used = start + utf8Write.call(buf, escape(s), start);
         return;
       }
       buf[u++] = c;

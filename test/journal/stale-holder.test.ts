@@ -197,33 +197,38 @@ for (const engine of ['SQLite', 'PostgreSQL'] as const) {
       await expectOnce(name, { delivered: true });
     }, 60_000);
 
+    /**
+     * The stale holder freezes at `staleAt`; once its lease ran out the new holder runs (to its
+     * end, or until it freezes at `holderAt`, and then the stale one wakes first). Whatever the
+     * order, the stale one stands down and every line is logged once.
+     */
+    async function auditRace(staleAt: string, holderAt?: string): Promise<void> {
+      const name = await drop();
+      const stale = runOnce(first, staleAt);
+      await stopped(stale, staleAt);
+      await sleep(LEASE_SECONDS * 1000 + 300);
+      const holder = runOnce(second, holderAt);
+      if (holderAt === undefined) {
+        expect(await exit(holder)).toBe('exit 0');
+        expect(await exit(stale, true)).toBe('exit 0');
+      } else {
+        await stopped(holder, holderAt);
+        expect(await exit(stale, true)).toBe('exit 0');
+        expect(await exit(holder, true)).toBe('exit 0');
+      }
+      expectStoodDown(stale, holder);
+      await expectOnce(name, { delivered: true });
+      await expectAuditedOnce(name);
+    }
+
     // Seen in the three-daemon test: the stale holder's audit write landed after the new holder's,
     // and every line of that batch was logged twice.
     it('the stale holder wakes just before writing its audit entries, after the new holder finished: its write is refused, each line is logged once', async () => {
-      const name = await drop();
-      const stale = runOnce(first, 'audit-write');
-      await stopped(stale, 'audit-write');
-      await sleep(LEASE_SECONDS * 1000 + 300);
-      const holder = runOnce(second);
-      expect(await exit(holder)).toBe('exit 0');
-      expect(await exit(stale, true)).toBe('exit 0');
-      expectStoodDown(stale, holder);
-      await expectOnce(name, { delivered: true });
-      await expectAuditedOnce(name);
+      await auditRace('audit-write');
     }, 60_000);
 
     it('both holders about to write their audit entries, the stale one first: its write is refused and the new holder\'s stands', async () => {
-      const name = await drop();
-      const stale = runOnce(first, 'audit-write');
-      await stopped(stale, 'audit-write');
-      await sleep(LEASE_SECONDS * 1000 + 300);
-      const holder = runOnce(second, 'audit-write');
-      await stopped(holder, 'audit-write');
-      expect(await exit(stale, true)).toBe('exit 0');
-      expect(await exit(holder, true)).toBe('exit 0');
-      expectStoodDown(stale, holder);
-      await expectOnce(name, { delivered: true });
-      await expectAuditedOnce(name);
+      await auditRace('audit-write', 'audit-write');
     }, 60_000);
 
     // A holder frozen inside its audit transaction: the fence renewed its lease in that transaction
@@ -234,16 +239,7 @@ for (const engine of ['SQLite', 'PostgreSQL'] as const) {
     // and would then have added its entries to them: each line logged twice.) PostgreSQL only: on
     // SQLite a write transaction locks the whole file, and several instances share PostgreSQL.
     it.skipIf(engine === 'SQLite')('a holder frozen in the middle of its audit write: the other instance takes over once the server ends the frozen transaction, each line is logged once', async () => {
-      const name = await drop();
-      const stale = runOnce(first, 'audit-writing');
-      await stopped(stale, 'audit-writing');
-      await sleep(LEASE_SECONDS * 1000 + 300);
-      const holder = runOnce(second);
-      expect(await exit(holder)).toBe('exit 0');
-      expect(await exit(stale, true)).toBe('exit 0');
-      expectStoodDown(stale, holder);
-      await expectOnce(name, { delivered: true });
-      await expectAuditedOnce(name);
+      await auditRace('audit-writing');
     }, 60_000);
 
     it('the request moves away between the new holder finding it in in/ and reading it', async () => {

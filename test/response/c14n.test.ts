@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STATUS_VALUE, type MonthEntry, type ResponseLine, type YearTotal } from '../../src/interfaces.js';
+import { STATUS_VALUE, type Category, type MonthEntry, type ProfiledMonthEntry, type ProfiledResponseLine, type ResponseLine, type YearTotal } from '../../src/interfaces.js';
 import { element, endTag, escapeAttr, escapeText, startTag } from '../../src/response/c14n.js';
 import { responseFileName, responseLineXml } from '../../src/response/writer.js';
 import { LINES } from './fixtures.js';
@@ -53,7 +53,7 @@ describe('responseFileName', () => {
 
 // Reference serializer built only from the generic helpers; the writer's hand-ordered hot path
 // must produce the same bytes.
-function reference(line: ResponseLine): string {
+function reference(line: ProfiledResponseLine): string {
   const i = (n: number): string => ' '.repeat(n);
   let s = `${i(4)}${startTag('Response', { seq: line.seq })}\n`;
   if (line.ticket !== undefined) s += `${i(6)}${element('Ticket', {}, line.ticket)}\n`;
@@ -143,19 +143,19 @@ describe('writer hot path', () => {
       [`${long('x', 5000)}"&<`, `${long('😀', 700)}>`],
       [long('a', 200), undefined],
     ] as const) {
-      const months: MonthEntry[] = [];
+      const months: ProfiledMonthEntry[] = [];
       for (let m = 0; m < 200; m++) {
-        months.push({ month: `2025-${String((m % 12) + 1).padStart(2, '0')}`, ocmw: value, benefitType: 'LEEFLOON', category: value.slice(0, 50), amountCents: -m * 1_000_003, from: '2025-01-01', to: '2025-01-31', fullMonth: m % 2 === 0, provisional: false });
+        months.push({ month: `2025-${String((m % 12) + 1).padStart(2, '0')}`, ocmw: value, benefitType: 'LEEFLOON', category: value.slice(0, 50) as Category, amountCents: -m * 1_000_003, from: '2025-01-01', to: '2025-01-31', fullMonth: m % 2 === 0, provisional: false });
       }
-      const line: ResponseLine = { seq: Number.MAX_SAFE_INTEGER, ticket, ssin: '85073003328', status: 'MSG00000', months: { lastMonthIsLastPaid: true, entries: months } };
+      const line: ProfiledResponseLine = { seq: Number.MAX_SAFE_INTEGER, ticket, ssin: '85073003328', status: 'MSG00000', months: { lastMonthIsLastPaid: true, entries: months } };
       expect(responseLineXml(line)).toBe(reference(line));
-      const year: ResponseLine = { seq: 1, ssin: value, status: 'MSG00000', year: { year: 2025, totals: [{ ocmw: value, amountCents: 0, months: 12, partners: [value, 'b'] }] } };
+      const year: ProfiledResponseLine = { seq: 1, ssin: value, status: 'MSG00000', year: { year: 2025, totals: [{ ocmw: value, amountCents: 0, months: 12, partners: [value, 'b'] }] } };
       expect(responseLineXml(year)).toBe(reference(year));
     }
   });
 
   it('refuses what XML cannot carry, and numbers that are not integers', () => {
-    const line: ResponseLine = { seq: 1, ssin: '85073003328', status: 'MSG00000', months: { entries: [{ month: '2025-01', ocmw: 'a\u0001b' }] } };
+    const line: ProfiledResponseLine = { seq: 1, ssin: '85073003328', status: 'MSG00000', months: { entries: [{ month: '2025-01', ocmw: 'a\u0001b' }] } };
     expect(() => responseLineXml(line)).toThrow(/cannot represent/);
     expect(() => responseLineXml({ ...line, months: { entries: [{ month: '2025-01', amountCents: 1.5 }] } })).toThrow(/amountCents must be an integer/);
     expect(() => responseLineXml({ ...line, seq: 2 ** 53 })).toThrow(/seq must be an integer/);
