@@ -32,7 +32,8 @@ export async function openApp(configFile?: string): Promise<AppContext> {
   if (config.clients.length > 0) await upsertClients(db, config.clients);
   const clients = await loadClients(db);
   let signer: Signer | undefined;
-  const readModels = new ReadModels(join(dirname(config.file ?? '.'), 'data', 'readmodel'), { amountsInMemoryBytes: amountsInMemoryBytes() });
+  const inMemory = amountsInMemoryBytes();
+  const readModels = new ReadModels(join(dirname(config.file ?? '.'), 'data', 'readmodel'), { amountsInMemoryBytes: inMemory, repertoryInMemoryBytes: inMemory });
   return {
     config,
     db,
@@ -65,8 +66,10 @@ export async function openAppAsOf(configFile: string | undefined, asOfOption: st
 }
 
 /**
- * LDM_BATCH_READMODEL_MEMORY_MB: the read model's amount records are held in memory up to this
- * size (default 32, DEFAULT_AMOUNTS_IN_MEMORY_BYTES), else read from disk on demand (see readmodel/model.ts); 0 keeps them on disk.
+ * LDM_BATCH_READMODEL_MEMORY_MB: the read model's amount records, and its repertory, are each held
+ * in memory up to this size (default 32, DEFAULT_AMOUNTS_IN_MEMORY_BYTES and
+ * DEFAULT_REPERTORY_IN_MEMORY_BYTES), else read from disk on demand (see readmodel/model.ts); 0
+ * keeps them on disk.
  */
 function amountsInMemoryBytes(): number | undefined {
   const v = process.env.LDM_BATCH_READMODEL_MEMORY_MB;

@@ -26,7 +26,7 @@ export function readModelVersions(dir: string): number[] {
 
 /**
  * Removes the files of versions that are neither the newest nor in `keep` (versions that
- * unfinished batches recorded at claim), and temporary files a crashed build left behind.
+ * unfinished batches recorded at claim), and temporary files a crashed build or open left behind.
  */
 export function pruneReadModels(dir: string, keep: ReadonlySet<number>): number[] {
   const versions = readModelVersions(dir);
@@ -44,8 +44,10 @@ export function pruneReadModels(dir: string, keep: ReadonlySet<number>): number[
     /* no folder */
   }
   for (const n of names) {
-    const m = /^v\d+\.ldmrm\.(\d+)\.part$/.exec(n);
-    if (m && !processAlive(Number(m[1]))) rmSync(join(dir, n), { force: true });
+    // A build's part file, or the repertory copy of an open model (unlinked at once; left only by a
+    // crash in between), of a process that is gone.
+    const m = /^v\d+\.ldmrm(?:\.(\d+)\.part|\.rep-(\d+)-[0-9a-f]+)$/.exec(n);
+    if (m && !processAlive(Number(m[1] ?? m[2]))) rmSync(join(dir, n), { force: true });
   }
   return removed;
 }

@@ -1,8 +1,11 @@
-// An open read model (layout.ts). Persons, repertory and the per-SSIN indexes are held in memory;
-// the amount records too when they fit `amountsInMemoryBytes`, else they are read on demand with
-// positioned reads (a person's rows are one read: records are grouped by SSIN).
+// An open read model (layout.ts). Persons and the per-SSIN indexes are held in memory; the
+// repertory too when it fits `repertoryInMemoryBytes`, and the amount records when they fit
+// `amountsInMemoryBytes`. Else they are read on demand with positioned reads: a person's amount
+// rows are one read (records are grouped by SSIN), and so are a person's repertory rows, from a
+// row-major copy of the file's five repertory columns made at open (an unlinked temporary file).
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { endianness } from 'node:os';
 import type { HandicapRecords, Integration, Person } from '../interfaces.js';
 import { HandiserviceTables } from './handiservice.js';
@@ -12,12 +15,17 @@ import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, 
 
 /** Amount records up to this size are loaded; bigger sections stay on disk (national scale). */
 export const DEFAULT_AMOUNTS_IN_MEMORY_BYTES = 32 * 1024 * 1024;
+/** The repertory is held in memory up to this size (10 bytes a row); a bigger one is read per person. */
+export const DEFAULT_REPERTORY_IN_MEMORY_BYTES = 32 * 1024 * 1024;
+/** Repertory rows in the row-major copy: five uint32 values (sector, institution, quality code, start, end). */
+const REP_ROW_BYTES = 20;
 
 /** A partner's records are read in one go when they lie within this many records (16 KiB). */
 const PARTNER_SPAN_RECORDS = 512;
 
 export interface OpenOptions {
   amountsInMemoryBytes?: number;
+  repertoryInMemoryBytes?: number;
   /** PARTNER_SPAN_RECORDS (tests set 1 to read a partner's records one by one). */
   partnerSpanRecords?: number;
 }
@@ -37,13 +45,18 @@ export class ReadModel {
   private readonly personRep: Uint32Array;
   // The repertory columns are held as 16-bit values when every value fits (they are string
   // indexes and small codes; half the memory at national scale), else as in the file.
-  private readonly repSector: Uint16Array | Uint32Array;
-  private readonly repInstitution: Uint16Array | Uint32Array;
-  private readonly repQualityCode: Uint16Array | Uint32Array;
-  private readonly repStart: Uint16Array | Uint32Array;
-  private readonly repEnd: Uint16Array | Uint32Array;
+  // Views on the repertory: the columns when held in memory, else scratch columns that repRows()
+  // fills with one person's rows.
+  private repSector: Uint16Array | Uint32Array;
+  private repInstitution: Uint16Array | Uint32Array;
+  private repQualityCode: Uint16Array | Uint32Array;
+  private repStart: Uint16Array | Uint32Array;
+  private repEnd: Uint16Array | Uint32Array;
   /** NONE (an open end) as repEnd holds it. */
   private readonly repEndNone: number;
+  /** The row-major copy of the repertory when it is not held in memory. */
+  private repFd: number | undefined;
+  private repBytes = Buffer.alloc(16 * REP_ROW_BYTES);
   private readonly amountKey: Float64Array;
   private readonly amountStart: Uint32Array;
   private readonly partnerKey: Float64Array;
@@ -63,7 +76,7 @@ export class ReadModel {
   private scratch: Buffer;
   private readonly handiservice: HandiserviceTables;
 
-  private constructor(header: ReadModelHeader, sections: Partial<Record<SectionName, Buffer>>, narrow: Map<SectionName, NarrowColumn>, fd: number | undefined) {
+  private constructor(header: ReadModelHeader, sections: Partial<Record<SectionName, Buffer>>, narrow: Map<SectionName, NarrowColumn> | undefined, fd: number | undefined, repFd: number | undefined) {
     this.header = header;
     const s = (n: SectionName): Buffer => {
       const b = sections[n];
@@ -77,7 +90,9 @@ export class ReadModel {
     [this.replacedIndex, this.replacedSsin] = sparseReplacements(f64('personReplacedBy'));
     delete sections.personReplacedBy; // the dense column is not kept
     this.personRep = u32('personRep');
+    this.repFd = repFd;
     const col = (n: SectionName): Uint16Array | Uint32Array => {
+      if (narrow === undefined) return new Uint32Array(16); // scratch, see repRows
       const c = narrow.get(n);
       if (c === undefined) throw new Error(`read model section ${n} was not loaded`);
       return c.values();
@@ -134,11 +149,13 @@ export class ReadModel {
       const hash = createHash('sha256');
       const sections: Partial<Record<SectionName, Buffer>> = {};
       const chunk = Buffer.allocUnsafe(1 << 22);
+      const repRows = header.sections.repSector.length / 4;
+      const repInMemory = repRows * 10 <= (opts.repertoryInMemoryBytes ?? DEFAULT_REPERTORY_IN_MEMORY_BYTES);
       const onDisk = new Set<SectionName>(inMemory ? [] : ['amounts', 'partnerRow']);
-      const narrow = new Map<SectionName, NarrowColumn>(NARROW.map((n) => [n, new NarrowColumn(header.sections[n].length / 4)]));
-      const wanted = SECTION_NAMES.filter((n) => !onDisk.has(n) && !narrow.has(n)).map((n) => ({ n, ...header.sections[n] }));
+      const narrow = repInMemory ? new Map<SectionName, NarrowColumn>(NARROW.map((n) => [n, new NarrowColumn(header.sections[n].length / 4)])) : undefined;
+      const wanted = SECTION_NAMES.filter((n) => !onDisk.has(n) && !(NARROW as readonly SectionName[]).includes(n)).map((n) => ({ n, ...header.sections[n] }));
       for (const w of wanted) sections[w.n] = Buffer.alloc(w.length);
-      const converted = NARROW.map((n) => ({ n, ...header.sections[n], column: narrow.get(n) as NarrowColumn }));
+      const converted = narrow === undefined ? [] : NARROW.map((n) => ({ n, ...header.sections[n], column: narrow.get(n) as NarrowColumn }));
       for (let pos = bodyStart; pos < size; ) {
         const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
         if (n === 0) break;
@@ -156,8 +173,9 @@ export class ReadModel {
         pos += n;
       }
       if (hash.digest('hex') !== header.sha256) throw corrupt(path, 'its checksum does not match (a torn or altered file)');
+      const repFd = repInMemory ? undefined : rowMajorRepertory(fd, path, header, repRows);
       keepFd = !inMemory;
-      const model = new ReadModel(header, sections, narrow, keepFd ? fd : undefined);
+      const model = new ReadModel(header, sections, narrow, keepFd ? fd : undefined, repFd);
       model.partnerSpan = opts.partnerSpanRecords ?? PARTNER_SPAN_RECORDS;
       return model;
     } finally {
@@ -177,6 +195,41 @@ export class ReadModel {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    if (this.repFd !== undefined) closeSync(this.repFd);
+    this.repFd = undefined;
+  }
+
+  /** Whether the repertory is held in memory (else read per person). */
+  get repertoryInMemory(): boolean {
+    return this.repFd === undefined;
+  }
+
+  /**
+   * Makes repertory rows [first, first+count) readable through the rep* views and returns the
+   * view index of row `first`: the columns themselves when held in memory, else one positioned
+   * read of the rows into the scratch columns.
+   */
+  private repRows(first: number, count: number): number {
+    if (this.repFd === undefined) return first;
+    if (this.repSector.length < count) {
+      const n = 2 * count;
+      this.repSector = new Uint32Array(n);
+      this.repInstitution = new Uint32Array(n);
+      this.repQualityCode = new Uint32Array(n);
+      this.repStart = new Uint32Array(n);
+      this.repEnd = new Uint32Array(n);
+    }
+    if (this.repBytes.length < count * REP_ROW_BYTES) this.repBytes = Buffer.alloc(2 * count * REP_ROW_BYTES);
+    const b = this.repBytes;
+    readFully(this.repFd, b.subarray(0, count * REP_ROW_BYTES), first * REP_ROW_BYTES);
+    for (let k = 0, o = 0; k < count; k++, o += REP_ROW_BYTES) {
+      this.repSector[k] = b.readUInt32LE(o);
+      this.repInstitution[k] = b.readUInt32LE(o + 4);
+      this.repQualityCode[k] = b.readUInt32LE(o + 8);
+      this.repStart[k] = b.readUInt32LE(o + 12);
+      this.repEnd[k] = b.readUInt32LE(o + 16);
+    }
+    return 0;
   }
 
   /** The person's index, or -1 when the SSIN is not in the register. */
@@ -249,7 +302,9 @@ export class ReadModel {
     const own = this.stringIndex(senderCbe);
     const sectorLevel = this.stringIndex('');
     let n = 0;
-    for (let i = this.personRep[index], end = this.personRep[index + 1]; i < end; i++) {
+    const first = this.personRep[index];
+    const base = this.repRows(first, this.personRep[index + 1] - first);
+    for (let i = base, end = base + this.personRep[index + 1] - first; i < end; i++) {
       const inst = this.repInstitution[i];
       const sec = this.repSector[i];
       const isOwn = inst === own;
@@ -277,7 +332,9 @@ export class ReadModel {
   sectorIntegrations(index: number, sector: number): Integration[] {
     const out: Integration[] = [];
     const ssin = ssinText(this.personSsin[index]);
-    for (let i = this.personRep[index], end = this.personRep[index + 1]; i < end; i++) {
+    const first = this.personRep[index];
+    const base = this.repRows(first, this.personRep[index + 1] - first);
+    for (let i = base, end = base + this.personRep[index + 1] - first; i < end; i++) {
       if (this.repSector[i] !== sector) continue;
       const inst = this.strings[this.repInstitution[i]];
       const e = this.repEnd[i];
@@ -465,6 +522,34 @@ function aligned(b: Buffer): Buffer {
   const copy = Buffer.alloc(b.length);
   b.copy(copy);
   return copy;
+}
+
+/**
+ * A row-major copy of the file's five repertory columns (REP_ROW_BYTES a row), in a temporary file
+ * beside the model that is unlinked at once (mode 0600; it goes with the descriptor, even after a
+ * crash): a person's rows are then one positioned read. Made in blocks, five reads a block.
+ */
+function rowMajorRepertory(fd: number, path: string, header: ReadModelHeader, rows: number): number {
+  const tmp = `${path}.rep-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const out = openSync(tmp, 'wx+', 0o600);
+  unlinkSync(tmp);
+  try {
+    const BLOCK = 1 << 16;
+    const column = Buffer.alloc(BLOCK * 4);
+    const block = Buffer.alloc(BLOCK * REP_ROW_BYTES);
+    for (let first = 0; first < rows; first += BLOCK) {
+      const n = Math.min(BLOCK, rows - first);
+      NARROW.forEach((name, c) => {
+        readFully(fd, column.subarray(0, n * 4), header.sections[name].offset + first * 4);
+        for (let k = 0; k < n; k++) block.writeUInt32LE(column.readUInt32LE(k * 4), k * REP_ROW_BYTES + c * 4);
+      });
+      for (let off = 0; off < n * REP_ROW_BYTES; ) off += writeSync(out, block, off, n * REP_ROW_BYTES - off, first * REP_ROW_BYTES + off);
+    }
+    return out;
+  } catch (err) {
+    closeSync(out);
+    throw err;
+  }
 }
 
 function readFully(fd: number, into: Buffer, position: number): void {

@@ -135,9 +135,11 @@ function modelAnswer(m: ReadModel, cols: AmountColumns, ssin: string, role: Role
 }
 
 describe('read model', () => {
-  it('holds what the register lookups answer: persons, replacements and the sender’s integrations in order', async () => {
+  for (const repInMemory of [true, false]) {
+  it(`holds what the register lookups answer: persons, replacements and the sender’s integrations in order (repertory ${repInMemory ? 'in memory' : 'read per person'})`, async () => {
     const built = await buildReadModel(db, join(dir, 'rm'));
-    const m = ReadModel.open(built.path);
+    const m = ReadModel.open(built.path, { repertoryInMemoryBytes: repInMemory ? undefined : 0 });
+    expect(m.repertoryInMemory).toBe(repInMemory);
     const reused: Integration[] = [];
     let replaced = 0;
     try {
@@ -164,6 +166,7 @@ describe('read model', () => {
       m.close();
     }
   });
+  }
 
   for (const [inMemory, partnerSpanRecords] of [
     [true, undefined],
@@ -214,15 +217,18 @@ describe('read model', () => {
         { ssin: b, sector: 65_536, institution_cbe: '', quality_code: 1, start_date: '2022-01-01', end_date: null },
       ]);
       await bumpStoreVersion(wide);
-      const m = ReadModel.open((await buildReadModel(wide, join(dir, 'rm-wide'))).path);
-      try {
-        for (const sender of [{ institutionCbe: '0212000032', sector: 17 }, { institutionCbe: '0212000032', sector: 65_536 }]) {
-          const facts = await lookupRegister(wide, sender, [a, b]);
-          for (const ssin of [a, b]) expect(m.integrations(m.personIndex(ssin), sender.institutionCbe, sender.sector)).toEqual(facts.integrations.get(ssin) ?? []);
+      const path = (await buildReadModel(wide, join(dir, 'rm-wide'))).path;
+      for (const repertoryInMemoryBytes of [undefined, 0]) {
+        const m = ReadModel.open(path, { repertoryInMemoryBytes });
+        try {
+          for (const sender of [{ institutionCbe: '0212000032', sector: 17 }, { institutionCbe: '0212000032', sector: 65_536 }]) {
+            const facts = await lookupRegister(wide, sender, [a, b]);
+            for (const ssin of [a, b]) expect(m.integrations(m.personIndex(ssin), sender.institutionCbe, sender.sector)).toEqual(facts.integrations.get(ssin) ?? []);
+          }
+          expect(m.integrations(m.personIndex(a), '0212000032', 17).map((i) => [i.qualityCode, i.endDate])).toEqual([[2, null], [70_000, '2024-12-31']]);
+        } finally {
+          m.close();
         }
-        expect(m.integrations(m.personIndex(a), '0212000032', 17).map((i) => [i.qualityCode, i.endDate])).toEqual([[2, null], [70_000, '2024-12-31']]);
-      } finally {
-        m.close();
       }
     } finally {
       await wide.destroy();
