@@ -59,8 +59,14 @@ describe.skipIf(why !== '')(why ? `extracts from two daemons — SKIPPED: ${why}
     members = await startCluster(inst, srv, ['ldm-e1', 'ldm-e2'], o);
     const outcomes = (m: Member): string[] =>
       m.daemon.events.filter((e) => (e.event === 'extract.written' || e.event === 'extract.skipped') && e.year === 2025).map((e) => (e.event === 'extract.written' ? 'WRITTEN' : String(e.outcome)));
-    // Each daemon has tried at least twice (the schedule fires every second on both).
-    await waitUntil(() => members.every((m) => outcomes(m).length >= 2), patient(60_000), 'both daemons to run the extract twice');
+    // Each daemon has tried at least twice (the schedule fires every second on both), and one of
+    // them has written the file: the dead run's lease (2 s) may still hold during the first tries
+    // of two daemons that start fast (seen: four IN_PROGRESS, then stopped before the take-over).
+    await waitUntil(
+      () => members.every((m) => outcomes(m).length >= 2) && members.some((m) => outcomes(m).includes('WRITTEN')),
+      patient(60_000),
+      'both daemons to run the extract twice, one of them to write it',
+    );
     const stopped = await stopCluster(members);
     const stoppedMembers = members;
     const all = members.flatMap(outcomes);
