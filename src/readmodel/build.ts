@@ -13,7 +13,7 @@
 // Sections go to the file in the order they are ready (the header names every offset); a new
 // builder (e.g. another service's tables) adds its sections to `tail` in readStore().
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync, mkdirSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, mkdirSync, existsSync } from 'node:fs';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.js';
 import { isSqlite, siblingConnection } from '../store/db.js';
@@ -23,6 +23,7 @@ import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, MAX_STRINGS, NONE, PREFIX_BYTES, SE
 import { readModelFile } from './files.js';
 import { buildHandiservice, handiserviceRowCount } from './handiservice.js';
 import { dataFileMode, dirMode } from '../files/modes.js';
+import { writeAllSync } from '../files/writeAll.js';
 
 /** Rows per query page (the `pageRows` build option changes it, for tests of page boundaries). */
 const PAGE_ROWS = 10_000;
@@ -265,21 +266,21 @@ class ModelFile {
   section(name: SectionName, data: Uint8Array, remap?: Remap): void {
     this.begin(name, remap);
     this.flush();
-    writeAll(this.fd, data, this.pos);
+    writeAllSync(this.fd, data, this.pos);
     this.pos += data.byteLength;
     this.end();
   }
 
   private flush(): void {
     if (this.used === 0) return;
-    writeAll(this.fd, this.buf.subarray(0, this.used), this.pos);
+    writeAllSync(this.fd, this.buf.subarray(0, this.used), this.pos);
     this.pos += this.used;
     this.used = 0;
   }
 
   private pad(): void {
     const to = align8(this.pos);
-    if (to > this.pos) writeAll(this.fd, Buffer.alloc(to - this.pos), this.pos);
+    if (to > this.pos) writeAllSync(this.fd, Buffer.alloc(to - this.pos), this.pos);
     this.pos = to;
   }
 
@@ -306,7 +307,7 @@ class ModelFile {
       readFully(this.fd, chunk.subarray(0, n), at);
       if (sec !== undefined && sec.offset <= at && sec.remap !== undefined) {
         remap(chunk, n, sec.remap, rank);
-        writeAll(this.fd, chunk.subarray(0, n), at);
+        writeAllSync(this.fd, chunk.subarray(0, n), at);
       }
       hash.update(chunk.subarray(0, n));
       at = stop;
@@ -326,7 +327,7 @@ class ModelFile {
     head.writeUInt32LE(FORMAT, 8);
     head.writeUInt32LE(HEADER_RESERVE - PREFIX_BYTES, 12);
     json.copy(head, PREFIX_BYTES);
-    writeAll(this.fd, head, 0);
+    writeAllSync(this.fd, head, 0);
     fsyncSync(this.fd);
     closeSync(this.fd);
     return end;
@@ -557,10 +558,6 @@ function sortByKey(keys: Float64Array, companions: Col<Float64Array>[]): void {
   }
 }
 
-function writeAll(fd: number, data: Uint8Array, position: number): void {
-  let off = 0;
-  while (off < data.byteLength) off += writeSync(fd, data, off, Math.min(data.byteLength - off, 1 << 24), position + off);
-}
 
 function readFully(fd: number, into: Buffer, position: number): void {
   let off = 0;
