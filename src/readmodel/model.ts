@@ -3,14 +3,14 @@
 // `amountsInMemoryBytes`. Else they are read on demand with positioned reads: a person's amount
 // rows are one read (records are grouped by SSIN), and so are a person's repertory rows, from a
 // row-major copy of the file's five repertory columns made at open (an unlinked temporary file).
-import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { HandicapRecords, Integration, Person } from '../interfaces.js';
 import { HandiserviceTables } from './handiservice.js';
 import { ensureCapacity, lowerBound, upperBound, type AmountColumns } from '../domain/aggregate.js';
 import { LdmError } from '../errors.js';
+import { writeAllSync } from '../files/writeAll.js';
 import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, findKey, ssinKey, ssinText, type ReadModelHeader, type SectionName } from './layout.js';
 
 /** Amount records up to this size are loaded; bigger sections stay on disk (national scale). */
@@ -302,9 +302,9 @@ export class ReadModel {
     const own = this.stringIndex(senderCbe);
     const sectorLevel = this.stringIndex('');
     let n = 0;
-    const first = this.personRep[index];
-    const base = this.repRows(first, this.personRep[index + 1] - first);
-    for (let i = base, end = base + this.personRep[index + 1] - first; i < end; i++) {
+    const count = this.personRep[index + 1] - this.personRep[index];
+    const base = this.repRows(this.personRep[index], count);
+    for (let i = base, end = base + count; i < end; i++) {
       const inst = this.repInstitution[i];
       const sec = this.repSector[i];
       const isOwn = inst === own;
@@ -332,9 +332,9 @@ export class ReadModel {
   sectorIntegrations(index: number, sector: number): Integration[] {
     const out: Integration[] = [];
     const ssin = ssinText(this.personSsin[index]);
-    const first = this.personRep[index];
-    const base = this.repRows(first, this.personRep[index + 1] - first);
-    for (let i = base, end = base + this.personRep[index + 1] - first; i < end; i++) {
+    const count = this.personRep[index + 1] - this.personRep[index];
+    const base = this.repRows(this.personRep[index], count);
+    for (let i = base, end = base + count; i < end; i++) {
       if (this.repSector[i] !== sector) continue;
       const inst = this.strings[this.repInstitution[i]];
       const e = this.repEnd[i];
@@ -543,7 +543,7 @@ function rowMajorRepertory(fd: number, path: string, header: ReadModelHeader, ro
         readFully(fd, column.subarray(0, n * 4), header.sections[name].offset + first * 4);
         for (let k = 0; k < n; k++) block.writeUInt32LE(column.readUInt32LE(k * 4), k * REP_ROW_BYTES + c * 4);
       });
-      for (let off = 0; off < n * REP_ROW_BYTES; ) off += writeSync(out, block, off, n * REP_ROW_BYTES - off, first * REP_ROW_BYTES + off);
+      writeAllSync(out, block.subarray(0, n * REP_ROW_BYTES), first * REP_ROW_BYTES);
     }
     return out;
   } catch (err) {
