@@ -42,7 +42,7 @@ import { AuditSink } from '../audit/record.js';
 import { writeResponse } from '../response/writer.js';
 import { assertSignerCurrent } from '../response/sign.js';
 import { takeOver } from '../journal/takeOver.js';
-import { heartbeat, renewInTransaction } from '../journal/heartbeat.js';
+import { auditLeaseFence, heartbeat } from '../journal/heartbeat.js';
 import { markBatch } from '../journal/markBatch.js';
 import { completeBatch } from '../journal/completeBatch.js';
 import { isLeaseLost } from '../journal/leaseLost.js';
@@ -227,7 +227,7 @@ async function write(ctx: ExtractContext, e: ExtractRecord, client: Client, resu
       ctx.db,
       { batchId: batch.id, clientId: client.clientId, service: EXTRACT_SERVICE, legalContext: e.authorization.legalContext, deliberation: e.authorization.deliberation, consultedAt: batch.processedAt },
       // A run that lost its lease (frozen past it) writes no entry over the new holder's.
-      { rowsPerFlush: EXTRACT_AUDIT_ROWS_PER_FLUSH, fence: (trx) => renewInTransaction(trx, batch.id, ctx.instanceId, lease, 'while writing its audit entries') },
+      { rowsPerFlush: EXTRACT_AUDIT_ROWS_PER_FLUSH, fence: auditLeaseFence(batch.id, ctx.instanceId, lease) },
     );
     const m = model.model;
     async function* lines(): AsyncGenerator<ProfiledResponseLine> {

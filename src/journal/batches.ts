@@ -4,7 +4,7 @@
 // graphile-worker keeps its SQL; this module gathers them. Times come from the database's clock.
 export { BATCH_STATES, DEFAULT_LEASE_SECONDS, type BatchRecord, type BatchState } from './record.js';
 export { claimBatch, type ClaimInput } from './claimBatch.js';
-export { heartbeat, renewInTransaction, renewOrLost } from './heartbeat.js';
+export { auditLeaseFence, heartbeat, renewOrLost } from './heartbeat.js';
 export { takeOver } from './takeOver.js';
 export { expiredBatches } from './expiredBatches.js';
 export { claimedBatches } from './claimedBatches.js';

@@ -15,14 +15,17 @@ export async function renewOrLost(db: Db, id: number, instanceId: string, leaseS
 }
 
 /**
- * The lease check of a write that only the holder may make, inside the caller's transaction (the
- * audit writes: AuditFence). The renewal locks the batch row until the transaction ends, so a
- * take-over waits for the write instead of landing in its middle. On PostgreSQL the transaction
- * may not sit idle longer than a lease (at least 5 s): a holder frozen in the middle of it would
- * otherwise keep that lock, and the batch, for as long as it stays frozen. The server ends such a
- * session; its write is rolled back and the holder, on waking, finds it has lost the batch.
+ * The fence of a holder's audit writes (AuditFence): run first in each of their transactions, it
+ * renews the lease there, or throws LEASE_LOST. The renewal locks the batch row until the
+ * transaction ends, so a take-over waits for the write instead of landing in its middle. On
+ * PostgreSQL the transaction may not sit idle longer than a lease (at least 5 s): a holder frozen
+ * in the middle of it would otherwise keep that lock, and the batch, for as long as it stays
+ * frozen. The server ends such a session; its write is rolled back and the holder, on waking,
+ * finds it has lost the batch.
  */
-export async function renewInTransaction(trx: Db, id: number, instanceId: string, leaseSeconds: number, when: string): Promise<void> {
-  if (!isSqlite(trx)) await trx.raw(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(5, Math.ceil(leaseSeconds)) * 1000}`);
-  await renewOrLost(trx, id, instanceId, leaseSeconds, when);
+export function auditLeaseFence(id: number, instanceId: string, leaseSeconds: number): (trx: Db) => Promise<void> {
+  return async (trx) => {
+    if (!isSqlite(trx)) await trx.raw(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(5, Math.ceil(leaseSeconds)) * 1000}`);
+    await renewOrLost(trx, id, instanceId, leaseSeconds, 'while writing its audit entries');
+  };
 }

@@ -28,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { responseFileName } from '../response/writer.js';
 import {
   DEFAULT_LEASE_SECONDS,
+  auditLeaseFence,
   claimBatch,
   claimedBatches,
   completeBatch,
@@ -42,7 +43,6 @@ import {
   isLeaseLost,
   markBatch,
   renewOrLost,
-  renewInTransaction,
   takeOver,
   withdrawClaim,
   type BatchRecord,
@@ -294,7 +294,7 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
 
   // Each audit write first renews the lease in its own transaction: one that lost the batch
   // writes nothing (LEASE_LOST), and a take-over waits for a write in progress to end.
-  const auditFence = (trx: Db): Promise<void> => renewInTransaction(trx, batch.id, ctx.instanceId, leaseOf(ctx), 'while writing its audit entries');
+  const auditFence = auditLeaseFence(batch.id, ctx.instanceId, leaseOf(ctx));
   const responseName = batch.responseName ?? responseFileName(batch.fileName);
   const responsePath = join(work, responseName);
   let earlier: BatchRecord | undefined;
