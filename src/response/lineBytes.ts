@@ -92,6 +92,11 @@ export class LineEncoder {
     this.buf = Buffer.allocUnsafeSlow(size);
   }
 
+  /** What was encoded so far, as a string. */
+  written(): string {
+    return this.buf.toString('utf8', 0, this.used);
+  }
+
   /** Makes room for `n` more bytes. */
   protected room(n: number): void {
     if (this.used + n > this.buf.length) {
@@ -236,7 +241,7 @@ export class LineEncoder {
    * One `<Response>` element, indented, ending with a newline. Rights and Handicap answers (not
    * the million-line services) are serialized as strings by `rest` and appended.
    */
-  protected responseLine(line: ProfiledResponseLine, rest: (line: ProfiledResponseLine) => string): void {
+  responseLine(line: ProfiledResponseLine, rest: (line: ProfiledResponseLine) => string): void {
     const status = STATUS_BYTES.get(line.status);
     if (status === undefined) throw new Error(`line ${line.seq}: unknown status code ${String(line.status)}`);
     // Short-circuits on the common case (an amounts line has no rights) to keep the hot path cheap.

@@ -118,13 +118,9 @@ function answerXml(line: ProfiledResponseLine): string {
 
 /** One `<Response>` element as a string, indented, ending with a newline (for tests). */
 export function responseLineXml(line: ProfiledResponseLine): string {
-  const e = new (class extends LineEncoder {
-    encoded(): string {
-      this.responseLine(line, answerXml);
-      return this.buf.toString('utf8', 0, this.used);
-    }
-  })(1024);
-  return e.encoded();
+  const e = new LineEncoder(1024);
+  e.responseLine(line, answerXml);
+  return e.written();
 }
 
 /**
