@@ -22,12 +22,41 @@ const REP_ROW_BYTES = 20;
 
 /** A partner's records are read in one go when they lie within this many records (16 KiB). */
 const PARTNER_SPAN_RECORDS = 512;
+/** stageAmounts reads the file in windows of this many records (64 KiB). */
+const STAGE_WINDOW_RECORDS = 2048;
+
+/**
+ * Amount records read ahead for a group of lines (ReadModel.stageAmounts) when the records stay on
+ * disk: the group's persons' records, read in file order through a window, so a line costs a
+ * lookup instead of a positioned read. One resolver's own: batches that share the model never
+ * share a staging, which outlives the awaits between a resolver's chunks.
+ */
+export class AmountStaging {
+  /** amountKey index → first record of that person's records in `records`. */
+  readonly at = new Map<number, number>();
+  records = Buffer.alloc(0);
+  f64 = new Float64Array(0);
+  u16 = new Uint16Array(0);
+  /** Scratch: the group's amountKey indexes, sorted. */
+  keys = new Int32Array(0);
+  window = Buffer.alloc(0);
+
+  ensure(records: number): void {
+    const bytes = records * AMOUNT_RECORD_BYTES;
+    if (this.records.length >= bytes) return;
+    this.records = Buffer.alloc(Math.max(bytes, this.records.length * 2));
+    this.f64 = new Float64Array(this.records.buffer, this.records.byteOffset, this.records.byteLength / 8);
+    this.u16 = new Uint16Array(this.records.buffer, this.records.byteOffset, this.records.byteLength / 2);
+  }
+}
 
 export interface OpenOptions {
   amountsInMemoryBytes?: number;
   repertoryInMemoryBytes?: number;
   /** PARTNER_SPAN_RECORDS (tests set 1 to read a partner's records one by one). */
   partnerSpanRecords?: number;
+  /** STAGE_WINDOW_RECORDS (tests set a few records, to read past the window and around it). */
+  stageWindowRecords?: number;
 }
 
 export class ReadModel {
@@ -66,6 +95,7 @@ export class ReadModel {
   private readonly partnerRowOffset: number;
   private refScratch = new Uint32Array(64);
   private partnerSpan = PARTNER_SPAN_RECORDS;
+  private stageWindow = STAGE_WINDOW_RECORDS;
   /** Whether the amount records are held in memory (else read through `fd` into `scratch`). */
   private readonly inMemory: boolean;
   /** Views on the amount records: the section when in memory, else `scratch`. */
@@ -177,6 +207,7 @@ export class ReadModel {
       keepFd = !inMemory;
       const model = new ReadModel(header, sections, narrow, keepFd ? fd : undefined, repFd);
       model.partnerSpan = opts.partnerSpanRecords ?? PARTNER_SPAN_RECORDS;
+      model.stageWindow = opts.stageWindowRecords ?? STAGE_WINDOW_RECORDS;
       return model;
     } finally {
       if (!keepFd) closeSync(fd);
@@ -366,6 +397,8 @@ export class ReadModel {
     keepAfter: ((paidOn: number) => boolean) | undefined,
     /** personIndex(ssin), when the caller has it: spares a second binary search. */
     personIndex = -1,
+    /** Records read ahead by stageAmounts: a staged person's records are not read again. */
+    staging?: AmountStaging,
   ): void {
     into.count = 0;
     const k = ssinKey(ssin);
@@ -378,9 +411,10 @@ export class ReadModel {
       if (p < 0) return;
       const first = this.amountStart[p];
       const count = this.amountStart[p + 1] - first;
-      const base = this.load(first, count);
-      const f64 = this.f64;
-      const u16 = this.u16;
+      const staged = staging?.at.get(p);
+      const base = staged ?? this.load(first, count);
+      const f64 = staged === undefined ? this.f64 : (staging as AmountStaging).f64;
+      const u16 = staged === undefined ? this.u16 : (staging as AmountStaging).u16;
       for (let i = 0; i < count; i++) {
         const w = (base + i) * 16; // the record's uint16 words
         const month = u16[w + 11];
@@ -451,6 +485,53 @@ export class ReadModel {
       else hi = mid - 1;
     }
     return this.amountKey[lo];
+  }
+
+  /**
+   * Reads ahead, into `into`, the amount records (as beneficiary) of the persons `persons[0…n)`
+   * (person indexes; -1 skipped), when they stay on disk: in file order, through a 64 KiB window,
+   * so the reads are a few per window instead of one per line. A no-op when they are in memory.
+   */
+  stageAmounts(into: AmountStaging, persons: Int32Array, n: number): void {
+    into.at.clear();
+    if (this.inMemory) return;
+    if (this.fd === undefined) throw new LdmError('READ_MODEL_CLOSED', 'the read model was closed while a batch was reading it');
+    const ofPerson = this.amountOfPerson();
+    if (into.keys.length < n) into.keys = new Int32Array(Math.max(n, into.keys.length * 2));
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const p = persons[i];
+      if (p >= 0 && ofPerson[p] >= 0) into.keys[m++] = ofPerson[p];
+    }
+    const keys = into.keys.subarray(0, m).sort();
+    let total = 0;
+    for (let j = 0; j < m; j++) if (j === 0 || keys[j] !== keys[j - 1]) total += this.amountStart[keys[j] + 1] - this.amountStart[keys[j]];
+    into.ensure(total);
+    const allRecords = this.amountStart[this.amountStart.length - 1];
+    const windowRecords = this.stageWindow;
+    if (into.window.length < windowRecords * AMOUNT_RECORD_BYTES) into.window = Buffer.alloc(windowRecords * AMOUNT_RECORD_BYTES);
+    let from = 0; // the window holds records [from, to) of the file
+    let to = 0;
+    let pos = 0;
+    for (let j = 0; j < m; j++) {
+      const a = keys[j];
+      if (j > 0 && a === keys[j - 1]) continue;
+      const first = this.amountStart[a];
+      const count = this.amountStart[a + 1] - first;
+      const dest = into.records.subarray(pos * AMOUNT_RECORD_BYTES, (pos + count) * AMOUNT_RECORD_BYTES);
+      if (count > windowRecords) {
+        readFully(this.fd, dest, this.amountsOffset + first * AMOUNT_RECORD_BYTES);
+      } else {
+        if (first < from || first + count > to) {
+          from = first;
+          to = Math.min(first + windowRecords, allRecords);
+          readFully(this.fd, into.window.subarray(0, (to - from) * AMOUNT_RECORD_BYTES), this.amountsOffset + from * AMOUNT_RECORD_BYTES);
+        }
+        into.window.copy(dest, 0, (first - from) * AMOUNT_RECORD_BYTES, (first - from + count) * AMOUNT_RECORD_BYTES);
+      }
+      into.at.set(a, pos);
+      pos += count;
+    }
   }
 
   /**

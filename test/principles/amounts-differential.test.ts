@@ -300,6 +300,7 @@ let inst: Instance;
 let facts: Facts;
 const lines = new Map<string, Line[]>();
 const got = new Map<string, Map<number, string>>();
+const gotOnDisk = new Map<string, Map<number, string>>();
 const imports: Record<string, { inserted: number; updated: number; unchanged: number; rows: number }> = {};
 
 beforeAll(async () => {
@@ -326,6 +327,12 @@ beforeAll(async () => {
     const p = await inst.cli(['process', request, '-o', out, '--as-of', REF]);
     expect(p.code, p.stderr).toBe(0);
     got.set(sender.clientId, answered(await readFile(out, 'utf8')));
+    // Again with the amount records left on disk (as at national scale) and read ahead per group
+    // of lines (services/amounts/resolve.ts STAGE_LINES): the same answers.
+    const onDisk = join(inst.dir, `diff-${sender.clientId}.on-disk.response.xml`);
+    const d = await inst.cli(['process', request, '-o', onDisk, '--as-of', REF], { env: { LDM_BATCH_READMODEL_MEMORY_MB: '0' } });
+    expect(d.code, d.stderr).toBe(0);
+    gotOnDisk.set(sender.clientId, answered(await readFile(onDisk, 'utf8')));
   }
 }, 300_000);
 
@@ -360,6 +367,7 @@ describe('LivingWagesWithAmount: `process` vs an independent implementation of Â
     }
     console.log(`amounts differential (${sender.clientId}): ${mine.length} lines, ${diffs.length} disagreements;`, Object.fromEntries([...codes].sort()), Object.fromEntries(tally));
     expect(answers.size).toBe(sender.lines);
+    expect(gotOnDisk.get(sender.clientId), 'the answers with the amount records on disk').toEqual(answers);
     expect(diffs.slice(0, 3)).toEqual([]);
     expect(diffs.length).toBe(0);
     // Every code of the service, and the cases this test is about, are really exercised.

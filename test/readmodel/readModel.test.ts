@@ -17,7 +17,7 @@ import { addMonths, lastDayOfMonth } from '../../src/domain/dates.js';
 import { makeSsin } from '../../src/domain/ssin.js';
 import { rng } from '../../src/generate/dataset.js';
 import { buildReadModel } from '../../src/readmodel/build.js';
-import { ReadModel } from '../../src/readmodel/model.js';
+import { AmountStaging, ReadModel } from '../../src/readmodel/model.js';
 import { ReadModels } from '../../src/readmodel/registry.js';
 import { readModelFile, readModelVersions } from '../../src/readmodel/files.js';
 import { bumpStoreVersion, storeVersion } from '../../src/store/storeVersion.js';
@@ -119,16 +119,16 @@ function answer(rows: AmountRow[], role: Role, p: RequestPeriod, referenceDate: 
 }
 
 /** What the pipeline asks the model for a line and answers from its columns (services/amounts/resolve.ts). */
-function modelAnswer(m: ReadModel, cols: AmountColumns, ssin: string, role: Role, p: RequestPeriod, referenceDate: string): unknown {
+function modelAnswer(m: ReadModel, cols: AmountColumns, ssin: string, role: Role, p: RequestPeriod, referenceDate: string, staging?: AmountStaging): unknown {
   // With the person's index (the hot path's per-person index; -1 for SSINs not in the register,
   // which may still have amount rows: then the key is searched).
   const person = m.personIndex(ssin);
   if (p.kind === 'year') {
-    m.amountColumns(cols, ssin, role, `${p.year}-`, `${p.year}-\uffff`, undefined, person);
+    m.amountColumns(cols, ssin, role, `${p.year}-`, `${p.year}-\uffff`, undefined, person, staging);
     return yearOf(cols, role, p.year, referenceDate);
   }
   if (p.kind === 'months') {
-    m.amountColumns(cols, ssin, role, p.from, p.to, (paidOn) => visibleAt(m.strings, paidOn, referenceDate), person);
+    m.amountColumns(cols, ssin, role, p.from, p.to, (paidOn) => visibleAt(m.strings, paidOn, referenceDate), person, staging);
     return monthsOf(cols, role, p.from, p.to, referenceDate);
   }
   return undefined;
@@ -168,15 +168,30 @@ describe('read model', () => {
   });
   }
 
-  for (const [inMemory, partnerSpanRecords] of [
-    [true, undefined],
-    [false, undefined],
-    [false, 1],
+  for (const [inMemory, partnerSpanRecords, stageWindowRecords] of [
+    [true, undefined, undefined],
+    [false, undefined, undefined],
+    [false, 1, undefined],
+    [false, undefined, 'default'],
+    [false, undefined, 3],
+    [false, undefined, 16],
   ] as const) {
-    it(`gives the rules the same answers as every row of the person in the store (amounts ${inMemory ? 'in memory' : `read on demand${partnerSpanRecords === 1 ? ', a partner\'s records one by one' : ''}`})`, async () => {
+    const how = inMemory
+      ? 'in memory'
+      : `read on demand${partnerSpanRecords === 1 ? ", a partner's records one by one" : ''}${stageWindowRecords === undefined ? '' : `, two persons in three staged (${stageWindowRecords === 'default' ? 'default window' : `a window of ${stageWindowRecords} records`})`}`;
+    it(`gives the rules the same answers as every row of the person in the store (amounts ${how})`, async () => {
       const built = await buildReadModel(db, join(dir, 'rm'));
-      const m = ReadModel.open(built.path, { amountsInMemoryBytes: inMemory ? undefined : 0, partnerSpanRecords });
+      const m = ReadModel.open(built.path, { amountsInMemoryBytes: inMemory ? undefined : 0, partnerSpanRecords, stageWindowRecords: typeof stageWindowRecords === 'number' ? stageWindowRecords : undefined });
       expect(m.amountsInMemory).toBe(inMemory);
+      // The resolver's read-ahead (stageAmounts): two persons in three, some twice, in no order,
+      // and -1 (not a person); the others are read as usual.
+      let staging: AmountStaging | undefined;
+      if (stageWindowRecords !== undefined) {
+        staging = new AmountStaging();
+        const group = persons.filter((_, i) => i % 3 !== 0).flatMap((s, i) => (i % 4 === 0 ? [m.personIndex(s), -1, m.personIndex(s)] : [m.personIndex(s)]));
+        m.stageAmounts(staging, Int32Array.from(group.reverse()), group.length);
+        expect(staging.at.size).toBeGreaterThan(persons.length / 3);
+      }
       const referenceDates = ['2023-03-03', '2023-03-04', '2024-02-29', '2024-12-07', '2025-06-14', '2026-03-15', '2027-01-01'];
       let compared = 0;
       let withData = 0;
@@ -189,7 +204,7 @@ describe('read model', () => {
             for (const ssin of persons) {
               for (const period of [randomPeriod(), randomPeriod(), randomPeriod()]) {
                 const expected = answer(all.get(ssin) ?? [], role, period, referenceDate);
-                expect(modelAnswer(m, cols, ssin, role, period, referenceDate)).toEqual(expected);
+                expect(modelAnswer(m, cols, ssin, role, period, referenceDate, staging)).toEqual(expected);
                 compared++;
                 if (Array.isArray(expected) ? expected.length > 0 : (expected as { entries: unknown[] }).entries.length > 0) withData++;
                 if (!Array.isArray(expected)) lastPaid.add((expected as { lastMonthIsLastPaid: boolean }).lastMonthIsLastPaid);

@@ -18,11 +18,18 @@ import type { Integration, Person, ProfiledResponseLine, RequestLine, RequestPer
 import { applyFieldProfile, periodKindAllowed } from './profile.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
-import type { ReadModel } from '../../readmodel/model.js';
+import { AmountStaging, type ReadModel } from '../../readmodel/model.js';
 import { LdmError } from '../../errors.js';
 import type { ServiceContext } from '../context.js';
 
 export type ResolveContext = ServiceContext;
+
+/**
+ * Lines whose persons are looked up and whose amount records are read ahead together: with the
+ * records on disk, a group's reads follow the file (ReadModel.stageAmounts) instead of one
+ * positioned read per line. About 7 MB of staged records at ~14 rows a person.
+ */
+export const STAGE_LINES = 16384;
 
 /**
  * One resolved chunk: its answers, and per line the audit facts: whether its SSIN is valid (such
@@ -48,23 +55,29 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
         consultedAt: ctx.audit.consultedAt,
       }, { fence: ctx.audit.fence })
     : undefined;
-  const resolveChunk = chunkResolver(model, ctx);
+  const resolver = chunkResolver(model, ctx);
   try {
-    for await (const chunk of chunked(lines, KEYS_PER_QUERY)) {
-      const current = resolveChunk(chunk);
-      if (audit) {
-        for (let i = 0; i < chunk.length; i++) {
-          if (current.valid[i] === 0) continue;
-          const q = current.quality[i];
-          const due = audit.add(chunk[i].seq, chunk[i].ssin, q < 0 ? null : q, current.out[i].status);
-          if (due) {
-            const t0 = timing() ? performance.now() : 0;
-            await due;
-            if (t0 !== 0) addTiming('auditWait', performance.now() - t0);
+    // A group's persons are looked up, and their amount records read ahead, at once (stage); its
+    // lines are then answered and handed over in chunks.
+    for await (const group of chunked(lines, STAGE_LINES)) {
+      resolver.stage(group);
+      for (let at = 0; at < group.length; at += KEYS_PER_QUERY) {
+        const chunk = group.length <= KEYS_PER_QUERY ? group : group.slice(at, at + KEYS_PER_QUERY);
+        const current = resolver.resolve(chunk, at);
+        if (audit) {
+          for (let i = 0; i < chunk.length; i++) {
+            if (current.valid[i] === 0) continue;
+            const q = current.quality[i];
+            const due = audit.add(chunk[i].seq, chunk[i].ssin, q < 0 ? null : q, current.out[i].status);
+            if (due) {
+              const t0 = timing() ? performance.now() : 0;
+              await due;
+              if (t0 !== 0) addTiming('auditWait', performance.now() - t0);
+            }
           }
         }
+        yield current.out;
       }
-      yield current.out;
     }
     // Every entry is stored before the writer gets past the last line (and so before it signs).
     const t0 = timing() ? performance.now() : 0;
@@ -131,7 +144,7 @@ class PeriodMemo {
  * arrays are this resolver's own, reused from line to line and chunk to chunk (never shared with
  * another batch's resolver, which may run between two chunks of this one).
  */
-function chunkResolver(model: ReadModel, ctx: ResolveContext): (chunk: readonly RequestLine[]) => Resolved {
+function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: readonly RequestLine[]): void; resolve(chunk: readonly RequestLine[], at: number): Resolved } {
   const finality: FinalityContext = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
   const fields = ctx.authorization.fields;
   const referenceDate = ctx.referenceDate;
@@ -143,13 +156,16 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): (chunk: readonly 
   const integrations: Integration[] = [];
   let valid = new Uint8Array(KEYS_PER_QUERY);
   let quality = new Int32Array(KEYS_PER_QUERY);
+  /** The current group's person indexes (-1: not in the model), and their staged amount records. */
+  let persons = new Int32Array(STAGE_LINES);
+  const staging = new AmountStaging();
 
-  /** Line i of the chunk: its answer, and its audit facts into valid[i] and quality[i]. */
-  const resolveLine = (line: RequestLine, i: number): ProfiledResponseLine => {
+  /** Line i of the chunk (line at+i of the group): its answer, and its audit facts into valid[i] and quality[i]. */
+  const resolveLine = (line: RequestLine, i: number, at: number): ProfiledResponseLine => {
     const ssinValid = isValidSsin(line.ssin, refYear);
     valid[i] = ssinValid ? 1 : 0;
     quality[i] = -1;
-    const p = ssinValid ? model.personIndex(line.ssin) : -1;
+    const p = ssinValid ? persons[at + i] : -1;
     if (p >= 0) {
       person.ssin = line.ssin;
       person.replacedBy = model.replacedByOf(p);
@@ -179,22 +195,31 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): (chunk: readonly 
     const role = line.role === 'PARTNER' ? 'PARTNER' : 'BENEFICIARY';
     // Only the rows a line needs (see amountColumns): a year's months; a month range and, for
     // lastMonthIsLastPaid, the first visible row after it.
-    if (line.period.kind === 'year') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, undefined, p);
-    else if (line.period.kind === 'months') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, visible, p);
+    if (line.period.kind === 'year') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, undefined, p, staging);
+    else if (line.period.kind === 'months') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, visible, p, staging);
     else cols.count = 0;
     return answer(line, cols, referenceDate, fields);
   };
 
-  return (chunk) => {
-    const t0 = timing() ? performance.now() : 0;
-    if (valid.length < chunk.length) {
-      valid = new Uint8Array(chunk.length);
-      quality = new Int32Array(chunk.length);
-    }
-    const out: ProfiledResponseLine[] = new Array(chunk.length);
-    for (let i = 0; i < chunk.length; i++) out[i] = resolveLine(chunk[i], i);
-    if (t0 !== 0) addTiming('rules', performance.now() - t0); // lookups in the model and the rules, per line
-    return { out, valid, quality };
+  return {
+    stage(group) {
+      const t0 = timing() ? performance.now() : 0;
+      if (persons.length < group.length) persons = new Int32Array(group.length);
+      for (let i = 0; i < group.length; i++) persons[i] = model.personIndex(group[i].ssin);
+      model.stageAmounts(staging, persons, group.length);
+      if (t0 !== 0) addTiming('rules', performance.now() - t0);
+    },
+    resolve(chunk, at) {
+      const t0 = timing() ? performance.now() : 0;
+      if (valid.length < chunk.length) {
+        valid = new Uint8Array(chunk.length);
+        quality = new Int32Array(chunk.length);
+      }
+      const out: ProfiledResponseLine[] = new Array(chunk.length);
+      for (let i = 0; i < chunk.length; i++) out[i] = resolveLine(chunk[i], i, at);
+      if (t0 !== 0) addTiming('rules', performance.now() - t0); // lookups in the model and the rules, per line
+      return { out, valid, quality };
+    },
   };
 }
 
