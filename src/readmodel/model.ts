@@ -401,10 +401,10 @@ export class ReadModel {
     staging?: AmountStaging,
   ): void {
     into.count = 0;
-    const k = ssinKey(ssin);
+    const k = personIndex >= 0 && role === 'BENEFICIARY' ? 0 : ssinKey(ssin);
     if (k === undefined) return;
-    const lo = lowerBound(this.strings, from);
-    const hi = upperBound(this.strings, to); // months [lo, hi) lie in from..to
+    const lo = this.bound(this.lowerBounds, from, lowerBound);
+    const hi = this.bound(this.upperBounds, to, upperBound); // months [lo, hi) lie in from..to
     let afterFound = keepAfter === undefined;
     if (role === 'BENEFICIARY') {
       const p = personIndex >= 0 ? this.amountOfPerson()[personIndex] : findKey(this.amountKey, k);
@@ -487,6 +487,19 @@ export class ReadModel {
     return this.amountKey[lo];
   }
 
+  // A batch asks for a few periods a million times: their bounds in `strings` are kept.
+  private readonly lowerBounds = new Map<string, number>();
+  private readonly upperBounds = new Map<string, number>();
+
+  private bound(memo: Map<string, number>, value: string, search: (strings: readonly string[], s: string) => number): number {
+    let at = memo.get(value);
+    if (at === undefined) {
+      if (memo.size >= 4096) memo.clear(); // a hostile mix of periods stays bounded
+      memo.set(value, (at = search(this.strings, value)));
+    }
+    return at;
+  }
+
   /**
    * Reads ahead, into `into`, the amount records (as beneficiary) of the persons `persons[0…n)`
    * (person indexes; -1 skipped), when they stay on disk: in file order, through a 64 KiB window,
@@ -507,7 +520,6 @@ export class ReadModel {
     let total = 0;
     for (let j = 0; j < m; j++) if (j === 0 || keys[j] !== keys[j - 1]) total += this.amountStart[keys[j] + 1] - this.amountStart[keys[j]];
     into.ensure(total);
-    const allRecords = this.amountStart[this.amountStart.length - 1];
     const windowRecords = this.stageWindow;
     if (into.window.length < windowRecords * AMOUNT_RECORD_BYTES) into.window = Buffer.alloc(windowRecords * AMOUNT_RECORD_BYTES);
     let from = 0; // the window holds records [from, to) of the file
@@ -523,8 +535,14 @@ export class ReadModel {
         readFully(this.fd, dest, this.amountsOffset + first * AMOUNT_RECORD_BYTES);
       } else {
         if (first < from || first + count > to) {
+          // The window ends with the last person it can hold whole: no bytes read past them.
           from = first;
-          to = Math.min(first + windowRecords, allRecords);
+          to = first + count;
+          for (let q = j + 1; q < m; q++) {
+            const end = this.amountStart[keys[q] + 1];
+            if (end > first + windowRecords) break;
+            to = end;
+          }
           readFully(this.fd, into.window.subarray(0, (to - from) * AMOUNT_RECORD_BYTES), this.amountsOffset + from * AMOUNT_RECORD_BYTES);
         }
         into.window.copy(dest, 0, (first - from) * AMOUNT_RECORD_BYTES, (first - from + count) * AMOUNT_RECORD_BYTES);
