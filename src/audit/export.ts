@@ -169,9 +169,10 @@ export function rowTexts(c: ExportedConsultation, lang: ExportLang): [string, st
 export async function renderPdf(doc: AuditExport): Promise<Buffer> {
   const t = TEXTS[doc.lang];
   const when = new Date(doc.generatedAt);
+  const margins = { top: 56, bottom: 56, left: 48, right: 48 };
   const pdf = new PDFDocument({
     size: 'A4',
-    margins: { top: 56, bottom: 56, left: 48, right: 48 },
+    margins,
     bufferPages: true,
     lang: doc.lang,
     info: { Title: t.title, Producer: 'ldm-batch', Creator: 'ldm-batch audit export', CreationDate: when, ModDate: when },
@@ -202,19 +203,40 @@ export async function renderPdf(doc: AuditExport): Promise<Buffer> {
     pdf.font('Helvetica-Bold').fontSize(11).text(t.count(doc.consultations.length));
     pdf.moveDown(0.4);
     pdf.fontSize(8);
+    // pdfkit's table moves a row that does not fit to a new page whole, but does not repeat its
+    // header there. So the table is drawn one page at a time, each a table of its own with the
+    // header: rows are measured as pdfkit lays them out (a one-row table on a scratch page) and
+    // a page takes the rows that fit below the header, with the same test pdfkit applies.
     const grey = '#e6e6e6';
     // Legal contexts are long codes (HEALTH:INCREASED_REIMBURSEMENT): their column is the widest.
-    pdf.table({
+    const style: PDFKit.Mixins.TableOptions = {
       columnStyles: [56, '*', 76, 124, 66, 76],
       defaultStyle: { padding: [3, 4], border: 0.5, borderColor: '#999999' },
       rowStyles: (i) => (i === 0 ? { backgroundColor: grey } : undefined),
-      data: [
-        t.head.map((h) => ({ text: h, type: 'TH' as const, font: { src: 'Helvetica-Bold' } })),
-        ...doc.consultations.map((c) =>
-          rowTexts(c, doc.lang).map((text, col) => ({ text, font: { src: col === 0 ? 'Helvetica-Bold' : 'Helvetica' } })),
-        ),
-      ],
-    });
+    };
+    type Row = PDFKit.Mixins.CellOptions[];
+    const head: Row = t.head.map((h) => ({ text: h, type: 'TH' as const, font: { src: 'Helvetica-Bold' } }));
+    const rows: Row[] = doc.consultations.map((c) =>
+      rowTexts(c, doc.lang).map((text, col) => ({ text, font: { src: col === 0 ? 'Helvetica-Bold' : 'Helvetica' } })),
+    );
+    const scratch = new PDFDocument({ size: 'A4', margins }).fontSize(8);
+    const heightOf = (row: Row): number => {
+      scratch.y = scratch.page.margins.top;
+      scratch.table({ ...style, data: [row] });
+      return scratch.y - scratch.page.margins.top;
+    };
+    const headHeight = heightOf(head);
+    const heights = rows.map(heightOf);
+    const bottom = pdf.page.maxY();
+    for (let i = 0; i < rows.length; ) {
+      if (i > 0 || pdf.y + headHeight + heights[0] >= bottom) pdf.addPage(); // never a header alone
+      let y = pdf.y + headHeight;
+      let n = i;
+      do y += heights[n++];
+      while (n < rows.length && y + heights[n] < bottom);
+      pdf.table({ ...style, data: [head, ...rows.slice(i, n)] });
+      i = n;
+    }
   }
   pdf.moveDown(1);
   pdf.font('Helvetica').fontSize(9).fillColor('#333333').text(t.footer, pdf.page.margins.left, pdf.y, { width });

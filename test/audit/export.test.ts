@@ -17,6 +17,7 @@ import { LdmError } from '../../src/errors.js';
 import { makeSsin } from '../../src/domain/ssin.js';
 import type { StatusCode } from '../../src/interfaces.js';
 import { hasTool } from '../helpers/instance.js';
+import { renderPdf, type AuditExport, type ExportedConsultation } from '../../src/audit/export.js';
 import { addBatch, CLIENT_ROWS, openTestStore, type TestStore } from './fixture.js';
 
 const app = vi.hoisted(() => ({ db: undefined as Db | undefined }));
@@ -208,6 +209,64 @@ describe.skipIf(!hasTool(PDFTOTEXT))('audit export as PDF (read back with pdftot
     await runAuditExport({ ssin: A, output: file, force: true });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await readFile(file)).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+});
+
+describe.skipIf(!hasTool(PDFTOTEXT))('audit export PDF over several pages', () => {
+  // Rows of different heights (a long name wraps, a CBE adds a line), each marked in two cells
+  // (legal context and deliberation) so a row split over two pages would show.
+  const N = 160;
+  const rows: ExportedConsultation[] = Array.from({ length: N }, (_, i) => {
+    const n = String(i + 1).padStart(4, '0');
+    const name = i % 5 === 0 ? `Openbaar Centrum voor Maatschappelijk Welzijn van een lange gemeentenaam ${n}` : `Instelling ${n}`;
+    return {
+      consultedAt: '2025-01-01T08:30:00Z',
+      localTime: '2025-01-01 09:30',
+      institution: { name, cbe: i % 3 === 0 ? null : '0308357159', clientId: `c${n}` },
+      service: i % 2 ? 'LivingWages' : 'Handiservice',
+      legalContext: `ROW-${n}`,
+      deliberation: `DELIB-${n}`,
+      lines: 1,
+      outcome: 'given',
+    };
+  });
+  const doc: AuditExport = {
+    document: 'ldm-batch audit export',
+    version: 1,
+    lang: 'en',
+    ssin: A,
+    period: { from: '2024-06-15', to: '2026-06-15' },
+    timezone: 'Europe/Brussels',
+    generatedAt: CLOCK,
+    consultations: rows,
+  };
+  const HEADER = 'WhenInstitutionServiceLegalcontextDeliberationOutcome';
+
+  it('every page with rows starts its table with the header; no row split, lost or repeated', async () => {
+    const pdf = await renderPdf(doc);
+    expect((await renderPdf(doc)).equals(pdf)).toBe(true); // deterministic
+    const file = join(dir, 'pages.pdf');
+    await writeFile(file, pdf);
+    // pdftotext ends every page with a form feed.
+    const pages = execFileSync(PDFTOTEXT, ['-raw', file, '-'], { encoding: 'utf8' }).split('\f').slice(0, -1).map((p) => p.replace(/\s+/g, ''));
+    const withRows = pages.filter((p) => /ROW-\d{4}/.test(p));
+    expect(withRows.length).toBeGreaterThanOrEqual(3);
+    const seen: string[] = [];
+    pages.forEach((p, i) => {
+      const marks = [...p.matchAll(/ROW-(\d{4})/g)];
+      const headers = p.split(HEADER).length - 1;
+      if (marks.length === 0) {
+        expect(headers, `page ${i + 1}: a header without rows`).toBe(0);
+        return;
+      }
+      expect(headers, `page ${i + 1}: one header`).toBe(1);
+      expect(p.indexOf(HEADER), `page ${i + 1}: header before the first row`).toBeLessThan(marks[0].index);
+      for (const m of marks) {
+        seen.push(m[1]);
+        expect(p, `page ${i + 1}: row ${m[1]} whole`).toContain(`DELIB-${m[1]}`);
+      }
+    });
+    expect(seen).toEqual(rows.map((_, i) => String(i + 1).padStart(4, '0')));
   });
 });
 
