@@ -1,5 +1,5 @@
-// Every example in docs/ is checked: requests validate against the request XSD, responses and the
-// notification validate against theirs and verify (xmlsec1, ldm-batch verify), a tampered copy
+// Every example in docs/ is checked: requests validate against the request XSD, responses, the
+// extract and the notification validate against theirs and verify (xmlsec1, ldm-batch verify), a tampered copy
 // fails, each XML excerpt in a page is taken line for line from an example file, and the commands
 // of verify.md run as written.
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,13 @@ const CERT = join(EX, 'example-signer-cert.pem');
 const exampleFiles = readdirSync(EX).filter((n) => n.endsWith('.xml'));
 const requests = exampleFiles.filter((n) => n.endsWith('-request.xml'));
 const signed = exampleFiles.filter((n) => !n.endsWith('-request.xml'));
-const kindOf = (name: string): SchemaKind => (name.endsWith('-request.xml') ? 'request' : name.startsWith('notification') ? 'notification' : 'response');
+// An extract (EXTRACT-<client>-<year>.xml, contract §6d) is a BatchResponse: the response schema.
+function kindOf(name: string): SchemaKind {
+  if (name.endsWith('-request.xml')) return 'request';
+  if (name.startsWith('notification')) return 'notification';
+  if (name.endsWith('-response.xml') || name.startsWith('EXTRACT-')) return 'response';
+  throw new Error(`docs/institutions/examples/${name}: which schema? (kindOf in test/docs/examples.test.ts)`);
+}
 const SCHEMA: Record<SchemaKind, string> = {
   request: join(ROOT, 'schemas', 'ldm-batch-request.xsd'),
   response: join(ROOT, 'schemas', 'ldm-batch-response.xsd'),
@@ -50,12 +56,34 @@ function isExcerptOf(block: string, file: string): boolean {
 }
 
 describe('docs/institutions/examples', () => {
-  it('holds requests, signed responses, a notification and the certificate', () => {
-    expect(requests.sort()).toEqual(['amounts-request.xml', 'rejected-request.xml', 'rights-request.xml']);
-    expect(signed.sort()).toEqual(['amounts-response.xml', 'notification.xml', 'rejected-response.xml', 'rights-response.xml']);
+  const codesIn = (name: string): string[] => [...new Set([...readFileSync(join(EX, name), 'utf8').matchAll(/<Status code="(MSG\d+)"/g)].map((m) => m[1]))].sort();
+
+  it('holds requests, signed responses, an extract, a notification and the certificate', () => {
+    expect(requests.sort()).toEqual(['amounts-request.xml', 'handiservice-request.xml', 'rejected-request.xml', 'rights-request.xml']);
+    expect(signed.sort()).toEqual(['EXTRACT-fin-2025.xml', 'amounts-response.xml', 'handiservice-response.xml', 'notification.xml', 'rejected-response.xml', 'rights-response.xml']);
     // Between them, the amounts example's lines produce every per-line code of the amounts service.
-    const codes = new Set([...readFileSync(join(EX, 'amounts-response.xml'), 'utf8').matchAll(/<Status code="(MSG\d+)"/g)].map((m) => m[1]));
-    expect([...codes].sort()).toEqual(['MSG00000', 'MSG00005', 'MSG00006', 'MSG00008', 'MSG00011', 'MSG00012', 'MSG00100']);
+    expect(codesIn('amounts-response.xml')).toEqual(['MSG00000', 'MSG00005', 'MSG00006', 'MSG00008', 'MSG00011', 'MSG00012', 'MSG00100']);
+  });
+
+  it('the Handiservice example shows data, the one-year limit and both integration checks (contract §6c)', () => {
+    const res = readFileSync(join(EX, 'handiservice-response.xml'), 'utf8');
+    // in seq order: data, a period of more than one year, no integration of the OCMW, none at the DG PMH, nothing in the period
+    expect([...res.matchAll(/<Status code="(MSG\d+)"/g)].map((m) => m[1])).toEqual(['MSG00000', 'MSG00008', 'MSG00012', 'MSG00021', 'MSG00100']);
+    expect(res).toContain('<Status code="MSG00021" value="NO_DATA_FOUND">');
+    // every kind of Handiservice data, and a pending recognition (no decision yet)
+    for (const kind of ['Recognition', 'Right', 'Payment', 'SocialCard']) expect(res).toContain(`<${kind} `);
+    expect(res).toMatch(/<Recognition [^>]*status="PENDING"/);
+  });
+
+  it('the extract is a BatchResponse with ExtractId, one Year line per person in SSIN order (contract §6d)', () => {
+    const res = readFileSync(join(EX, 'EXTRACT-fin-2025.xml'), 'utf8');
+    expect(res).toContain('<ExtractId>EXTRACT-fin-2025</ExtractId>');
+    expect(res).not.toMatch(/<InReplyTo>|<RequestSha256>/);
+    const ssins = [...res.matchAll(/<Ssin>(\d{11})<\/Ssin>/g)].map((m) => m[1]);
+    expect(ssins.length).toBeGreaterThanOrEqual(2);
+    expect(ssins).toEqual([...ssins].sort());
+    expect([...res.matchAll(/<Year year="(\d{4})">/g)].map((m) => m[1])).toEqual(ssins.map(() => '2025'));
+    expect(codesIn('EXTRACT-fin-2025.xml')).toEqual(['MSG00000']);
   });
 
   for (const name of exampleFiles) {
