@@ -20,6 +20,11 @@ export const DEFAULT_REPERTORY_IN_MEMORY_BYTES = 32 * 1024 * 1024;
 /** Repertory rows in the row-major copy: five uint32 values (sector, institution, quality code, start, end). */
 const REP_ROW_BYTES = 20;
 
+/**
+ * With the amount records on disk, the partner references (4 B a row with a partner) stay in memory
+ * up to this size: a PARTNER line then needs one read, not two.
+ */
+export const DEFAULT_PARTNER_ROW_IN_MEMORY_BYTES = 16 * 1024 * 1024;
 /** A partner's records are read in one go when they lie within this many records (16 KiB). */
 const PARTNER_SPAN_RECORDS = 512;
 /** stageAmounts reads the file in windows of this many records (64 KiB). */
@@ -55,6 +60,8 @@ export interface OpenOptions {
   repertoryInMemoryBytes?: number;
   /** PARTNER_SPAN_RECORDS (tests set 1 to read a partner's records one by one). */
   partnerSpanRecords?: number;
+  /** DEFAULT_PARTNER_ROW_IN_MEMORY_BYTES (tests set 0 to read the references on demand too). */
+  partnerRowInMemoryBytes?: number;
   /** STAGE_WINDOW_RECORDS (tests set a few records, to read past the window and around it). */
   stageWindowRecords?: number;
 }
@@ -181,7 +188,8 @@ export class ReadModel {
       const chunk = Buffer.allocUnsafe(1 << 22);
       const repRows = header.sections.repSector.length / 4;
       const repInMemory = repRows * 10 <= (opts.repertoryInMemoryBytes ?? DEFAULT_REPERTORY_IN_MEMORY_BYTES);
-      const onDisk = new Set<SectionName>(inMemory ? [] : ['amounts', 'partnerRow']);
+      const refsInMemory = inMemory || header.sections.partnerRow.length <= (opts.partnerRowInMemoryBytes ?? DEFAULT_PARTNER_ROW_IN_MEMORY_BYTES);
+      const onDisk = new Set<SectionName>([...(inMemory ? [] : ['amounts' as const]), ...(refsInMemory ? [] : ['partnerRow' as const])]);
       const narrow = repInMemory ? new Map<SectionName, NarrowColumn>(NARROW.map((n) => [n, new NarrowColumn(header.sections[n].length / 4)])) : undefined;
       const wanted = SECTION_NAMES.filter((n) => !onDisk.has(n) && !(NARROW as readonly SectionName[]).includes(n)).map((n) => ({ n, ...header.sections[n] }));
       for (const w of wanted) sections[w.n] = Buffer.alloc(w.length);

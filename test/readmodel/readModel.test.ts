@@ -168,20 +168,26 @@ describe('read model', () => {
   });
   }
 
-  for (const [inMemory, partnerSpanRecords, stageWindowRecords] of [
-    [true, undefined, undefined],
-    [false, undefined, undefined],
-    [false, 1, undefined],
-    [false, undefined, 'default'],
-    [false, undefined, 3],
-    [false, undefined, 16],
+  for (const [inMemory, partnerSpanRecords, stageWindowRecords, refsOnDisk] of [
+    [true, undefined, undefined, false],
+    [false, undefined, undefined, false],
+    [false, undefined, undefined, true],
+    [false, 1, undefined, true],
+    [false, undefined, 'default', false],
+    [false, undefined, 3, true],
+    [false, undefined, 16, false],
   ] as const) {
     const how = inMemory
       ? 'in memory'
-      : `read on demand${partnerSpanRecords === 1 ? ", a partner's records one by one" : ''}${stageWindowRecords === undefined ? '' : `, two persons in three staged (${stageWindowRecords === 'default' ? 'default window' : `a window of ${stageWindowRecords} records`})`}`;
+      : `read on demand${refsOnDisk ? ', partner references too' : ''}${partnerSpanRecords === 1 ? ", a partner's records one by one" : ''}${stageWindowRecords === undefined ? '' : `, two persons in three staged (${stageWindowRecords === 'default' ? 'default window' : `a window of ${stageWindowRecords} records`})`}`;
     it(`gives the rules the same answers as every row of the person in the store (amounts ${how})`, async () => {
       const built = await buildReadModel(db, join(dir, 'rm'));
-      const m = ReadModel.open(built.path, { amountsInMemoryBytes: inMemory ? undefined : 0, partnerSpanRecords, stageWindowRecords: typeof stageWindowRecords === 'number' ? stageWindowRecords : undefined });
+      const m = ReadModel.open(built.path, {
+        amountsInMemoryBytes: inMemory ? undefined : 0,
+        partnerRowInMemoryBytes: refsOnDisk ? 0 : undefined,
+        partnerSpanRecords,
+        stageWindowRecords: typeof stageWindowRecords === 'number' ? stageWindowRecords : undefined,
+      });
       expect(m.amountsInMemory).toBe(inMemory);
       // The resolver's read-ahead (stageAmounts): two persons in three, some twice, in no order,
       // and -1 (not a person); the others are read as usual.
