@@ -125,7 +125,7 @@ export class Daemon {
       settings.instanceId,
       clients.map((c) => ({ client: c.clientId, schedule: settings.clientSchedules[c.clientId] ?? settings.schedule })),
     );
-    this.metrics = new Metrics(settings.instanceId, clients.map((c) => c.clientId));
+    this.metrics = new Metrics(settings.instanceId, clients.map((c) => c.clientId), (settings.extracts ?? []).map((e) => e.clientId));
     ctx.readModels?.onRead((version, builtAtMs) => this.metrics.setReadModel(version, builtAtMs));
   }
 
@@ -164,10 +164,12 @@ export class Daemon {
       this.tasks.push(task);
     }
     if ((this.settings.extracts?.length ?? 0) > 0) {
-      const { db, transport, signer, workDir, instanceId, timezone, clock, leaseSeconds, readModels } = this.ctx;
+      const { db, transport, signer, workDir, instanceId, timezone, clock, leaseSeconds, readModels, retry } = this.ctx;
       if (readModels === undefined) this.log.warn('extract.unavailable', { note: 'no read model registry in this context: scheduled extracts do not run' });
       else {
-        this.extracts = new ExtractScheduler({ db, transport, signer, workDir, instanceId, timezone, log: this.log, clock, leaseSeconds, readModels }, this.settings.extracts ?? [], this.settings.schedule, this.log);
+        // The request batches' retry policy, and the daemon's metrics (ldm_extract*).
+        const ctx = { db, transport, signer, workDir, instanceId, timezone, log: this.log, clock, leaseSeconds, readModels, retry, metrics: this.metrics };
+        this.extracts = new ExtractScheduler(ctx, this.settings.extracts ?? [], this.settings.schedule, this.log);
         await this.extracts.start(cronLog);
       }
     }

@@ -7,6 +7,7 @@ import { redact } from '../log/logger.js';
 import type { ClientPoll, FileResult } from '../pipeline/runOnce.js';
 import type { FileOutcome } from '../pipeline/processSpoolFile.js';
 import type { NotifySummary } from '../notifications/notify.js';
+import type { ExtractMetrics } from '../extracts/run.js';
 
 /** Seconds; from a small file (~50 ms) to a very large one (minutes). */
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -18,7 +19,7 @@ type Labels = Record<string, string>;
 /** Label values pass the log's masking: an 11-digit run in a client id or code never leaves. */
 const masked = (labels: Labels): Labels => Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, redact(v)]));
 
-export class Metrics {
+export class Metrics implements ExtractMetrics {
   /** Its own registry: several daemons (tests) in one process never share series. */
   readonly registry = new Registry();
   private readonly info: Gauge;
@@ -39,9 +40,17 @@ export class Metrics {
   private readonly inRetry: Gauge;
   private readonly readModelVersion: Gauge;
   private readonly readModelAge: Gauge;
+  private readonly extractsWritten: Counter;
+  private readonly extractAttemptsFailed: Counter;
+  private readonly extractsGivenUpTotal: Counter;
+  private readonly extractsInRetry: Gauge;
+  private readonly extractsGivenUp: Gauge;
+  /** Clients whose extract gauges were set: reset to 0 when the journal no longer lists them. */
+  private readonly extractClients = new Set<string>();
   private readModelBuiltAtMs: number | null = null;
 
-  constructor(instanceId: string, clients: readonly string[]) {
+  /** `extractClients`: the clients with a scheduled extract (contract §6d), whose extract series start at 0. */
+  constructor(instanceId: string, clients: readonly string[], extractClients: readonly string[] = []) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     const counter = (name: string, help: string, labelNames: string[]): Counter => new Counter({ name, help, labelNames, registers });
@@ -62,6 +71,11 @@ export class Metrics {
     this.notifications = counter('ldm_notifications_total', 'Notifications in the files this instance published, by client.', ['client']);
     this.certExpiry = gauge('ldm_signing_certificate_expiry_timestamp_seconds', "Unix time at which the signing certificate expires (notAfter); alert 30 days ahead and rotate with an overlap.", []);
     this.inRetry = gauge('ldm_batches_in_retry', 'Batches of the client waiting for a retry after a transient fault (disk full, database busy, SFTP down…), at the end of its last poll.', ['client']);
+    this.extractsWritten = counter('ldm_extracts_written_total', "Scheduled extracts (contract §6d) this instance wrote and recorded, by client (a dead run's extract it finished included).", ['client']);
+    this.extractAttemptsFailed = counter('ldm_extract_attempts_failed_total', 'Extract attempts that failed on our side, by fault code (CRASHED: a holder found dead at a take-over); each is retried after the backoff or given up.', ['client', 'code']);
+    this.extractsGivenUpTotal = counter('ldm_extracts_given_up_total', 'Extracts this instance gave up (attempts used up, or a fault no retry changes), by fault code; nothing retries them until an operator re-opens them.', ['client', 'code']);
+    this.extractsInRetry = gauge('ldm_extracts_in_retry', 'Extracts of the client waiting for a retry after a fault, from the journal at the last extract resumption (every poll tick).', ['client']);
+    this.extractsGivenUp = gauge('ldm_extracts_given_up', 'Extracts of the client given up and waiting for an operator (FAILED in the journal), from the journal at the last extract resumption; alert when above 0.', ['client']);
     // Registered when a read model is loaded: absent, not 0, before (setReadModel).
     this.readModelVersion = new Gauge({ name: 'ldm_read_model_version', help: 'Version of the read model the answers are computed from (absent until one is loaded).', registers: [] });
     this.readModelAge = new Gauge({
@@ -85,6 +99,36 @@ export class Metrics {
       this.inRetry.set({ client }, 0);
     }
     for (const result of ['ok', 'locked', 'failed']) this.notifyRuns.inc({ result }, 0);
+    for (const c of extractClients) {
+      const client = redact(c);
+      this.extractClients.add(client);
+      this.extractsWritten.inc({ client }, 0);
+      this.extractsInRetry.set({ client }, 0);
+      this.extractsGivenUp.set({ client }, 0);
+    }
+  }
+
+  recordExtractWritten(client: string): void {
+    this.extractsWritten.inc(masked({ client }));
+  }
+
+  recordExtractAttemptFailed(client: string, code: string): void {
+    this.extractAttemptsFailed.inc(masked({ client, code }));
+  }
+
+  recordExtractGivenUp(client: string, code: string): void {
+    this.extractsGivenUpTotal.inc(masked({ client, code }));
+  }
+
+  /** The journal's extracts in retry and given up, per client; a client it no longer lists goes back to 0. */
+  recordExtractBacklog(backlog: ReadonlyMap<string, { inRetry: number; givenUp: number }>): void {
+    const now = new Map([...backlog].map(([c, b]) => [redact(c), b]));
+    for (const c of now.keys()) this.extractClients.add(c);
+    for (const client of this.extractClients) {
+      const b = now.get(client);
+      this.extractsInRetry.set({ client }, b?.inRetry ?? 0);
+      this.extractsGivenUp.set({ client }, b?.givenUp ?? 0);
+    }
   }
 
   /** The signing certificate's notAfter (the daemon sets it from the loaded signer). */

@@ -12,12 +12,18 @@
 // the spool's recovery (which takes over expired CLAIMED rows of a client that have a claim
 // name, to re-run their request file) and the sweep of abandoned `process` runs (rows without a
 // claim name) therefore never touch it. The client id is set when it completes.
+//
+// An extract given up after its attempts (run.ts, the request batches' retry policy) ends with
+// its batch FAILED, the fault's code and the attempts run, and gets its client id; nothing
+// retries it until an operator re-opens it (reopenExtract): CLAIMED again, holder-less, for the
+// next run, which writes the same bytes.
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.js';
 import type { Authorization } from '../interfaces.js';
 import { dbInstant } from '../journal/dbClock.js';
 import { redact } from '../log/logger.js';
 import { DEFAULT_LEASE_SECONDS, toRecord, type BatchRecord, type BatchRow } from '../journal/record.js';
+import { leaseLost } from '../journal/leaseLost.js';
 
 export const EXTRACTS_TABLE = 'extracts';
 
@@ -179,9 +185,59 @@ function isUniqueViolation(err: unknown): boolean {
   return e.code === '23505' || (typeof e.message === 'string' && /UNIQUE constraint failed: extracts\./.test(e.message));
 }
 
-/** Leaves the batch for a later run at once (a fault on our side): the lease ends now, the fault is recorded. */
-export async function releaseExtract(db: Db, batchId: number, instanceId: string, fault: { code: string; message: string }): Promise<void> {
-  await db('batches')
+/**
+ * Gives an extract up (its attempts are used up, or its fault is one no retry will change): the
+ * batch ends FAILED with the fault's code, what happened and the attempts actually run, as a
+ * request batch given up does (journal/failBatch.ts), and gets its client id (so `batches list
+ * --client` shows it; recovery and the abandoned-run sweep only look at CLAIMED rows). Nothing
+ * retries a FAILED extract: the resume only takes CLAIMED ones, and a run of the same client and
+ * year refuses it (EXTRACT_GIVEN_UP) until an operator re-opens it (reopenExtract). LEASE_LOST
+ * when this instance no longer holds it (nothing is changed then).
+ */
+export async function giveUpExtract(db: Db, batchId: number, instanceId: string, f: { clientId: string; errorCode: string; error: string; attempts: number }): Promise<void> {
+  const n = await db('batches')
     .where({ id: batchId, state: 'CLAIMED', instance_id: instanceId })
-    .update({ lease_until: dbInstant(db), error_code: fault.code.slice(0, 32), error: redact(fault.message), updated_at: dbInstant(db) });
+    .update({
+      state: 'FAILED',
+      client_id: f.clientId,
+      error_code: f.errorCode.slice(0, 32),
+      error: redact(f.error),
+      attempts: f.attempts,
+      lease_until: null,
+      updated_at: dbInstant(db),
+    });
+  if (n !== 1) throw leaseLost(batchId, instanceId, 'recording that its extract was given up');
+}
+
+/**
+ * An operator's re-opening of a given-up extract (once the cause is fixed): the batch is CLAIMED
+ * again with no holder, no client id (see the head of this file) and no attempt, so the next run
+ * — a daemon's poll tick or `extract run` — takes it over and writes the same bytes from what the
+ * claim fixed (reference date, ProcessedAt, store version, authorization). The attempt limit and
+ * `retry.maxSeconds` count afresh from now. The last fault stays in `error`. False when it was not
+ * FAILED (re-opened or finished meanwhile).
+ */
+export async function reopenExtract(db: Db, batchId: number): Promise<boolean> {
+  const n = await db('batches')
+    .where({ id: batchId, state: 'FAILED' })
+    .whereLike('claim_name', 'extract:%')
+    .update({ state: 'CLAIMED', client_id: null, instance_id: null, lease_until: null, attempts: 0, error_code: null, created_at: dbInstant(db), updated_at: dbInstant(db) });
+  return n === 1;
+}
+
+/** Per client: extracts waiting for a retry after a fault (CLAIMED with a fault recorded) and extracts given up (FAILED), for the metrics. */
+export async function extractBacklog(db: Db): Promise<Map<string, { inRetry: number; givenUp: number }>> {
+  const rows: { client_id: string; state: string; n: number | string }[] = await db('extracts as e')
+    .join('batches as b', 'b.id', 'e.batch_id')
+    .where((q) => q.where('b.state', 'FAILED').orWhere((q2) => q2.where('b.state', 'CLAIMED').whereNotNull('b.error_code')))
+    .groupBy('e.client_id', 'b.state')
+    .select('e.client_id', 'b.state', db.raw('count(*) as n'));
+  const out = new Map<string, { inRetry: number; givenUp: number }>();
+  for (const r of rows) {
+    const c = out.get(r.client_id) ?? { inRetry: 0, givenUp: 0 };
+    if (r.state === 'FAILED') c.givenUp += Number(r.n);
+    else c.inRetry += Number(r.n);
+    out.set(r.client_id, c);
+  }
+  return out;
 }

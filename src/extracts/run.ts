@@ -18,6 +18,14 @@
 // same bytes: everything it writes is a function of what the claim fixed. A crash between the
 // publication and the record makes the next run find the file in out/ (or the client took it):
 // it is not written again, only recorded.
+//
+// Attempts are capped as a request batch's are (pipeline/retryPolicy.ts, the config's `retry`):
+// a transient fault (pipeline/faults.ts: spool I/O, disk full, database, network, SFTP down)
+// leaves the claim with the fault recorded and its lease set to the end of the backoff, and the
+// first resume after it takes it over (an attempt counted); a run found dead counts as an attempt
+// too (CRASHED). After `retry.maxAttempts` attempts, `retry.maxSeconds` after the claim, or at
+// once for a fault no retry will change, the extract is given up: its batch ends FAILED with the
+// fault's code and nothing retries it until an operator re-opens it (journal.ts reopenExtract).
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -30,6 +38,7 @@ import type { SpoolTransport } from '../spool/transport.js';
 import type { ReadModels } from '../readmodel/registry.js';
 import type { ExtractConfig } from '../config/config.js';
 import { LdmError, errorMessage } from '../errors.js';
+import { redact } from '../log/logger.js';
 import { clockNow, type Clock } from '../pipeline/clock.js';
 import { crashPoint } from '../pipeline/crashPoint.js';
 import { workDirName } from '../pipeline/workDirs.js';
@@ -42,12 +51,16 @@ import { AuditSink } from '../audit/record.js';
 import { writeResponse } from '../response/writer.js';
 import { assertSignerCurrent } from '../response/sign.js';
 import { takeOver } from '../journal/takeOver.js';
+import { deferBatch } from '../journal/deferBatch.js';
+import { dbInstant, dbNowMs } from '../journal/dbClock.js';
+import { classifyFault, type Fault } from '../pipeline/faults.js';
+import { DEFAULT_RETRY, mayRetry, retryDelaySeconds, type RetryPolicy } from '../pipeline/retryPolicy.js';
 import { auditLeaseFence, heartbeat } from '../journal/heartbeat.js';
 import { markBatch } from '../journal/markBatch.js';
 import { completeBatch } from '../journal/completeBatch.js';
 import { isLeaseLost } from '../journal/leaseLost.js';
 import { DEFAULT_LEASE_SECONDS } from '../journal/record.js';
-import { claimExtract, extractFileName, extractId, findExtract, releaseExtract, type ExtractRecord } from './journal.js';
+import { claimExtract, extractBacklog, extractFileName, extractId, findExtract, giveUpExtract, reopenExtract, type ExtractRecord } from './journal.js';
 import { personsOf } from './source.js';
 import { extractLine, hasFinalityBasis, type ExtractFacts } from './lines.js';
 
@@ -67,6 +80,34 @@ export interface ExtractContext {
   log: Logger;
   clock?: Clock;
   leaseSeconds?: number;
+  /** Attempts and backoff after a fault: the request batches' policy (the config's `retry`; default DEFAULT_RETRY). */
+  retry?: RetryPolicy;
+  /** Where the daemon counts what extracts do (daemon/metrics.ts); absent for the CLI. */
+  metrics?: ExtractMetrics;
+}
+
+/** What the daemon's metrics learn from extracts (daemon/metrics.ts implements it). */
+export interface ExtractMetrics {
+  /** An extract this instance wrote and recorded (WRITTEN). */
+  recordExtractWritten(client: string): void;
+  /** An attempt that failed on our side, by fault code (CRASHED: a holder found dead at a take-over). */
+  recordExtractAttemptFailed(client: string, code: string): void;
+  /** An extract this instance gave up, by fault code. */
+  recordExtractGivenUp(client: string, code: string): void;
+  /** From the journal, per client: extracts waiting for a retry, and given up (waiting for an operator). */
+  recordExtractBacklog(backlog: ReadonlyMap<string, { inRetry: number; givenUp: number }>): void;
+}
+
+/** EXTRACT_GIVEN_UP: the extract's attempts are used up (or its fault is one no retry changes); nothing is tried until an operator re-opens it. */
+export class ExtractGivenUp extends LdmError {
+  constructor(
+    message: string,
+    /** True for the run that gave it up (it logged extract.given_up); false for a later run that found it given up. */
+    readonly now: boolean,
+    cause?: unknown,
+  ) {
+    super('EXTRACT_GIVEN_UP', message, { exitCode: 1, cause });
+  }
 }
 
 export type ExtractOutcome =
@@ -105,6 +146,8 @@ export interface ExtractRunOptions {
   year?: number;
   /** The reference date (default: today in the time zone). */
   asOf?: string;
+  /** An operator's retry: an extract given up (EXTRACT_GIVEN_UP) is re-opened and run again, with the same bytes. */
+  reopen?: boolean;
 }
 
 const refused = (code: string, message: string, exitCode = 1): LdmError => new LdmError(code, message, { exitCode });
@@ -116,7 +159,7 @@ export async function runExtract(ctx: ExtractContext, spec: ExtractConfig, opts:
   if (!isValidDate(referenceDate)) throw refused('USAGE', `the reference date must be a date YYYY-MM-DD, got "${referenceDate}"`, 2);
   const year = opts.year ?? yearOf(referenceDate) - 1; // period "previous-year"
   const existing = await findExtract(ctx.db, spec.clientId, year);
-  if (existing) return resume(ctx, existing);
+  if (existing) return resume(ctx, existing, opts.reopen === true);
 
   const client = (await loadClients(ctx.db)).find((c) => c.clientId === spec.clientId);
   if (client === undefined) {
@@ -175,17 +218,120 @@ export async function runExtract(ctx: ExtractContext, spec: ExtractConfig, opts:
   }
 }
 
-/** An extract claimed before: done, held by a live run, or left by a dead one (taken over and finished). */
-async function resume(ctx: ExtractContext, e: ExtractRecord): Promise<ExtractResult> {
+/**
+ * An extract claimed before: done, given up, held by a live run, or left by a dead or failed one
+ * (taken over and finished, unless its attempts are used up: then it is given up instead).
+ */
+async function resume(ctx: ExtractContext, found: ExtractRecord, reopen = false): Promise<ExtractResult> {
+  let e = found;
   if (e.batch.state === 'DONE') return report(e, 'ALREADY_WRITTEN');
+  if (e.batch.state === 'FAILED' && e.batch.claimName !== null) {
+    if (!reopen) throw givenUpAlready(e);
+    if (await reopenExtract(ctx.db, e.batch.id)) {
+      ctx.log.warn('extract.reopened', { client: e.clientId, year: e.year, batch: e.batch.id, lastFault: e.batch.errorCode ?? undefined, note: 'given up before; re-opened by an operator, run again with the same reference date and ProcessedAt' });
+    }
+    e = (await findExtract(ctx.db, e.clientId, e.year)) ?? e;
+    if (e.batch.state === 'DONE') return report(e, 'ALREADY_WRITTEN');
+  }
   if (e.batch.state !== 'CLAIMED') {
     throw new LdmError('EXTRACT_JOURNAL', `extract ${e.extractId}: its batch ${e.batch.id} is ${e.batch.state}, which an extract never is; see "ldm-batch batches show ${e.batch.id}"`);
   }
   const mine = await takeOver(ctx.db, e.batch.id, ctx.instanceId, leaseOf(ctx));
   if (mine === undefined) return report(e, 'IN_PROGRESS');
-  ctx.log.warn('extract.takeover', { client: e.clientId, year: e.year, batch: e.batch.id, previousHolder: e.batch.instanceId, attempt: mine.attempts, lastFault: e.batch.errorCode ?? undefined });
+  // Its last attempt recorded a fault (counted by the instance that met it), or its holder died
+  // (counted here; a re-opened extract has had no attempt yet).
+  const retry = e.batch.errorCode !== null;
+  if (!retry && e.batch.attempts > 0) ctx.metrics?.recordExtractAttemptFailed(e.clientId, 'CRASHED');
+  const policy = policyOf(ctx);
+  ctx.log.warn(retry ? 'extract.retry' : 'extract.takeover', { client: e.clientId, year: e.year, batch: e.batch.id, previousHolder: e.batch.instanceId ?? undefined, attempt: mine.attempts, maxAttempts: policy.maxAttempts, lastFault: e.batch.errorCode ?? undefined });
+  const taken: ExtractRecord = { ...e, batch: mine };
+  const ageSeconds = ((await dbNowMs(ctx.db)) - Date.parse(mine.createdAt)) / 1000;
+  if (!mayRetry(policy, mine.attempts - 1, ageSeconds)) {
+    // The runs so far (attempts - 1) used up the limit: the last one crashed, or faulted transiently.
+    const fault: Fault = retry ? { code: e.batch.errorCode ?? 'EXTRACT_FAILED', transient: 'spool-io' } : { code: 'CRASHED' };
+    const why = retry ? `its last attempt failed: ${e.batch.error ?? e.batch.errorCode}` : 'every attempt so far ended with its process dying (crash, kill or stall past the lease)';
+    const log = ctx.log.child({ client: e.clientId, year: e.year, batch: mine.id });
+    throw markLogged(await giveUp(ctx, taken, fault, why, mine.attempts - 1, ageSeconds, log));
+  }
   const client: Client = { clientId: e.clientId, cbeNumber: e.cbeNumber, sector: e.sector, name: e.clientId, authorizations: [e.authorization] };
-  return write(ctx, { ...e, batch: mine }, client, true);
+  return write(ctx, taken, client, true);
+}
+
+/** What an operator does about a given-up extract (in its error, its log line and the refusal of later runs). */
+function operatorNext(e: ExtractRecord): string {
+  return (
+    `nothing retries it until an operator acts: find the cause (the fault above; "ldm-batch batches show ${e.batch.id}", the extract.failed log lines), fix it, ` +
+    `then re-open the extract (README "Scheduled extracts", given up): it is then written with the same reference date and ProcessedAt`
+  );
+}
+
+function givenUpAlready(e: ExtractRecord): ExtractGivenUp {
+  const last = e.batch.errorCode === null ? '' : ` (last fault ${e.batch.errorCode})`;
+  return new ExtractGivenUp(redact(`extract ${e.extractId} was given up after ${e.batch.attempts} attempt(s)${last}; ${operatorNext(e)}`), false);
+}
+
+/**
+ * Ends a held extract FAILED: the fault's code, what happened and the attempts run go to the
+ * journal, the log says what an operator does. Returns the error the run ends with.
+ */
+async function giveUp(ctx: ExtractContext, e: ExtractRecord, fault: Fault, why: string, attempts: number, ageSeconds: number, log: Logger, cause?: unknown): Promise<Error> {
+  const policy = policyOf(ctx);
+  const reason = !fault.transient
+    ? 'a fault no retry will change'
+    : attempts >= policy.maxAttempts
+      ? `transient fault, all ${policy.maxAttempts} attempts used`
+      : `transient fault, still failing ${Math.floor(ageSeconds)} s after the claim (retry.maxSeconds ${policy.maxSeconds})`;
+  const published = e.batch.deliveredAt !== null ? `; out/${extractFileName(e.clientId, e.year)} was published by an attempt before it could be recorded` : '; no file was published';
+  const message = redact(`extract ${e.extractId} given up after ${attempts} attempt(s) (${reason}) [${fault.code}]: ${why}${published}; ${operatorNext(e)}`);
+  try {
+    await giveUpExtract(ctx.db, e.batch.id, ctx.instanceId, { clientId: e.clientId, errorCode: fault.code, error: message, attempts });
+  } catch (err) {
+    if (isLeaseLost(err)) {
+      log.warn('extract.lease_lost', { error: errorMessage(err), note: 'taken over by another instance before it could be given up' });
+      return err instanceof Error ? err : new Error(errorMessage(err));
+    }
+    throw err;
+  }
+  ctx.metrics?.recordExtractGivenUp(e.clientId, fault.code);
+  log.error('extract.given_up', { code: fault.code, kind: fault.transient, attempts, maxAttempts: policy.maxAttempts, error: why, next: operatorNext(e) });
+  return new ExtractGivenUp(message, true, cause);
+}
+
+/**
+ * A failed attempt (not a lost lease): a transient fault with attempts left stays claimed until
+ * the end of its backoff (its lease is set there); anything else is given up. Returns the error
+ * the run ends with. A journal that cannot be written leaves the claim to expire: taken over then.
+ */
+async function failedAttempt(ctx: ExtractContext, e: ExtractRecord, err: unknown, log: Logger): Promise<unknown> {
+  const batch = e.batch;
+  const fault = classifyFault(err);
+  const policy = policyOf(ctx);
+  ctx.metrics?.recordExtractAttemptFailed(e.clientId, fault.code);
+  try {
+    const ageSeconds = ((await dbNowMs(ctx.db)) - Date.parse(batch.createdAt)) / 1000;
+    if (fault.transient && mayRetry(policy, batch.attempts, ageSeconds)) {
+      const delay = retryDelaySeconds(policy, batch.attempts);
+      await deferBatch(ctx.db, batch.id, ctx.instanceId, { code: fault.code, error: errorMessage(err), retryInSeconds: delay });
+      log.error('extract.failed', {
+        code: fault.code,
+        kind: fault.transient,
+        error: errorMessage(err),
+        attempt: batch.attempts,
+        maxAttempts: policy.maxAttempts,
+        retryInSeconds: delay,
+        next: 'the extract stays claimed; the first poll tick after the wait (any instance, or "ldm-batch extract run") finishes it with the same bytes',
+      });
+      return err;
+    }
+    return await giveUp(ctx, e, fault, errorMessage(err), batch.attempts, ageSeconds, log, err);
+  } catch (journalErr) {
+    if (isLeaseLost(journalErr)) {
+      log.warn('extract.lease_lost', { error: errorMessage(err), note: 'taken over by another instance before the fault could be recorded' });
+      return err;
+    }
+    log.error('extract.unrecorded', { code: fault.code, error: errorMessage(err), journalError: errorMessage(journalErr), next: 'taken over when its lease expires (an attempt counted)' });
+    return err;
+  }
 }
 
 function report(e: ExtractRecord, outcome: ExtractOutcome): ExtractResult {
@@ -204,6 +350,7 @@ function report(e: ExtractRecord, outcome: ExtractOutcome): ExtractResult {
 }
 
 const leaseOf = (ctx: ExtractContext): number => ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+const policyOf = (ctx: ExtractContext): RetryPolicy => ctx.retry ?? DEFAULT_RETRY;
 
 /** Writes, publishes and records a held extract; everything written comes from what the claim fixed. */
 async function write(ctx: ExtractContext, e: ExtractRecord, client: Client, resumed: boolean): Promise<ExtractResult> {
@@ -277,6 +424,7 @@ async function write(ctx: ExtractContext, e: ExtractRecord, client: Client, resu
       archiveName: null,
       responseCopy: null,
     });
+    ctx.metrics?.recordExtractWritten(e.clientId);
     log.info('extract.written', { file: `out/${fileName}`, records: written.recordCount, outcome: published, resumed, referenceDate: batch.referenceDate, processedAt: batch.processedAt });
     return {
       ...report(e, 'WRITTEN'),
@@ -286,13 +434,9 @@ async function write(ctx: ExtractContext, e: ExtractRecord, client: Client, resu
       ...(published === 'exists' ? { alreadyPublished: true } : {}),
     };
   } catch (err) {
-    if (!isLeaseLost(err)) {
-      // A fault on our side (disk, database, SFTP, a bug): the claim stays, the next run takes it over at once.
-      const code = err instanceof LdmError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'EXTRACT_FAILED');
-      await releaseExtract(ctx.db, batch.id, ctx.instanceId, { code: String(code), message: errorMessage(err) }).catch((e2: unknown) => log.warn('extract.release_failed', { error: errorMessage(e2) }));
-      log.error('extract.failed', { code, error: errorMessage(err), next: 'the extract stays claimed; the next run (daemon poll tick or "ldm-batch extract run") finishes it with the same bytes' });
-    }
-    throw err;
+    // A fault on our side (disk, database, SFTP, a bug): retried after the backoff, or given up.
+    if (isLeaseLost(err)) throw err;
+    throw markLogged(await failedAttempt(ctx, e, err, log));
   } finally {
     clearInterval(beat);
     model.release();
@@ -312,19 +456,41 @@ async function checkSame(ctx: ExtractContext, clientId: string, fileName: string
   }
 }
 
-/** Resumes every claimed extract whose run died or failed (lease expired): the daemon calls it at every poll tick. */
-export async function resumeExtracts(ctx: ExtractContext): Promise<ExtractResult[]> {
+/**
+ * Resumes every claimed extract whose run died or whose retry is due (lease expired): the daemon
+ * calls it at every poll tick. Given-up (FAILED) extracts are not looked at. One extract's failure
+ * does not keep the others waiting: its error is returned beside the results (already logged by
+ * the run). Then the metrics get the journal's backlog.
+ */
+export async function resumeExtracts(ctx: ExtractContext): Promise<{ results: ExtractResult[]; failures: { client: string; year: number; error: unknown }[] }> {
   const rows: { client_id: string; year: number | string }[] = await ctx.db('extracts as e')
     .join('batches as b', 'b.id', 'e.batch_id')
     .where('b.state', 'CLAIMED')
+    .andWhere((q) => q.whereNull('b.lease_until').orWhere('b.lease_until', '<', dbInstant(ctx.db)))
     .select('e.client_id', 'e.year')
     .orderBy('e.id');
   const out: ExtractResult[] = [];
+  const failures: { client: string; year: number; error: unknown }[] = [];
   for (const r of rows) {
     const e = await findExtract(ctx.db, r.client_id, Number(r.year));
     if (e === undefined || e.batch.state !== 'CLAIMED') continue;
-    const result = await resume(ctx, e);
-    if (result.outcome !== 'IN_PROGRESS') out.push(result);
+    try {
+      const result = await resume(ctx, e);
+      if (result.outcome !== 'IN_PROGRESS') out.push(result);
+    } catch (err) {
+      failures.push({ client: e.clientId, year: e.year, error: err });
+    }
   }
-  return out;
+  if (ctx.metrics) ctx.metrics.recordExtractBacklog(await extractBacklog(ctx.db));
+  return { results: out, failures };
+}
+
+/** Errors whose run logged them already (extract.failed, extract.given_up…): the scheduler does not log them again. */
+const logged = new WeakSet<object>();
+const markLogged = <T>(err: T): T => {
+  if (typeof err === 'object' && err !== null) logged.add(err);
+  return err;
+};
+export function loggedByRun(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && logged.has(err);
 }

@@ -2,11 +2,14 @@
 // `schedule`, in the instance's time zone) and, on the daemon's poll schedule, the resumption of
 // extracts whose run died or failed (lease expired). Every instance runs them: the unique claim
 // (client, year) lets one write the file; the others find it IN_PROGRESS or ALREADY_WRITTEN.
+// A failed attempt is retried after the request batches' backoff (the config's `retry`) at the
+// first resumption due; an extract given up after its attempts is not run again (its scheduled
+// runs log extract.skipped GIVEN_UP) until an operator re-opens it.
 import cron, { type ScheduledTask, type Logger as CronLogger } from 'node-cron';
 import type { ExtractConfig } from '../config/config.js';
 import { errorMessage, LdmError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { resumeExtracts, runExtract, type ExtractContext, type ExtractResult } from './run.js';
+import { ExtractGivenUp, loggedByRun, resumeExtracts, runExtract, type ExtractContext, type ExtractResult } from './run.js';
 
 export class ExtractScheduler {
   private tasks: ScheduledTask[] = [];
@@ -46,6 +49,11 @@ export class ExtractScheduler {
     try {
       this.logResult(await runExtract(this.ctx, spec));
     } catch (err) {
+      if (err instanceof ExtractGivenUp && !err.now) {
+        this.log.warn('extract.skipped', { client: spec.clientId, outcome: 'GIVEN_UP', code: err.code, error: errorMessage(err) });
+        return;
+      }
+      if (loggedByRun(err)) return; // extract.failed / extract.given_up said it, with what happens next
       const code = err instanceof LdmError ? err.code : 'EXTRACT_FAILED';
       const refused = err instanceof LdmError && code.startsWith('EXTRACT_') && code !== 'EXTRACT_JOURNAL';
       this.log.error(refused ? 'extract.refused' : 'extract.failed', { client: spec.clientId, code, error: errorMessage(err), next: refused ? 'fix the cause; the next scheduled run (or "ldm-batch extract run") tries again' : 'resumed at a later poll tick' });
@@ -54,7 +62,12 @@ export class ExtractScheduler {
 
   private async resume(): Promise<void> {
     try {
-      for (const r of await resumeExtracts(this.ctx)) this.logResult(r);
+      const { results, failures } = await resumeExtracts(this.ctx);
+      for (const r of results) this.logResult(r);
+      for (const f of failures) {
+        if (loggedByRun(f.error)) continue;
+        this.log.error('extract.failed', { client: f.client, year: f.year, code: f.error instanceof LdmError ? f.error.code : 'EXTRACT_FAILED', error: errorMessage(f.error), next: 'resumed at a later poll tick' });
+      }
     } catch (err) {
       this.log.error('extract.failed', { code: err instanceof LdmError ? err.code : 'EXTRACT_FAILED', error: errorMessage(err), next: 'resumed at a later poll tick' });
     }

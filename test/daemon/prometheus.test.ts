@@ -38,6 +38,11 @@ const OUR_FAMILIES: Record<string, string> = {
   ldm_batches_in_retry: 'GAUGE',
   ldm_read_model_version: 'GAUGE',
   ldm_read_model_age_seconds: 'GAUGE',
+  ldm_extracts_written_total: 'COUNTER',
+  ldm_extract_attempts_failed_total: 'COUNTER',
+  ldm_extracts_given_up_total: 'COUNTER',
+  ldm_extracts_in_retry: 'GAUGE',
+  ldm_extracts_given_up: 'GAUGE',
 };
 
 describe('/metrics (prom-client)', () => {
@@ -76,6 +81,39 @@ describe('/metrics (prom-client)', () => {
     expect(text).toContain('ldm_batch_duration_seconds_count{client="fin"} 1');
     expect(text).toContain('ldm_batch_duration_seconds_bucket{le="0.05",client="fin"} 1');
     expect(text).toContain('ldm_batch_duration_seconds_count{client="mut"} 0');
+  });
+
+  it('scheduled extracts: written, failed attempts, given up, and the backlog, by client (zero from the start for configured extracts)', async () => {
+    const m = new Metrics('ldm-1', ['fin', 'mut'], ['fin']);
+    const value = async (name: string, labels: Record<string, string>): Promise<number | undefined> => {
+      const f = parsePrometheusTextFormat(await m.render()).find((x) => x.name === name);
+      const s = f?.metrics.find((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v));
+      return s === undefined ? undefined : Number(s.value);
+    };
+    expect(await value('ldm_extracts_written_total', { client: 'fin' })).toBe(0);
+    expect(await value('ldm_extracts_given_up', { client: 'fin' })).toBe(0);
+    expect(await value('ldm_extracts_in_retry', { client: 'fin' })).toBe(0);
+    m.recordExtractWritten('fin');
+    m.recordExtractAttemptFailed('fin', 'EROFS');
+    m.recordExtractAttemptFailed('fin', 'EROFS');
+    m.recordExtractAttemptFailed('fin', 'CRASHED');
+    m.recordExtractGivenUp('fin', 'EROFS');
+    m.recordExtractBacklog(new Map([['fin', { inRetry: 1, givenUp: 2 }], ['mut', { inRetry: 0, givenUp: 1 }]]));
+    expect(await value('ldm_extracts_written_total', { client: 'fin' })).toBe(1);
+    expect(await value('ldm_extract_attempts_failed_total', { client: 'fin', code: 'EROFS' })).toBe(2);
+    expect(await value('ldm_extract_attempts_failed_total', { client: 'fin', code: 'CRASHED' })).toBe(1);
+    expect(await value('ldm_extracts_given_up_total', { client: 'fin', code: 'EROFS' })).toBe(1);
+    expect(await value('ldm_extracts_in_retry', { client: 'fin' })).toBe(1);
+    expect(await value('ldm_extracts_given_up', { client: 'fin' })).toBe(2);
+    expect(await value('ldm_extracts_given_up', { client: 'mut' })).toBe(1);
+    // A client the journal no longer lists goes back to 0; a label never carries an SSIN.
+    m.recordExtractBacklog(new Map([['fin', { inRetry: 0, givenUp: 1 }]]));
+    expect(await value('ldm_extracts_given_up', { client: 'mut' })).toBe(0);
+    expect(await value('ldm_extracts_given_up', { client: 'fin' })).toBe(1);
+    m.recordExtractGivenUp('85073003328', 'EROFS');
+    const ours = (await m.render()).split('\n').filter((l) => /^(# (HELP|TYPE) )?ldm_extract/.test(l));
+    expect(ours.join('\n')).toContain('client="85*******28"');
+    expect(ours.join('\n')).not.toMatch(/\d{11}/);
   });
 
   it('the parser can fail: it refuses a line that is not the text format', () => {

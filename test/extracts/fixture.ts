@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
 import { BIN, run, type Instance } from '../helpers/instance.js';
+import type { SpoolTransport } from '../../src/spool/transport.js';
 
 /** The clock of every run: ProcessedAt, and "today" for --as-of. */
 export const CLOCK = '2026-02-15T03:00:00Z';
@@ -86,3 +87,32 @@ export function parseExtract(xml: string): ParsedExtract {
   for (const s of (trailer.StatusCount as Node[] | undefined) ?? []) statusCounts[String(s.code)] = Number(s['#text']);
   return { header, lines, recordCount: Number(trailer.RecordCount), statusCounts };
 }
+
+/**
+ * The real spool transport, whose `publish` into out/ fails while `fault.left > 0` (each failure
+ * uses one) with `fault.error()`, and counts its calls: a fault injected where the machine cannot
+ * make out/ read-only (root ignores modes), classified by src/pipeline/faults.ts like a real one.
+ */
+export function faulty(t: SpoolTransport, fault: { left: number; error: () => Error; calls: number }): SpoolTransport {
+  return new Proxy(t, {
+    get(target, prop, receiver) {
+      if (prop === 'publish') {
+        return async (...args: Parameters<SpoolTransport['publish']>) => {
+          if (args[2] === 'out') {
+            fault.calls++;
+            if (fault.left > 0) {
+              fault.left--;
+              throw fault.error();
+            }
+          }
+          return target.publish(...args);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** A read-only out/ (a transient fault). */
+export const erofs = (): Error => Object.assign(new Error("EROFS: read-only file system, link 'x' -> 'out/.EXTRACT.tmp'"), { code: 'EROFS', errno: -30 });

@@ -22,7 +22,7 @@ function parseYear(s: string | undefined): number | undefined {
   return Number(s);
 }
 
-export async function runExtractRun(o: { client?: string; year?: string; asOf?: string; json?: boolean; config?: string }): Promise<void> {
+export async function runExtractRun(o: { client?: string; year?: string; asOf?: string; json?: boolean; config?: string; retry?: boolean }): Promise<void> {
   isoDate(o.asOf, '--as-of');
   const year = parseYear(o.year);
   const { app, asOf } = await openAppAsOf(o.config, o.asOf);
@@ -52,14 +52,15 @@ export async function runExtractRun(o: { client?: string; year?: string; asOf?: 
         timezone: app.config.timezone,
         log,
         leaseSeconds: app.config.leaseSeconds,
+        retry: app.config.retry,
       };
       for (const spec of specs) {
         try {
-          rows.push(await runExtract(ctx, spec, { year, asOf }));
+          rows.push(await runExtract(ctx, spec, { year, asOf, reopen: o.retry === true }));
         } catch (err) {
           const coded = err instanceof LdmError ? err : databaseFault(err);
           if (coded && coded.exitCode === 2 && specs.length === 1) throw coded; // bad usage or config: the house format
-          const refusal = coded !== undefined && coded.code.startsWith('EXTRACT_') && coded.code !== 'EXTRACT_JOURNAL';
+          const refusal = coded !== undefined && coded.code.startsWith('EXTRACT_') && coded.code !== 'EXTRACT_JOURNAL' && coded.code !== 'EXTRACT_GIVEN_UP';
           rows.push({ client: spec.clientId, ...(year === undefined ? {} : { year }), outcome: refusal ? 'REFUSED' : 'FAILED', code: coded?.code ?? 'EXTRACT_FAILED', message: redact(coded?.message ?? errorMessage(err)), exitCode: coded?.exitCode ?? 1 });
         }
       }
@@ -127,6 +128,7 @@ export function registerExtract(p: Command, configOpt: () => Option): void {
     .option('--client <id>', 'only this client\'s extract (as configured in "extracts")')
     .option('--year <YYYY>', 'the year to extract (default: the year before the reference date, period "previous-year")')
     .option('--as-of <date>', 'reference date YYYY-MM-DD, not after today (default: today in the configured time zone); amounts not visible on it are left out')
+    .option('--retry', 're-open an extract that was given up (EXTRACT_GIVEN_UP: its attempts used up) once its cause is fixed, and write it with the reference date and ProcessedAt of its original claim')
     .option('--json', 'machine-readable: {"extracts": [{client, year, outcome, file, records, batchId, ...}]}')
     .addOption(configOpt())
     .addHelpText(
@@ -142,12 +144,15 @@ Outcomes: WRITTEN (now), ALREADY_WRITTEN (an extract is written once per client 
 done), IN_PROGRESS (another run holds it), REFUSED with a code: EXTRACT_NOT_AUTHORIZED (no such
 authorization, or its fields exclude Year), EXTRACT_NO_FINALITY (no integration of the client for
 that year at all), EXTRACT_YEAR_OPEN (the year has not ended by the reference date, exit 2),
-EXTRACT_UNKNOWN_CLIENT (exit 2). A run that died is resumed with the same bytes.
+EXTRACT_UNKNOWN_CLIENT (exit 2). A run that died is resumed with the same bytes. FAILED with a
+code: an attempt met a fault on our side; it is retried after the config's "retry" backoff, and
+given up after retry.maxAttempts attempts (EXTRACT_GIVEN_UP: nothing retries it until you fix the
+cause and run again with --retry).
 
 Exit codes: 0 every extract written, already written or in progress; 1 one was refused or failed;
 2 bad usage or config.`,
     )
-    .action(async (o: { client?: string; year?: string; asOf?: string; json?: boolean; config?: string }) => runExtractRun(o));
+    .action(async (o: { client?: string; year?: string; asOf?: string; json?: boolean; config?: string; retry?: boolean }) => runExtractRun(o));
   extract
     .command('list')
     .description('the extracts claimed or written, newest first')
