@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { makeInstance, type Instance } from '../helpers/instance.js';
 import { writeRequestFile } from '../../src/generate/requests.js';
 import { WORKER_MIN_BYTES } from '../../src/batch/validateInBackground.js';
@@ -64,6 +65,14 @@ describe('validation overlapped with answering', () => {
     expect(await auditRows(big.json.batch)).toBe(valid * REPEAT);
     const v = await inst.cli(['verify', big.out]);
     expect(v.code, v.stdout).toBe(0);
+    // The journal holds the file's own SHA-256.
+    const db = await openDatabase({ client: 'sqlite', filename: join(inst.dir, 'data', 'ldm-batch.sqlite') });
+    try {
+      const row = (await db('batches').where('id', big.json.batch).first()) as { response_sha256: string };
+      expect(row.response_sha256).toBe(createHash('sha256').update(await readFile(big.out)).digest('hex'));
+    } finally {
+      await db.destroy();
+    }
   });
 
   const invalid: { name: string; code: string; edit: (xml: string) => string }[] = [
