@@ -27,32 +27,40 @@ const REP_ROW_BYTES = 20;
 export const DEFAULT_PARTNER_ROW_IN_MEMORY_BYTES = 16 * 1024 * 1024;
 /** A partner's records are read in one go when they lie within this many records (16 KiB). */
 const PARTNER_SPAN_RECORDS = 512;
-/** stageAmounts reads the file in windows of this many records (64 KiB). */
-const STAGE_WINDOW_RECORDS = 2048;
+/** stage() reads the files in windows of this many bytes. */
+const STAGE_WINDOW_BYTES = 64 * 1024;
 
 /**
- * Amount records read ahead for a group of lines (ReadModel.stageAmounts) when the records stay on
- * disk: the group's persons' records, read in file order through a window, so a line costs a
- * lookup instead of a positioned read. One resolver's own: batches that share the model never
- * share a staging, which outlives the awaits between a resolver's chunks.
+ * Records of one kind read ahead for a group of lines (ReadModel.stage): the group's persons'
+ * records, read in file order through a window, so a line costs a lookup instead of a positioned
+ * read.
  */
-export class AmountStaging {
-  /** amountKey index → first record of that person's records in `records`. */
+export class RecordStaging {
+  /** key (amountKey index, or person index for the repertory) → first record in `records`. */
   readonly at = new Map<number, number>();
   records = Buffer.alloc(0);
   f64 = new Float64Array(0);
   u16 = new Uint16Array(0);
-  /** Scratch: the group's amountKey indexes, sorted. */
+  /** Scratch: the group's keys, sorted. */
   keys = new Int32Array(0);
   window = Buffer.alloc(0);
 
-  ensure(records: number): void {
-    const bytes = records * AMOUNT_RECORD_BYTES;
+  ensure(bytes: number): void {
     if (this.records.length >= bytes) return;
     this.records = Buffer.alloc(Math.max(bytes, this.records.length * 2));
-    this.f64 = new Float64Array(this.records.buffer, this.records.byteOffset, this.records.byteLength / 8);
-    this.u16 = new Uint16Array(this.records.buffer, this.records.byteOffset, this.records.byteLength / 2);
+    this.f64 = new Float64Array(this.records.buffer, this.records.byteOffset, Math.floor(this.records.byteLength / 8));
+    this.u16 = new Uint16Array(this.records.buffer, this.records.byteOffset, Math.floor(this.records.byteLength / 2));
   }
+}
+
+/**
+ * A resolver's read-ahead, for the parts of the model that stay on disk (national scale): the
+ * amount records and the repertory rows of a group's persons. One resolver's own: batches that
+ * share the model never share a staging, which outlives the awaits between a resolver's chunks.
+ */
+export class Staging {
+  readonly amounts = new RecordStaging();
+  readonly repertory = new RecordStaging();
 }
 
 export interface OpenOptions {
@@ -62,7 +70,7 @@ export interface OpenOptions {
   partnerSpanRecords?: number;
   /** DEFAULT_PARTNER_ROW_IN_MEMORY_BYTES (tests set 0 to read the references on demand too). */
   partnerRowInMemoryBytes?: number;
-  /** STAGE_WINDOW_RECORDS (tests set a few records, to read past the window and around it). */
+  /** The read-ahead window in records (default STAGE_WINDOW_BYTES; tests set a few records, to read past the window and around it). */
   stageWindowRecords?: number;
 }
 
@@ -102,7 +110,7 @@ export class ReadModel {
   private readonly partnerRowOffset: number;
   private refScratch = new Uint32Array(64);
   private partnerSpan = PARTNER_SPAN_RECORDS;
-  private stageWindow = STAGE_WINDOW_RECORDS;
+  private stageWindow: number | undefined;
   /** Whether the amount records are held in memory (else read through `fd` into `scratch`). */
   private readonly inMemory: boolean;
   /** Views on the amount records: the section when in memory, else `scratch`. */
@@ -215,7 +223,7 @@ export class ReadModel {
       keepFd = !inMemory;
       const model = new ReadModel(header, sections, narrow, keepFd ? fd : undefined, repFd);
       model.partnerSpan = opts.partnerSpanRecords ?? PARTNER_SPAN_RECORDS;
-      model.stageWindow = opts.stageWindowRecords ?? STAGE_WINDOW_RECORDS;
+      model.stageWindow = opts.stageWindowRecords;
       return model;
     } finally {
       if (!keepFd) closeSync(fd);
@@ -248,7 +256,7 @@ export class ReadModel {
    * view index of row `first`: the columns themselves when held in memory, else one positioned
    * read of the rows into the scratch columns.
    */
-  private repRows(first: number, count: number): number {
+  private repRows(first: number, count: number, staged?: { records: Buffer; at: number }): number {
     if (this.repFd === undefined) return first;
     if (this.repSector.length < count) {
       const n = 2 * count;
@@ -258,10 +266,16 @@ export class ReadModel {
       this.repStart = new Uint32Array(n);
       this.repEnd = new Uint32Array(n);
     }
-    if (this.repBytes.length < count * REP_ROW_BYTES) this.repBytes = Buffer.alloc(2 * count * REP_ROW_BYTES);
-    const b = this.repBytes;
-    readFully(this.repFd, b.subarray(0, count * REP_ROW_BYTES), first * REP_ROW_BYTES);
-    for (let k = 0, o = 0; k < count; k++, o += REP_ROW_BYTES) {
+    let b: Buffer = this.repBytes;
+    let o = 0;
+    if (staged !== undefined) {
+      b = staged.records;
+      o = staged.at * REP_ROW_BYTES;
+    } else {
+      if (b.length < count * REP_ROW_BYTES) this.repBytes = b = Buffer.alloc(2 * count * REP_ROW_BYTES);
+      readFully(this.repFd, b.subarray(0, count * REP_ROW_BYTES), first * REP_ROW_BYTES);
+    }
+    for (let k = 0; k < count; k++, o += REP_ROW_BYTES) {
       this.repSector[k] = b.readUInt32LE(o);
       this.repInstitution[k] = b.readUInt32LE(o + 4);
       this.repQualityCode[k] = b.readUInt32LE(o + 8);
@@ -336,13 +350,14 @@ export class ReadModel {
    * already in `into` are reused (the caller must not keep them across calls); `ssin` is the
    * person's SSIN as the caller has it. Returns how many were written (`into` is cut to that length).
    */
-  integrationsInto(into: Integration[], index: number, ssin: string, senderCbe: string, sector: number): number {
+  integrationsInto(into: Integration[], index: number, ssin: string, senderCbe: string, sector: number, staging?: Staging): number {
     // Institutions compared by string index (the table is sorted and holds each value once).
     const own = this.stringIndex(senderCbe);
     const sectorLevel = this.stringIndex('');
     let n = 0;
     const count = this.personRep[index + 1] - this.personRep[index];
-    const base = this.repRows(this.personRep[index], count);
+    const at = staging?.repertory.at.get(index);
+    const base = this.repRows(this.personRep[index], count, at === undefined ? undefined : { records: (staging as Staging).repertory.records, at });
     for (let i = base, end = base + count; i < end; i++) {
       const inst = this.repInstitution[i];
       const sec = this.repSector[i];
@@ -405,8 +420,8 @@ export class ReadModel {
     keepAfter: ((paidOn: number) => boolean) | undefined,
     /** personIndex(ssin), when the caller has it: spares a second binary search. */
     personIndex = -1,
-    /** Records read ahead by stageAmounts: a staged person's records are not read again. */
-    staging?: AmountStaging,
+    /** Records read ahead by stage(): a staged person's records are not read again. */
+    staging?: Staging,
   ): void {
     into.count = 0;
     const k = personIndex >= 0 && role === 'BENEFICIARY' ? 0 : ssinKey(ssin);
@@ -419,10 +434,10 @@ export class ReadModel {
       if (p < 0) return;
       const first = this.amountStart[p];
       const count = this.amountStart[p + 1] - first;
-      const staged = staging?.at.get(p);
+      const staged = staging?.amounts.at.get(p);
       const base = staged ?? this.load(first, count);
-      const f64 = staged === undefined ? this.f64 : (staging as AmountStaging).f64;
-      const u16 = staged === undefined ? this.u16 : (staging as AmountStaging).u16;
+      const f64 = staged === undefined ? this.f64 : (staging as Staging).amounts.f64;
+      const u16 = staged === undefined ? this.u16 : (staging as Staging).amounts.u16;
       for (let i = 0; i < count; i++) {
         const w = (base + i) * 16; // the record's uint16 words
         const month = u16[w + 11];
@@ -509,54 +524,30 @@ export class ReadModel {
   }
 
   /**
-   * Reads ahead, into `into`, the amount records (as beneficiary) of the persons `persons[0…n)`
-   * (person indexes; -1 skipped), when they stay on disk: in file order, through a 64 KiB window,
-   * so the reads are a few per window instead of one per line. A no-op when they are in memory.
+   * Reads ahead, into `into`, what the lines of the persons `persons[0…n)` (person indexes; -1
+   * skipped) will read from disk: their amount records (as beneficiary) and their repertory rows,
+   * each kind in file order through a 64 KiB window, so the reads are a few per window instead of
+   * one per line. Nothing for what is held in memory.
    */
-  stageAmounts(into: AmountStaging, persons: Int32Array, n: number): void {
-    into.at.clear();
-    if (this.inMemory) return;
-    if (this.fd === undefined) throw new LdmError('READ_MODEL_CLOSED', 'the read model was closed while a batch was reading it');
-    const ofPerson = this.amountOfPerson();
-    if (into.keys.length < n) into.keys = new Int32Array(Math.max(n, into.keys.length * 2));
-    let m = 0;
-    for (let i = 0; i < n; i++) {
-      const p = persons[i];
-      if (p >= 0 && ofPerson[p] >= 0) into.keys[m++] = ofPerson[p];
-    }
-    const keys = into.keys.subarray(0, m).sort();
-    let total = 0;
-    for (let j = 0; j < m; j++) if (j === 0 || keys[j] !== keys[j - 1]) total += this.amountStart[keys[j] + 1] - this.amountStart[keys[j]];
-    into.ensure(total);
-    const windowRecords = this.stageWindow;
-    if (into.window.length < windowRecords * AMOUNT_RECORD_BYTES) into.window = Buffer.alloc(windowRecords * AMOUNT_RECORD_BYTES);
-    let from = 0; // the window holds records [from, to) of the file
-    let to = 0;
-    let pos = 0;
-    for (let j = 0; j < m; j++) {
-      const a = keys[j];
-      if (j > 0 && a === keys[j - 1]) continue;
-      const first = this.amountStart[a];
-      const count = this.amountStart[a + 1] - first;
-      const dest = into.records.subarray(pos * AMOUNT_RECORD_BYTES, (pos + count) * AMOUNT_RECORD_BYTES);
-      if (count > windowRecords) {
-        readFully(this.fd, dest, this.amountsOffset + first * AMOUNT_RECORD_BYTES);
-      } else {
-        if (first < from || first + count > to) {
-          // The window ends with the last person it can hold whole: no bytes read past them.
-          from = first;
-          to = first + count;
-          for (let q = j + 1; q < m; q++) {
-            const end = this.amountStart[keys[q] + 1];
-            if (end > first + windowRecords) break;
-            to = end;
-          }
-          readFully(this.fd, into.window.subarray(0, (to - from) * AMOUNT_RECORD_BYTES), this.amountsOffset + from * AMOUNT_RECORD_BYTES);
-        }
-        into.window.copy(dest, 0, (first - from) * AMOUNT_RECORD_BYTES, (first - from + count) * AMOUNT_RECORD_BYTES);
+  stage(into: Staging, persons: Int32Array, n: number): void {
+    into.amounts.at.clear();
+    into.repertory.at.clear();
+    if (!this.inMemory) {
+      if (this.fd === undefined) throw new LdmError('READ_MODEL_CLOSED', 'the read model was closed while a batch was reading it');
+      const ofPerson = this.amountOfPerson();
+      const keys = sizedKeys(into.amounts, n);
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const p = persons[i];
+        if (p >= 0 && ofPerson[p] >= 0) keys[m++] = ofPerson[p];
       }
-      into.at.set(a, pos);
-      pos += count;
+      stageRecords(into.amounts, keys.subarray(0, m).sort(), this.amountStart, this.fd, this.amountsOffset, AMOUNT_RECORD_BYTES, this.stageWindow);
+    }
+    if (this.repFd !== undefined) {
+      const keys = sizedKeys(into.repertory, n);
+      let m = 0;
+      for (let i = 0; i < n; i++) if (persons[i] >= 0) keys[m++] = persons[i];
+      stageRecords(into.repertory, keys.subarray(0, m).sort(), this.personRep, this.repFd, 0, REP_ROW_BYTES, this.stageWindow);
     }
   }
 
@@ -656,6 +647,53 @@ function rowMajorRepertory(fd: number, path: string, header: ReadModelHeader, ro
   } catch (err) {
     closeSync(out);
     throw err;
+  }
+}
+
+function sizedKeys(into: RecordStaging, n: number): Int32Array {
+  if (into.keys.length < n) into.keys = new Int32Array(Math.max(n, into.keys.length * 2));
+  return into.keys;
+}
+
+/**
+ * Reads into `into` the records of `keys` (sorted, repeats allowed): key k's records are
+ * [starts[k], starts[k+1]) of the section at `offset` of `fd`. In file order, through a window
+ * that ends with the last key it can hold whole; a key with more records than the window is read
+ * on its own.
+ */
+function stageRecords(into: RecordStaging, keys: Int32Array, starts: Uint32Array, fd: number, offset: number, recordBytes: number, windowRecordsOpt: number | undefined): void {
+  const m = keys.length;
+  let total = 0;
+  for (let j = 0; j < m; j++) if (j === 0 || keys[j] !== keys[j - 1]) total += starts[keys[j] + 1] - starts[keys[j]];
+  into.ensure(total * recordBytes);
+  const windowRecords = windowRecordsOpt ?? Math.floor(STAGE_WINDOW_BYTES / recordBytes);
+  if (into.window.length < windowRecords * recordBytes) into.window = Buffer.alloc(windowRecords * recordBytes);
+  let from = 0; // the window holds records [from, to) of the section
+  let to = 0;
+  let pos = 0;
+  for (let j = 0; j < m; j++) {
+    const key = keys[j];
+    if (j > 0 && key === keys[j - 1]) continue;
+    const first = starts[key];
+    const count = starts[key + 1] - first;
+    const dest = into.records.subarray(pos * recordBytes, (pos + count) * recordBytes);
+    if (count > windowRecords) {
+      readFully(fd, dest, offset + first * recordBytes);
+    } else {
+      if (first < from || first + count > to) {
+        from = first;
+        to = first + count;
+        for (let q = j + 1; q < m; q++) {
+          const end = starts[keys[q] + 1];
+          if (end > first + windowRecords) break;
+          to = end;
+        }
+        readFully(fd, into.window.subarray(0, (to - from) * recordBytes), offset + from * recordBytes);
+      }
+      into.window.copy(dest, 0, (first - from) * recordBytes, (first - from + count) * recordBytes);
+    }
+    into.at.set(key, pos);
+    pos += count;
   }
 }
 

@@ -17,7 +17,7 @@ import { addMonths, lastDayOfMonth } from '../../src/domain/dates.js';
 import { makeSsin } from '../../src/domain/ssin.js';
 import { rng } from '../../src/generate/dataset.js';
 import { buildReadModel } from '../../src/readmodel/build.js';
-import { AmountStaging, ReadModel } from '../../src/readmodel/model.js';
+import { ReadModel, Staging } from '../../src/readmodel/model.js';
 import { ReadModels } from '../../src/readmodel/registry.js';
 import { readModelFile, readModelVersions } from '../../src/readmodel/files.js';
 import { bumpStoreVersion, storeVersion } from '../../src/store/storeVersion.js';
@@ -119,7 +119,7 @@ function answer(rows: AmountRow[], role: Role, p: RequestPeriod, referenceDate: 
 }
 
 /** What the pipeline asks the model for a line and answers from its columns (services/amounts/resolve.ts). */
-function modelAnswer(m: ReadModel, cols: AmountColumns, ssin: string, role: Role, p: RequestPeriod, referenceDate: string, staging?: AmountStaging): unknown {
+function modelAnswer(m: ReadModel, cols: AmountColumns, ssin: string, role: Role, p: RequestPeriod, referenceDate: string, staging?: Staging): unknown {
   // With the person's index (the hot path's per-person index; -1 for SSINs not in the register,
   // which may still have amount rows: then the key is searched).
   const person = m.personIndex(ssin);
@@ -135,13 +135,28 @@ function modelAnswer(m: ReadModel, cols: AmountColumns, ssin: string, role: Role
 }
 
 describe('read model', () => {
-  for (const repInMemory of [true, false]) {
-  it(`holds what the register lookups answer: persons, replacements and the sender’s integrations in order (repertory ${repInMemory ? 'in memory' : 'read per person'})`, async () => {
+  for (const [repInMemory, stageWindowRecords] of [
+    [true, undefined],
+    [false, undefined],
+    [false, 'default'],
+    [false, 1],
+    [false, 2],
+  ] as const) {
+  const staged = stageWindowRecords === undefined ? '' : `, two persons in three staged (${stageWindowRecords === 'default' ? 'default window' : `a window of ${stageWindowRecords} rows`})`;
+  it(`holds what the register lookups answer: persons, replacements and the sender’s integrations in order (repertory ${repInMemory ? 'in memory' : 'read per person'}${staged})`, async () => {
     const built = await buildReadModel(db, join(dir, 'rm'));
-    const m = ReadModel.open(built.path, { repertoryInMemoryBytes: repInMemory ? undefined : 0 });
+    const m = ReadModel.open(built.path, { repertoryInMemoryBytes: repInMemory ? undefined : 0, stageWindowRecords: typeof stageWindowRecords === 'number' ? stageWindowRecords : undefined });
     expect(m.repertoryInMemory).toBe(repInMemory);
     const reused: Integration[] = [];
     let replaced = 0;
+    // The resolver's read-ahead of repertory rows (stage): two persons in three, some twice, in no order.
+    let staging: Staging | undefined;
+    if (stageWindowRecords !== undefined) {
+      staging = new Staging();
+      const group = persons.filter((_, i) => i % 3 !== 1).flatMap((s, i) => (i % 4 === 0 ? [m.personIndex(s), -1, m.personIndex(s)] : [m.personIndex(s)]));
+      m.stage(staging, Int32Array.from(group.reverse()), group.length);
+      expect(staging.repertory.at.size).toBeGreaterThan(persons.length / 3);
+    }
     try {
       expect(m.header.counts.persons).toBe(registered.length);
       for (const sender of SENDERS) {
@@ -153,7 +168,7 @@ describe('read model', () => {
           expect(fromModel).toEqual(facts.integrations.get(ssin) ?? []);
           // The hot path's forms: reused objects, the replacement without a Person object.
           if (p >= 0) {
-            const n = m.integrationsInto(reused, p, ssin, sender.institutionCbe, sender.sector);
+            const n = m.integrationsInto(reused, p, ssin, sender.institutionCbe, sender.sector, staging);
             expect(reused.slice(0, n)).toEqual(fromModel);
             expect(m.replacedByOf(p)).toBe(facts.persons.get(ssin)?.replacedBy ?? null);
           }
@@ -174,6 +189,7 @@ describe('read model', () => {
     [false, undefined, undefined, true],
     [false, 1, undefined, true],
     [false, undefined, 'default', false],
+    [false, undefined, 1, false],
     [false, undefined, 3, true],
     [false, undefined, 16, false],
   ] as const) {
@@ -189,14 +205,14 @@ describe('read model', () => {
         stageWindowRecords: typeof stageWindowRecords === 'number' ? stageWindowRecords : undefined,
       });
       expect(m.amountsInMemory).toBe(inMemory);
-      // The resolver's read-ahead (stageAmounts): two persons in three, some twice, in no order,
+      // The resolver's read-ahead (stage): two persons in three, some twice, in no order,
       // and -1 (not a person); the others are read as usual.
-      let staging: AmountStaging | undefined;
+      let staging: Staging | undefined;
       if (stageWindowRecords !== undefined) {
-        staging = new AmountStaging();
+        staging = new Staging();
         const group = persons.filter((_, i) => i % 3 !== 0).flatMap((s, i) => (i % 4 === 0 ? [m.personIndex(s), -1, m.personIndex(s)] : [m.personIndex(s)]));
-        m.stageAmounts(staging, Int32Array.from(group.reverse()), group.length);
-        expect(staging.at.size).toBeGreaterThan(persons.length / 3);
+        m.stage(staging, Int32Array.from(group.reverse()), group.length);
+        expect(staging.amounts.at.size).toBeGreaterThan(persons.length / 3);
       }
       const referenceDates = ['2023-03-03', '2023-03-04', '2024-02-29', '2024-12-07', '2025-06-14', '2026-03-15', '2027-01-01'];
       let compared = 0;

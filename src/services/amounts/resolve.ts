@@ -18,16 +18,16 @@ import type { Integration, Person, ProfiledResponseLine, RequestLine, RequestPer
 import { applyFieldProfile, periodKindAllowed } from './profile.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
-import { AmountStaging, type ReadModel } from '../../readmodel/model.js';
+import { Staging, type ReadModel } from '../../readmodel/model.js';
 import { LdmError } from '../../errors.js';
 import type { ServiceContext } from '../context.js';
 
 export type ResolveContext = ServiceContext;
 
 /**
- * Lines whose persons are looked up and whose amount records are read ahead together: with the
- * records on disk, a group's reads follow the file (ReadModel.stageAmounts) instead of one
- * positioned read per line. About 7 MB of staged records at ~14 rows a person.
+ * Lines whose persons are looked up, and whose amount records and repertory rows are read ahead,
+ * together: with them on disk, a group's reads follow the file (ReadModel.stage) instead of one
+ * positioned read per line. About 7 MB of staged amount records at ~14 rows a person.
  */
 export const STAGE_LINES = 16384;
 
@@ -158,7 +158,7 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
   let quality = new Int32Array(KEYS_PER_QUERY);
   /** The current group's person indexes (-1: not in the model), and their staged amount records. */
   let persons = new Int32Array(STAGE_LINES);
-  const staging = new AmountStaging();
+  const staging = new Staging();
 
   /** Line i of the chunk (line at+i of the group): its answer, and its audit facts into valid[i] and quality[i]. */
   const resolveLine = (line: RequestLine, i: number, at: number): ProfiledResponseLine => {
@@ -172,7 +172,7 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
     }
     const facts = periods.of(line.period);
     let integration: Integration | undefined;
-    if (p >= 0 && facts.bounds !== undefined && model.integrationsInto(integrations, p, line.ssin, finality.senderCbe, finality.sector) > 0) {
+    if (p >= 0 && facts.bounds !== undefined && model.integrationsInto(integrations, p, line.ssin, finality.senderCbe, finality.sector, staging) > 0) {
       integration = findIntegration(integrations, finality, facts.bounds);
     }
     let decision = decideLine({
@@ -206,7 +206,7 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
       const t0 = timing() ? performance.now() : 0;
       if (persons.length < group.length) persons = new Int32Array(group.length);
       for (let i = 0; i < group.length; i++) persons[i] = model.personIndex(group[i].ssin);
-      model.stageAmounts(staging, persons, group.length);
+      model.stage(staging, persons, group.length);
       if (t0 !== 0) addTiming('rules', performance.now() - t0);
     },
     resolve(chunk, at) {
