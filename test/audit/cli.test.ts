@@ -44,9 +44,11 @@ beforeAll(async () => {
   const done = await addBatch(store.db, 'DONE');
   const mut = await addBatch(store.db, 'DONE', 'mut');
   const old = await addBatch(store.db, 'DONE');
+  // One instant for both lines of a batch (two Date.now() calls may straddle a second).
+  const twoDaysAgo = ago(2);
   await recordAudit(store.db, [
-    entry({ batchId: done, seq: 1, ssin: A, consultedAt: ago(2) }),
-    entry({ batchId: done, seq: 2, ssin: B, consultedAt: ago(2) }),
+    entry({ batchId: done, seq: 1, ssin: A, consultedAt: twoDaysAgo }),
+    entry({ batchId: done, seq: 2, ssin: B, consultedAt: twoDaysAgo }),
     entry({ batchId: mut, seq: 1, ssin: A, clientId: 'mut', legalContext: 'HEALTH:INCREASED_REIMBURSEMENT', deliberation: null, qualityCode: null, statusCode: 'MSG00012', consultedAt: ago(40) }),
     entry({ batchId: old, seq: 3, ssin: A, qualityCode: 7, consultedAt: ago(400) }), // older than 6 months
   ]);
