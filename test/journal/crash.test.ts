@@ -17,7 +17,9 @@ const databases: TempDatabase[] = [];
 
 const CLOCK = '2026-02-15T03:00:00Z';
 const POINTS = ['claimed', 'recorded', 'located', 'answered', 'delivered', 'kept', 'disposing', 'disposed', 'completed'];
-const RANDOM_KILLS = 20;
+// One kill per named step: a second kill at the same step runs the same code path again (three per
+// step cost CI two minutes and found nothing the first did not).
+const RANDOM_KILLS = 12;
 const LINES_PER_FILE = 3000;
 
 let crash: Instance;
@@ -79,7 +81,7 @@ afterAll(async () => {
 });
 
 describe('SIGKILL at any point, then restart', () => {
-  const cases = [...POINTS.flatMap((p) => [1, 2, 3].map((k) => ({ point: p, k }))), ...Array.from({ length: RANDOM_KILLS }, (_, k) => ({ point: 'random', k }))];
+  const cases = [...POINTS.map((p) => ({ point: p, k: 1 })), ...Array.from({ length: RANDOM_KILLS }, (_, k) => ({ point: 'random', k }))];
 
   it(`leaves exactly one byte-identical response per request (${cases.length} kills)`, async () => {
     const r = rng(42);
@@ -108,16 +110,19 @@ describe('SIGKILL at any point, then restart', () => {
       const got = await readFile(join(crash.spool, 'fin', 'out', responseName));
       const want = await readFile(join(baseline.spool, 'fin', 'out', responseName));
       expect(got.equals(want), `${name} at ${c.point}: response differs from the uncrashed run`).toBe(true);
-      const batches = JSON.parse((await crash.cli(['batches', 'list', '--limit', '1000', '--json'])).stdout) as { fileName: string; state: string }[];
-      const mine = batches.filter((b) => b.fileName === name);
-      expect(mine.map((b) => b.state), `${name} at ${c.point}`).toEqual(['DONE']);
       expect(await readdir(join(crash.spool, 'fin', 'archive'))).toContain(name);
+    }
+    // One journal read for all (a batch never leaves DONE): exactly one finished batch per file.
+    const batches = JSON.parse((await crash.cli(['batches', 'list', '--limit', '1000', '--json'])).stdout) as { fileName: string; state: string }[];
+    for (const [i, name] of names.entries()) {
+      expect(batches.filter((b) => b.fileName === name).map((b) => b.state), `${name} at ${cases[i].point}`).toEqual(['DONE']);
     }
     const inFlight = JSON.parse((await crash.cli(['batches', 'list', '--state', 'CLAIMED', '--json'])).stdout);
     expect(inFlight).toEqual([]);
     const leftovers = (await readdir(join(crash.spool, 'fin', 'in'))).concat(await readdir(join(crash.spool, 'fin', 'out'))).filter((n) => n.startsWith('.') || n.includes('ldm-processing'));
     expect(leftovers).toEqual([]);
-    expect(kills).toBeGreaterThanOrEqual(30);
+    // Every named step kills; a random kill may land after the run ended (most land).
+    expect(kills).toBeGreaterThanOrEqual(POINTS.length + RANDOM_KILLS / 2);
     // The table the closing note quotes.
     console.log(`${kills} SIGKILLs landed out of ${cases.length} runs (one file takes ~${oneFileMs} ms)`);
     console.log(['kill point\tfile\toutcome', ...outcomes.map((o) => `${o.point}\t${o.file}\t${o.result}`)].join('\n'));
