@@ -463,11 +463,18 @@ export class ReadModel {
         else if (refs[j] > max) max = refs[j];
       }
       const together = max - min < this.partnerSpan;
-      const base = together ? this.load(min, max - min + 1) : 0;
+      // Staged by stage() when they all lie in one beneficiary's records (partnerOwner).
+      const owner = together && staging !== undefined && !this.inMemory ? this.recordOwner(min) : -1;
+      const staged = owner >= 0 && max < this.amountStart[owner + 1] ? (staging as Staging).amounts.at.get(owner) : undefined;
+      let base = 0;
+      if (staged !== undefined) base = staged + (min - this.amountStart[owner]);
+      else if (together) base = this.load(min, max - min + 1);
       for (let j = 0; j < end; j++) {
         const record = refs[j];
         const at = together ? base + (record - min) : this.load(record, 1);
-        const u16 = this.u16;
+        // (after load: it may have replaced the scratch views)
+        const f64 = staged !== undefined ? (staging as Staging).amounts.f64 : this.f64;
+        const u16 = staged !== undefined ? (staging as Staging).amounts.u16 : this.u16;
         const month = u16[at * 16 + 11];
         if (month < lo) continue;
         if (month >= hi) {
@@ -475,7 +482,7 @@ export class ReadModel {
           if (!(keepAfter as (paidOn: number) => boolean)(u16[at * 16 + 14])) continue;
           afterFound = true;
         }
-        this.put(into, this.f64, u16, at, this.beneficiaryOf(record));
+        this.put(into, f64, u16, at, staged !== undefined ? this.amountKey[owner] : this.beneficiaryOf(record));
       }
     }
   }
@@ -499,7 +506,34 @@ export class ReadModel {
   }
 
   private beneficiaryOf(record: number): number {
-    // the beneficiary of a record: the amountKey whose range holds it
+    return this.amountKey[this.recordOwner(record)];
+  }
+
+  /**
+   * The amountKey index of the one beneficiary whose records hold every row that names SSIN `key`
+   * as partner, when they lie within the partner span (as amountColumns reads them at once); -1
+   * otherwise, or when the references are not in memory (no read is spent on them here).
+   */
+  private partnerOwner(key: number): number {
+    if (this.partnerRow === undefined) return -1;
+    const p = findKey(this.partnerKey, key);
+    if (p < 0) return -1;
+    const first = this.partnerStart[p];
+    const end = this.partnerStart[p + 1];
+    let min = this.partnerRow[first];
+    let max = min;
+    for (let j = first + 1; j < end; j++) {
+      const r = this.partnerRow[j];
+      if (r < min) min = r;
+      else if (r > max) max = r;
+    }
+    if (max - min >= this.partnerSpan) return -1;
+    const owner = this.recordOwner(min);
+    return max < this.amountStart[owner + 1] ? owner : -1;
+  }
+
+  /** The amountKey index whose records hold `record`. */
+  private recordOwner(record: number): number {
     let lo = 0;
     let hi = this.amountKey.length - 1;
     while (lo < hi) {
@@ -507,7 +541,7 @@ export class ReadModel {
       if (this.amountStart[mid] <= record) lo = mid;
       else hi = mid - 1;
     }
-    return this.amountKey[lo];
+    return lo;
   }
 
   // A batch asks for a few periods a million times: their bounds in `strings` are kept.
@@ -527,9 +561,10 @@ export class ReadModel {
    * Reads ahead, into `into`, what the lines of the persons `persons[0…n)` (person indexes; -1
    * skipped) will read from disk: their amount records (as beneficiary) and their repertory rows,
    * each kind in file order through a 64 KiB window, so the reads are a few per window instead of
-   * one per line. Nothing for what is held in memory.
+   * one per line. Nothing for what is held in memory. `partnerLines[i]` = 1: line i is a PARTNER
+   * line, whose amount records are those naming the person (see partnerOwner).
    */
-  stage(into: Staging, persons: Int32Array, n: number): void {
+  stage(into: Staging, persons: Int32Array, n: number, partnerLines?: Uint8Array): void {
     into.amounts.at.clear();
     into.repertory.at.clear();
     if (!this.inMemory) {
@@ -539,7 +574,12 @@ export class ReadModel {
       let m = 0;
       for (let i = 0; i < n; i++) {
         const p = persons[i];
-        if (p >= 0 && ofPerson[p] >= 0) keys[m++] = ofPerson[p];
+        if (p < 0) continue;
+        if (partnerLines !== undefined && partnerLines[i] === 1) {
+          // A PARTNER line reads the rows that name the person: mostly one beneficiary's, staged as theirs.
+          const b = this.partnerOwner(this.personSsin[p]);
+          if (b >= 0) keys[m++] = b;
+        } else if (ofPerson[p] >= 0) keys[m++] = ofPerson[p];
       }
       stageRecords(into.amounts, keys.subarray(0, m).sort(), this.amountStart, this.fd, this.amountsOffset, AMOUNT_RECORD_BYTES, this.stageWindow);
     }

@@ -158,6 +158,8 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
   let quality = new Int32Array(KEYS_PER_QUERY);
   /** The current group's person indexes (-1: not in the model), and their staged amount records. */
   let persons = new Int32Array(STAGE_LINES);
+  /** 1 for the group's PARTNER lines (their records are those that name the person). */
+  let partnerLines = new Uint8Array(STAGE_LINES);
   const staging = new Staging();
 
   /** Line i of the chunk (line at+i of the group): its answer, and its audit facts into valid[i] and quality[i]. */
@@ -204,9 +206,15 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
   return {
     stage(group) {
       const t0 = timing() ? performance.now() : 0;
-      if (persons.length < group.length) persons = new Int32Array(group.length);
-      for (let i = 0; i < group.length; i++) persons[i] = model.personIndex(group[i].ssin);
-      model.stage(staging, persons, group.length);
+      if (persons.length < group.length) {
+        persons = new Int32Array(group.length);
+        partnerLines = new Uint8Array(group.length);
+      }
+      for (let i = 0; i < group.length; i++) {
+        persons[i] = model.personIndex(group[i].ssin);
+        partnerLines[i] = group[i].role === 'PARTNER' ? 1 : 0;
+      }
+      model.stage(staging, persons, group.length, partnerLines);
       if (t0 !== 0) addTiming('rules', performance.now() - t0);
     },
     resolve(chunk, at) {
