@@ -7,6 +7,7 @@ import { deleteBatch, insertBatchRow, upsertPersons, type BatchFacts, type Perso
 import { isSqlite, siblingConnection } from '../store/db.js';
 import { LdmError } from '../errors.js';
 import { crashPoint } from '../pipeline/crashPoint.js';
+import { ssinText } from '../domain/ssin.js';
 
 /**
  * Run first in every audit transaction of a journal batch: throws (LEASE_LOST) when this instance
@@ -120,6 +121,34 @@ class LineBuffer {
 const STATUS_BYTE = new Map(STATUS_CODES.map((c, i) => [c, i]));
 
 /**
+ * Line indexes [0, n) ordered by SSIN, lines of one SSIN in index order: a native sort of the
+ * SSINs and a counting sort of the lines (a comparator sort of 65k indexes cost ~8 × more).
+ */
+export function groupBySsin(ssin: Float64Array, n: number): Uint32Array {
+  const distinct = ssin.slice(0, n).sort();
+  let d = 0;
+  for (let i = 0; i < n; i++) if (d === 0 || distinct[i] !== distinct[d - 1]) distinct[d++] = distinct[i];
+  const group = new Uint32Array(n);
+  const next = new Uint32Array(d + 1); // first free place of each group
+  for (let i = 0; i < n; i++) {
+    let lo = 0;
+    let hi = d - 1;
+    const v = ssin[i];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (distinct[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    group[i] = lo;
+    next[lo + 1]++;
+  }
+  for (let g = 1; g <= d; g++) next[g] += next[g - 1];
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[next[group[i]]++] = i;
+  return order;
+}
+
+/**
  * The audit entries of one batch, written packed in big batches while the lines go on being resolved.
  *
  * Guarantee (logging principle): every entry added is stored once `close()` has resolved; the
@@ -194,9 +223,7 @@ export class AuditSink {
    * a tuple and a Buffer per person made tens of MB of heap).
    */
   private static rows(b: LineBuffer): PersonBlobs {
-    const order = new Uint32Array(b.length);
-    for (let i = 0; i < b.length; i++) order[i] = i;
-    order.sort((x, y) => b.ssin[x] - b.ssin[y] || x - y);
+    const order = groupBySsin(b.ssin, b.length);
     const ssins = new Float64Array(b.length);
     const ends = new Uint32Array(b.length);
     let blobs = Buffer.allocUnsafe(4 * b.length + 64);
@@ -222,8 +249,8 @@ export class AuditSink {
     const packed = blobs;
     return {
       length: persons,
-      ssinAt: (p) => String(ssins[p]).padStart(11, '0'),
-      hexAt: (p) => packed.toString('hex', p === 0 ? 0 : ends[p - 1], ends[p]),
+      ssinAt: (p) => ssinText(ssins[p]),
+      blobAt: (p) => packed.subarray(p === 0 ? 0 : ends[p - 1], ends[p]),
     };
   }
 

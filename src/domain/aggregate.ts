@@ -11,6 +11,7 @@ import type { AmountRow, BenefitType, Category, MonthEntry, Role, YearTotal } fr
 import { dayNumber, firstDayOfMonth, isValidMonth, lastDayOfMonth } from './dates.js';
 import { spansCoverEveryDay } from './dayRanges.js';
 import { isVisible } from './visibility.js';
+import { ssinText as ssinOfKey } from './ssin.js';
 
 /**
  * The amount rows of one person in one role, as columns. `count` rows are used (the columns may
@@ -79,9 +80,6 @@ export function ensureCapacity(c: AmountColumns, n: number): void {
   c.status = grow(c.status, u);
 }
 
-export function ssinOfKey(key: number): string {
-  return String(key).padStart(11, '0');
-}
 
 /**
  * AmountRow objects as columns, for one role (the other person: the partner on a BENEFICIARY line,

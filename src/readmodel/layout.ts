@@ -90,9 +90,7 @@ export function ssinKey(ssin: string): number | undefined {
   return ssin.length === 11 && /^\d{11}$/.test(ssin) ? Number(ssin) : undefined;
 }
 
-export function ssinText(key: number): string {
-  return String(key).padStart(11, '0');
-}
+export { ssinText } from '../domain/ssin.js';
 
 /** The index of `key` in an ascending array of distinct keys, or -1. */
 export function findKey(keys: Float64Array, key: number): number {

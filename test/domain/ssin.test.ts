@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidSsin, makeSsin, maskSsin, ssinKind } from '../../src/domain/ssin.js';
+import { isValidSsin, makeSsin, maskSsin, ssinKind, ssinText } from '../../src/domain/ssin.js';
 
 /** Independent oracle (BigInt, string concat) to build numbers whose only defect is elsewhere. */
 function withCheck(first9: string, bornFrom2000 = false): string {
@@ -110,5 +110,25 @@ describe('maskSsin', () => {
     ['', ''],
   ])('%s → %s', (input, masked) => {
     expect(maskSsin(input)).toBe(masked);
+  });
+});
+
+describe('ssinText (an SSIN held as a number)', () => {
+  it.each([
+    [0, '00000000000'],
+    [1, '00000000001'],
+    [999_999, '00000999999'],
+    [1_000_000, '00001000000'],
+    [1_000_001, '00001000001'],
+    [85_073_003_328, '85073003328'],
+    [99_999_999_999, '99999999999'],
+    [10_000_000_000, '10000000000'],
+    [9_999_900_000, '09999900000'],
+  ])('%d → %s', (key, text) => {
+    expect(ssinText(key)).toBe(text);
+  });
+
+  it('is the 11-digit text of every number in a sweep of the range', () => {
+    for (let key = 7; key < 99_999_999_999; key += 12_345_677) expect(ssinText(key)).toBe(String(key).padStart(11, '0'));
   });
 });
