@@ -37,8 +37,10 @@ export function extractFileName(clientId: string, year: number): string {
 }
 
 /** The claim marker of an extract's batch row (never a request claim name: those end in .xml.ldm-processing…). */
+export const EXTRACT_CLAIM_PREFIX = 'extract:';
+
 export function extractClaimName(clientId: string, year: number): string {
-  return `extract:${clientId}:${year}`;
+  return `${EXTRACT_CLAIM_PREFIX}${clientId}:${year}`;
 }
 
 /** What an extract was claimed with: everything a re-run needs to write the same bytes. */

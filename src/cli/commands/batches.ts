@@ -3,6 +3,7 @@ import { BATCH_STATES, findBatch, journalNowMs, listBatches, type BatchRecord } 
 import { LdmError } from '../../errors.js';
 import type { RetryPolicy } from '../../pipeline/retryPolicy.js';
 import { print, printJson } from '../output.js';
+import { EXTRACT_CLAIM_PREFIX } from '../../extracts/journal.js';
 
 function counts(b: BatchRecord): string {
   return Object.entries(b.statusCounts)
@@ -20,6 +21,7 @@ function counts(b: BatchRecord): string {
 export function future(b: BatchRecord, nowIso: string, retry: RetryPolicy): string {
   if (b.state !== 'CLAIMED') return '';
   const expired = b.leaseUntil === null || b.leaseUntil < nowIso;
+  if (b.claimName?.startsWith(EXTRACT_CLAIM_PREFIX)) return extractFuture(b, expired, retry);
   if (b.claimName === null) {
     return expired ? 'its command stopped: marked FAILED (ABANDONED) at the next poll' : `running (a process/reprocess command), lease until ${b.leaseUntil}`;
   }
@@ -30,6 +32,24 @@ export function future(b: BatchRecord, nowIso: string, retry: RetryPolicy): stri
   }
   if (!expired) return `in progress, attempt ${b.attempts} of ${retry.maxAttempts}, lease until ${b.leaseUntil}`;
   return lastAttempt ? `its holder stopped; attempts used up: given up at the next poll (INTERNAL_ERROR to the client)` : `its holder stopped: taken over at the next poll (attempt ${b.attempts + 1} of ${retry.maxAttempts})`;
+}
+
+/**
+ * A scheduled extract's row (claim name `extract:<client>:<year>`, src/extracts/journal.ts): the
+ * daemon resumes it at its next poll tick, `ldm-batch extract run` on demand; one given up is
+ * FAILED (EXTRACT_GIVEN_UP) with nothing sent, until an operator re-opens it with `--retry`.
+ */
+function extractFuture(b: BatchRecord, expired: boolean, retry: RetryPolicy): string {
+  const next = 'the next daemon poll or `ldm-batch extract run`';
+  const givenUp = `given up at ${next} (FAILED, EXTRACT_GIVEN_UP; \`extract run --retry\` re-opens it)`;
+  const lastAttempt = b.attempts >= retry.maxAttempts;
+  if (b.instanceId === null) return `re-opened by an operator: written at ${next}`;
+  if (b.errorCode !== null) {
+    if (lastAttempt) return `extract attempt ${b.attempts} of ${retry.maxAttempts} failed (${b.errorCode}): ${givenUp}`;
+    return `extract attempt ${b.attempts} of ${retry.maxAttempts} failed (${b.errorCode}): retried at ${expired ? next : `the first daemon poll or \`extract run\` after ${b.leaseUntil}`}`;
+  }
+  if (!expired) return `extract in progress, attempt ${b.attempts} of ${retry.maxAttempts}, lease until ${b.leaseUntil}`;
+  return lastAttempt ? `its holder stopped; attempts used up: ${givenUp}` : `its holder stopped: the extract is taken over at ${next} (attempt ${b.attempts + 1} of ${retry.maxAttempts})`;
 }
 
 export async function runBatchesList(o: { client?: string; state?: string; limit: string; json?: boolean; config?: string }): Promise<void> {
