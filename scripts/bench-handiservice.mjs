@@ -11,17 +11,12 @@
 //   timed    `ldm-batch process` (wall, lines/s, CPU, peak RSS), `ldm-batch verify`, `xmlsec1 --verify`.
 //   checked  exit codes; RecordCount = N; every line answered; the status mix; both verifiers accept.
 // Handiservice is answered from the store (not the read model): see README, Handiservice.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'ldm-batch.js');
-const DIST = join(ROOT, 'dist');
-const REFERENCE_DATE = '2026-03-15';
-const HAVE_TIME = existsSync('/usr/bin/time');
+import { BIN, DIST, REFERENCE_DATE, ROOT, buildStore, int, measure, median, run } from './bench-lib.mjs';
 
 function parseArgs(argv) {
   const o = { lines: 100_000, persons: 50_000, seed: 42, runs: 1, work: join(ROOT, 'bench-work'), xmlsec: true };
@@ -52,85 +47,14 @@ function parseArgs(argv) {
   return o;
 }
 
-/** Runs a command; wall seconds, CPU seconds and peak RSS (MB) by /usr/bin/time when present. */
-function measure(cmd, args, opts = {}) {
-  return new Promise((done, fail) => {
-    const timeFile = join(tmpdir(), `ldm-bench-hs-${process.pid}-${Date.now()}`);
-    const [c, a] = HAVE_TIME ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
-    const t0 = process.hrtime.bigint();
-    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout.length < 1 << 20 ? (stdout += d) : undefined));
-    child.stderr.on('data', (d) => (stderr.length < 1 << 20 ? (stderr += d) : undefined));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      let peakMb = NaN;
-      let cpu = NaN;
-      if (HAVE_TIME) {
-        try {
-          const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-          peakMb = last[0] / 1024;
-          cpu = last[1] + last[2];
-        } catch {
-          /* no figure */
-        }
-        rmSync(timeFile, { force: true });
-      }
-      done({ wall, peakMb, cpu, code, stdout, stderr });
-    });
+/** The bench store, and the four DG PMH kinds through `ldm-batch import` (their checks included). */
+function handiserviceStore(o) {
+  return buildStore(join(o.work, `handiservice-s${o.seed}-p${o.persons}`), o, async (ds, config, counts, dir) => {
+    for (const kind of ['handicap_recognitions', 'handicap_rights', 'handicap_payments', 'social_cards']) {
+      counts[kind] = JSON.parse(run(process.execPath, [BIN, 'import', kind, ds.files[kind], '--config', config, '--json'], `import ${kind}`)).rows;
+    }
+    writeFileSync(join(dir, 'ssins.json'), JSON.stringify(ds.persons.filter((p) => p.replacedBy === null).map((p) => p.ssin)));
   });
-}
-
-function run(cmd, args, what) {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-const int = (n) => Math.round(n).toLocaleString('en');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-async function buildStore(o) {
-  const dir = join(o.work, `handiservice-s${o.seed}-p${o.persons}`);
-  const ready = join(dir, 'ready.json');
-  if (existsSync(ready)) return { dir, ...JSON.parse(readFileSync(ready, 'utf8')) };
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  console.log(`building the store in ${dir} (${int(o.persons)} persons, seed ${o.seed}; not timed)…`);
-  const t0 = Date.now();
-  run(process.execPath, [BIN, 'init', join(dir, 'instance')], 'ldm-batch init');
-  const config = join(dir, 'instance', 'ldm-batch.config.json');
-  const { generateDataset } = await import(join(DIST, 'generate', 'dataset.js'));
-  const { readOcmwList } = await import(join(DIST, 'generate', 'ocmwList.js'));
-  const ds = await generateDataset({ out: join(dir, 'csv'), persons: o.persons, seed: o.seed, referenceDate: REFERENCE_DATE, ocmws: await readOcmwList() });
-  run(process.execPath, [BIN, 'import', 'clients', ds.files.clients, '--config', config], 'import clients');
-  const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
-  const { bulkLoad } = await import(join(DIST, 'generate', 'bulkLoad.js'));
-  const db = await openDatabase({ client: 'sqlite', filename: join(dir, 'instance', 'data', 'ldm-batch.sqlite') });
-  const counts = {};
-  try {
-    Object.assign(counts, await bulkLoad(db, ds.files));
-    await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
-  } finally {
-    await db.destroy();
-  }
-  for (const kind of ['handicap_recognitions', 'handicap_rights', 'handicap_payments', 'social_cards']) {
-    counts[kind] = JSON.parse(run(process.execPath, [BIN, 'import', kind, ds.files[kind], '--config', config, '--json'], `import ${kind}`)).rows;
-  }
-  const ssins = ds.persons.filter((p) => p.replacedBy === null).map((p) => p.ssin);
-  writeFileSync(join(dir, 'ssins.json'), JSON.stringify(ssins));
-  rmSync(join(dir, 'csv'), { recursive: true, force: true });
-  copyFileSync(join(dir, 'instance', 'data', 'ldm-batch.sqlite'), join(dir, 'pristine.sqlite'));
-  const info = { counts, seconds: (Date.now() - t0) / 1000 };
-  writeFileSync(ready, JSON.stringify(info, null, 2));
-  console.log(`  store ready in ${Math.round(info.seconds)} s: ${Object.entries(counts).map(([k, v]) => `${int(v)} ${k}`).join(', ')}`);
-  return { dir, ...info };
 }
 
 async function buildRequest(o, store) {
@@ -153,7 +77,7 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (!existsSync(join(DIST, 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   mkdirSync(o.work, { recursive: true });
-  const store = await buildStore(o);
+  const store = await handiserviceStore(o);
   const request = await buildRequest(o, store);
   const instance = join(store.dir, 'instance');
   const config = join(instance, 'ldm-batch.config.json');

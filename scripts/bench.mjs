@@ -31,17 +31,14 @@
 // follows the load average, which is printed with every run.
 // The timed commands run bin/ldm-batch.js itself, as an operator does (`ldm-batch …`): its
 // first line sets the process's memory settings (README "Memory settings").
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { BIN, DIST, HAVE_TIME, REFERENCE_DATE, ROOT, buildStore, fmt, int, load, mb, measure, median } from './bench-lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'ldm-batch.js');
-const DIST = join(ROOT, 'dist');
-const REFERENCE_DATE = '2026-03-15';
 const STATUS_CODES = ['MSG00000', 'MSG00100', 'MSG00012', 'MSG00011', 'MSG00005', 'MSG00006', 'MSG00008'];
 const TARGET_MIXES = {
   bench: { MSG00000: 0.7, MSG00100: 0.2, MSG00012: 0.05, MSG00011: 0.05 },
@@ -88,119 +85,10 @@ function parseArgs(argv) {
   return o;
 }
 
-// ------------------------------------------------------------------ measuring
-
-const HAVE_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M %U %S', 'true']).status === 0;
-
-/**
- * Runs a command; resolves with wall seconds, peak RSS (MB), CPU seconds (user + system, all
- * threads), exit code, stdout. Peak RSS and CPU come from /usr/bin/time when it exists, else
- * from /proc/<pid>/status (VmHWM) and /proc/<pid>/stat polled every 20 ms.
- */
-function measure(cmd, args, opts = {}) {
-  return new Promise((resolvePromise, reject) => {
-    const timeFile = join(tmpdir(), `ldm-bench-time-${process.pid}-${Date.now()}`);
-    const [c, a] = HAVE_TIME ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
-    const t0 = process.hrtime.bigint();
-    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, env: { ...process.env, ...(opts.env ?? {}) } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      if (stdout.length < 1 << 20) stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      if (stderr.length < 1 << 20) stderr += d;
-    });
-    let peakKb = 0;
-    let cpu = 0;
-    const poll = HAVE_TIME
-      ? undefined
-      : setInterval(() => {
-          try {
-            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-            if (m) peakKb = Math.max(peakKb, Number(m[1]));
-            const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-            cpu = (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime in clock ticks (100 Hz)
-          } catch {
-            /* gone */
-          }
-        }, 20);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (poll) clearInterval(poll);
-      if (HAVE_TIME) {
-        try {
-          const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
-          const [kb, user, sys] = lines[lines.length - 1].split(' ').map(Number);
-          peakKb = kb || 0;
-          cpu = (user || 0) + (sys || 0);
-        } catch {
-          /* no figure */
-        }
-        rmSync(timeFile, { force: true });
-      }
-      resolvePromise({ wall, peakMb: peakKb / 1024, cpu, code, stdout, stderr });
-    });
-  });
-}
-
-function run(cmd, args, what) {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (n, d = 2) => n.toFixed(d);
-const int = (n) => Math.round(n).toLocaleString('en');
-const mb = (n) => `${Math.round(n)} MB`;
-
 // ------------------------------------------------------------------ the store and the request
 
-async function buildStore(o) {
-  const dir = join(o.work, `store-s${o.seed}-p${o.persons}${o.import === 'csv' ? '-csv' : ''}`);
-  const ready = join(dir, 'ready.json');
-  if (existsSync(ready)) return { dir, ...JSON.parse(readFileSync(ready, 'utf8')) };
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  console.log(`building the store in ${dir} (${int(o.persons)} persons, seed ${o.seed}; not timed)…`);
-  const t0 = Date.now();
-  run(process.execPath, [BIN, 'init', join(dir, 'instance')], 'ldm-batch init');
-  const config = join(dir, 'instance', 'ldm-batch.config.json');
-  const { generateDataset } = await import(join(DIST, 'generate', 'dataset.js'));
-  const { readOcmwList } = await import(join(DIST, 'generate', 'ocmwList.js'));
-  const ds = await generateDataset({ out: join(dir, 'csv'), persons: o.persons, seed: o.seed, referenceDate: REFERENCE_DATE, ocmws: await readOcmwList() });
-  run(process.execPath, [BIN, 'import', 'clients', ds.files.clients, '--config', config], 'import clients');
-  const counts = {};
-  if (o.import === 'csv') {
-    for (const kind of ['persons', 'repertory', 'amounts']) {
-      const out = run(process.execPath, [BIN, 'import', kind, ds.files[kind], '--config', config, '--json'], `import ${kind}`);
-      counts[kind] = JSON.parse(out).rows;
-    }
-  } else {
-    const { openDatabase } = await import(join(DIST, 'store', 'db.js'));
-  const { countAuditLines } = await import(join(DIST, 'audit', 'query.js'));
-    const { bulkLoad } = await import(join(DIST, 'generate', 'bulkLoad.js'));
-    const db = await openDatabase({ client: 'sqlite', filename: join(dir, 'instance', 'data', 'ldm-batch.sqlite') });
-    try {
-      Object.assign(counts, await bulkLoad(db, ds.files));
-      await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
-    } finally {
-      await db.destroy();
-    }
-  }
-  rmSync(join(dir, 'csv'), { recursive: true, force: true }); // regenerated (in memory) when a request is made
-  copyFileSync(join(dir, 'instance', 'data', 'ldm-batch.sqlite'), join(dir, 'pristine.sqlite'));
-  const info = { counts, seconds: (Date.now() - t0) / 1000 };
-  writeFileSync(ready, JSON.stringify(info, null, 2));
-  console.log(`  store ready in ${fmt(info.seconds, 0)} s: ${Object.entries(counts).map(([k, v]) => `${int(v)} ${k}`).join(', ')}`);
-  return { dir, ...info };
+function baseStore(o) {
+  return buildStore(join(o.work, `store-s${o.seed}-p${o.persons}${o.import === 'csv' ? '-csv' : ''}`), o);
 }
 
 /**
@@ -461,7 +349,7 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (!existsSync(join(DIST, 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   mkdirSync(o.work, { recursive: true });
-  const base = await buildStore(o);
+  const base = await baseStore(o);
   const store = o.replicate > 1 ? await replicateStore(o, base) : base;
   const request = await buildRequest(o, store);
   const instance = join(store.dir, 'instance');
