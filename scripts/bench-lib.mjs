@@ -85,7 +85,7 @@ export const mb = (n) => `${Math.round(n)} MB`;
 /**
  * The generated store (seeded) in `dir`, built once: `ldm-batch init`, a data set of `persons`
  * persons, clients through `ldm-batch import`, persons/repertory/amounts by the bulk loader (or
- * `ldm-batch import` with importMode 'csv'); `more(ds, config, counts, dir)` adds what a benchmark needs
+ * `ldm-batch import` when `o.import` is 'csv'); `more(ds, config, counts, dir)` adds what a benchmark needs
  * besides. Its database is kept as pristine.sqlite (every run starts from a copy), ready.json
  * says it is complete.
  */

@@ -11,7 +11,7 @@ import type { AmountRow, BenefitType, Category, MonthEntry, Role, YearTotal } fr
 import { dayNumber, firstDayOfMonth, isValidMonth, lastDayOfMonth } from './dates.js';
 import { spansCoverEveryDay } from './dayRanges.js';
 import { isVisible } from './visibility.js';
-import { ssinText as ssinOfKey } from './ssin.js';
+import { ssinText } from './ssin.js';
 
 /**
  * The amount rows of one person in one role, as columns. `count` rows are used (the columns may
@@ -79,7 +79,6 @@ export function ensureCapacity(c: AmountColumns, n: number): void {
   c.paidOn = grow(c.paidOn, u);
   c.status = grow(c.status, u);
 }
-
 
 /**
  * AmountRow objects as columns, for one role (the other person: the partner on a BENEFICIARY line,
@@ -343,9 +342,9 @@ export function monthsOf(c: AmountColumns, role: Role, from: string, to: string,
     };
     // Optional attributes are left out rather than set to undefined (contract §7: never empty).
     if (!partnerLine) {
-      if (g.partner >= 0) entry.partnerSsin = ssinOfKey(g.partner);
+      if (g.partner >= 0) entry.partnerSsin = ssinText(g.partner);
     } else {
-      entry.beneficiarySsin = ssinOfKey(c.other[head]);
+      entry.beneficiarySsin = ssinText(c.other[head]);
     }
     entries.push(entry);
     start = end;
@@ -394,14 +393,14 @@ export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate
       provisional: g.provisional,
     };
     if (!partnerLine) {
-      if (g.partner >= 0) total.partnerSsin = ssinOfKey(g.partner);
+      if (g.partner >= 0) total.partnerSsin = ssinText(g.partner);
       else if (g.mixed) {
         const partners = distinctPartners(c, start, end);
         if (partners.length > 0) total.partners = partners;
       }
     } else {
       // On a PARTNER line every row names the requested person as partner: nothing to add.
-      total.beneficiarySsin = ssinOfKey(c.other[head]);
+      total.beneficiarySsin = ssinText(c.other[head]);
     }
     totals.push(total);
     start = end;
@@ -419,7 +418,7 @@ function distinctPartners(c: AmountColumns, from: number, to: number): string[] 
   }
   const sorted = partnerScratch.subarray(0, n).sort();
   const out: string[] = [];
-  for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) out.push(ssinOfKey(sorted[k]));
+  for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) out.push(ssinText(sorted[k]));
   return out;
 }
 

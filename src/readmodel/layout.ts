@@ -90,8 +90,6 @@ export function ssinKey(ssin: string): number | undefined {
   return ssin.length === 11 && /^\d{11}$/.test(ssin) ? Number(ssin) : undefined;
 }
 
-export { ssinText } from '../domain/ssin.js';
-
 /** The index of `key` in an ascending array of distinct keys, or -1. */
 export function findKey(keys: Float64Array, key: number): number {
   let lo = 0;

@@ -11,7 +11,8 @@ import { HandiserviceTables } from './handiservice.js';
 import { ensureCapacity, lowerBound, upperBound, type AmountColumns } from '../domain/aggregate.js';
 import { LdmError } from '../errors.js';
 import { writeAllSync } from '../files/writeAll.js';
-import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, findKey, ssinKey, ssinText, type ReadModelHeader, type SectionName } from './layout.js';
+import { ssinText } from '../domain/ssin.js';
+import { AMOUNT_RECORD_BYTES, FORMAT, MAGIC, NONE, PREFIX_BYTES, SECTION_NAMES, findKey, ssinKey, type ReadModelHeader, type SectionName } from './layout.js';
 
 /** Amount records up to this size are loaded; bigger sections stay on disk (national scale). */
 export const DEFAULT_AMOUNTS_IN_MEMORY_BYTES = 32 * 1024 * 1024;
@@ -464,8 +465,8 @@ export class ReadModel {
       }
       const together = max - min < this.partnerSpan;
       // Staged by stage() when they all lie in one beneficiary's records (partnerOwner).
-      const owner = together && staging !== undefined && !this.inMemory ? this.recordOwner(min) : -1;
-      const staged = owner >= 0 && max < this.amountStart[owner + 1] ? (staging as Staging).amounts.at.get(owner) : undefined;
+      const owner = staging !== undefined && !this.inMemory ? this.spanOwner(min, max) : -1;
+      const staged = owner >= 0 ? (staging as Staging).amounts.at.get(owner) : undefined;
       let base = 0;
       if (staged !== undefined) base = staged + (min - this.amountStart[owner]);
       else if (together) base = this.load(min, max - min + 1);
@@ -527,6 +528,11 @@ export class ReadModel {
       if (r < min) min = r;
       else if (r > max) max = r;
     }
+    return this.spanOwner(min, max);
+  }
+
+  /** The amountKey index whose records hold all of records [min, max], when they lie within the partner span (read at once); else -1. */
+  private spanOwner(min: number, max: number): number {
     if (max - min >= this.partnerSpan) return -1;
     const owner = this.recordOwner(min);
     return max < this.amountStart[owner + 1] ? owner : -1;

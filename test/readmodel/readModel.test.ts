@@ -134,6 +134,17 @@ function modelAnswer(m: ReadModel, cols: AmountColumns, ssin: string, role: Role
   return undefined;
 }
 
+/**
+ * The resolver's read-ahead (stage) of a group of two persons in three (those with i % 3 !== skip),
+ * some twice, with -1 (not a person) among them, in no order.
+ */
+function stageTwoInThree(m: ReadModel, skip: number): Staging {
+  const staging = new Staging();
+  const group = persons.filter((_, i) => i % 3 !== skip).flatMap((s, i) => (i % 4 === 0 ? [m.personIndex(s), -1, m.personIndex(s)] : [m.personIndex(s)]));
+  m.stage(staging, Int32Array.from(group.reverse()), group.length);
+  return staging;
+}
+
 describe('read model', () => {
   for (const [repInMemory, stageWindowRecords] of [
     [true, undefined],
@@ -152,9 +163,7 @@ describe('read model', () => {
     // The resolver's read-ahead of repertory rows (stage): two persons in three, some twice, in no order.
     let staging: Staging | undefined;
     if (stageWindowRecords !== undefined) {
-      staging = new Staging();
-      const group = persons.filter((_, i) => i % 3 !== 1).flatMap((s, i) => (i % 4 === 0 ? [m.personIndex(s), -1, m.personIndex(s)] : [m.personIndex(s)]));
-      m.stage(staging, Int32Array.from(group.reverse()), group.length);
+      staging = stageTwoInThree(m, 1);
       expect(staging.repertory.at.size).toBeGreaterThan(persons.length / 3);
     }
     try {
@@ -209,9 +218,7 @@ describe('read model', () => {
       // and -1 (not a person); the others are read as usual.
       let staging: Staging | undefined;
       if (stageWindowRecords !== undefined) {
-        staging = new Staging();
-        const group = persons.filter((_, i) => i % 3 !== 0).flatMap((s, i) => (i % 4 === 0 ? [m.personIndex(s), -1, m.personIndex(s)] : [m.personIndex(s)]));
-        m.stage(staging, Int32Array.from(group.reverse()), group.length);
+        staging = stageTwoInThree(m, 0);
         expect(staging.amounts.at.size).toBeGreaterThan(persons.length / 3);
       }
       const referenceDates = ['2023-03-03', '2023-03-04', '2024-02-29', '2024-12-07', '2025-06-14', '2026-03-15', '2027-01-01'];
