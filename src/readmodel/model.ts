@@ -20,6 +20,7 @@ export const DEFAULT_AMOUNTS_IN_MEMORY_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_REPERTORY_IN_MEMORY_BYTES = 32 * 1024 * 1024;
 /** Repertory rows in the row-major copy: five uint32 values (sector, institution, quality code, start, end). */
 const REP_ROW_BYTES = 20;
+const REP_ROW_WORDS = REP_ROW_BYTES / 4;
 
 /**
  * With the amount records on disk, the partner references (4 B a row with a partner) stay in memory
@@ -37,11 +38,18 @@ const STAGE_WINDOW_BYTES = 64 * 1024;
  * read.
  */
 export class RecordStaging {
-  /** key (amountKey index, or person index for the repertory) → first record in `records`. */
-  readonly at = new Map<number, number>();
+  /**
+   * The staged keys (amountKey index, or person index for the repertory), ascending and each once,
+   * and the first record of each in `records`: searched, not hashed (a Map of a group's keys was
+   * rebuilt for every group, megabytes of garbage a million lines).
+   */
+  private keysStaged = new Int32Array(0);
+  private firsts = new Int32Array(0);
+  private staged = 0;
   records = Buffer.alloc(0);
   f64 = new Float64Array(0);
   u16 = new Uint16Array(0);
+  u32 = new Uint32Array(0);
   /** Scratch: the group's keys, sorted. */
   keys = new Int32Array(0);
   window = Buffer.alloc(0);
@@ -51,6 +59,46 @@ export class RecordStaging {
     this.records = Buffer.alloc(Math.max(bytes, this.records.length * 2));
     this.f64 = new Float64Array(this.records.buffer, this.records.byteOffset, Math.floor(this.records.byteLength / 8));
     this.u16 = new Uint16Array(this.records.buffer, this.records.byteOffset, Math.floor(this.records.byteLength / 2));
+    this.u32 = new Uint32Array(this.records.buffer, this.records.byteOffset, Math.floor(this.records.byteLength / 4));
+  }
+
+  /** The first record in `records` of `key`'s records; -1 when they are not staged. */
+  at(key: number): number {
+    const keys = this.keysStaged;
+    let lo = 0;
+    let hi = this.staged;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.staged && keys[lo] === key ? this.firsts[lo] : -1;
+  }
+
+  /** How many keys are staged. */
+  get size(): number {
+    return this.staged;
+  }
+
+  clear(): void {
+    this.staged = 0;
+  }
+
+  /** Records `key` as staged from record `first` on; keys come in ascending order. */
+  add(key: number, first: number): void {
+    const n = this.staged;
+    if (n === this.keysStaged.length) {
+      const size = Math.max(1024, 2 * n);
+      const k = new Int32Array(size);
+      const f = new Int32Array(size);
+      k.set(this.keysStaged);
+      f.set(this.firsts);
+      this.keysStaged = k;
+      this.firsts = f;
+    }
+    this.keysStaged[n] = key;
+    this.firsts[n] = first;
+    this.staged = n + 1;
   }
 }
 
@@ -102,6 +150,7 @@ export class ReadModel {
   /** The row-major copy of the repertory when it is not held in memory. */
   private repFd: number | undefined;
   private repBytes = Buffer.alloc(16 * REP_ROW_BYTES);
+  private repWords = new Uint32Array(this.repBytes.buffer, this.repBytes.byteOffset, this.repBytes.length / 4);
   private readonly amountKey: Float64Array;
   private readonly amountStart: Uint32Array;
   private readonly partnerKey: Float64Array;
@@ -257,7 +306,7 @@ export class ReadModel {
    * view index of row `first`: the columns themselves when held in memory, else one positioned
    * read of the rows into the scratch columns.
    */
-  private repRows(first: number, count: number, staged?: { records: Buffer; at: number }): number {
+  private repRows(first: number, count: number, staged?: Uint32Array, stagedAt = -1): number {
     if (this.repFd === undefined) return first;
     if (this.repSector.length < count) {
       const n = 2 * count;
@@ -267,21 +316,25 @@ export class ReadModel {
       this.repStart = new Uint32Array(n);
       this.repEnd = new Uint32Array(n);
     }
-    let b: Buffer = this.repBytes;
-    let o = 0;
+    let w: Uint32Array;
+    let o = 0; // in uint32 words (REP_ROW_BYTES / 4 a row)
     if (staged !== undefined) {
-      b = staged.records;
-      o = staged.at * REP_ROW_BYTES;
+      w = staged;
+      o = stagedAt * REP_ROW_WORDS;
     } else {
-      if (b.length < count * REP_ROW_BYTES) this.repBytes = b = Buffer.alloc(2 * count * REP_ROW_BYTES);
-      readFully(this.repFd, b.subarray(0, count * REP_ROW_BYTES), first * REP_ROW_BYTES);
+      if (this.repBytes.length < count * REP_ROW_BYTES) {
+        this.repBytes = Buffer.alloc(2 * count * REP_ROW_BYTES);
+        this.repWords = new Uint32Array(this.repBytes.buffer, this.repBytes.byteOffset, this.repBytes.length / 4);
+      }
+      readFully(this.repFd, this.repBytes, first * REP_ROW_BYTES, 0, count * REP_ROW_BYTES);
+      w = this.repWords;
     }
-    for (let k = 0; k < count; k++, o += REP_ROW_BYTES) {
-      this.repSector[k] = b.readUInt32LE(o);
-      this.repInstitution[k] = b.readUInt32LE(o + 4);
-      this.repQualityCode[k] = b.readUInt32LE(o + 8);
-      this.repStart[k] = b.readUInt32LE(o + 12);
-      this.repEnd[k] = b.readUInt32LE(o + 16);
+    for (let k = 0; k < count; k++, o += REP_ROW_WORDS) {
+      this.repSector[k] = w[o];
+      this.repInstitution[k] = w[o + 1];
+      this.repQualityCode[k] = w[o + 2];
+      this.repStart[k] = w[o + 3];
+      this.repEnd[k] = w[o + 4];
     }
     return 0;
   }
@@ -357,8 +410,8 @@ export class ReadModel {
     const sectorLevel = this.stringIndex('');
     let n = 0;
     const count = this.personRep[index + 1] - this.personRep[index];
-    const at = staging?.repertory.at.get(index);
-    const base = this.repRows(this.personRep[index], count, at === undefined ? undefined : { records: (staging as Staging).repertory.records, at });
+    const at = staging === undefined ? -1 : staging.repertory.at(index);
+    const base = this.repRows(this.personRep[index], count, at < 0 ? undefined : (staging as Staging).repertory.u32, at);
     for (let i = base, end = base + count; i < end; i++) {
       const inst = this.repInstitution[i];
       const sec = this.repSector[i];
@@ -435,7 +488,8 @@ export class ReadModel {
       if (p < 0) return;
       const first = this.amountStart[p];
       const count = this.amountStart[p + 1] - first;
-      const staged = staging?.amounts.at.get(p);
+      const s = staging === undefined ? -1 : staging.amounts.at(p);
+      const staged = s < 0 ? undefined : s;
       const base = staged ?? this.load(first, count);
       const f64 = staged === undefined ? this.f64 : (staging as Staging).amounts.f64;
       const u16 = staged === undefined ? this.u16 : (staging as Staging).amounts.u16;
@@ -466,7 +520,8 @@ export class ReadModel {
       const together = max - min < this.partnerSpan;
       // Staged by stage() when they all lie in one beneficiary's records (partnerOwner).
       const owner = staging !== undefined && !this.inMemory ? this.spanOwner(min, max) : -1;
-      const staged = owner >= 0 ? (staging as Staging).amounts.at.get(owner) : undefined;
+      const s = owner >= 0 ? (staging as Staging).amounts.at(owner) : -1;
+      const staged = s < 0 ? undefined : s;
       let base = 0;
       if (staged !== undefined) base = staged + (min - this.amountStart[owner]);
       else if (together) base = this.load(min, max - min + 1);
@@ -571,8 +626,8 @@ export class ReadModel {
    * line, whose amount records are those naming the person (see partnerOwner).
    */
   stage(into: Staging, persons: Int32Array, n: number, partnerLines?: Uint8Array): void {
-    into.amounts.at.clear();
-    into.repertory.at.clear();
+    into.amounts.clear();
+    into.repertory.clear();
     if (!this.inMemory) {
       if (this.fd === undefined) throw new LdmError('READ_MODEL_CLOSED', 'the read model was closed while a batch was reading it');
       const ofPerson = this.amountOfPerson();
@@ -722,9 +777,8 @@ function stageRecords(into: RecordStaging, keys: Int32Array, starts: Uint32Array
     if (j > 0 && key === keys[j - 1]) continue;
     const first = starts[key];
     const count = starts[key + 1] - first;
-    const dest = into.records.subarray(pos * recordBytes, (pos + count) * recordBytes);
     if (count > windowRecords) {
-      readFully(fd, dest, offset + first * recordBytes);
+      readFully(fd, into.records, offset + first * recordBytes, pos * recordBytes, count * recordBytes);
     } else {
       if (first < from || first + count > to) {
         from = first;
@@ -734,19 +788,20 @@ function stageRecords(into: RecordStaging, keys: Int32Array, starts: Uint32Array
           if (end > first + windowRecords) break;
           to = end;
         }
-        readFully(fd, into.window.subarray(0, (to - from) * recordBytes), offset + from * recordBytes);
+        readFully(fd, into.window, offset + from * recordBytes, 0, (to - from) * recordBytes);
       }
-      into.window.copy(dest, 0, (first - from) * recordBytes, (first - from + count) * recordBytes);
+      into.window.copy(into.records, pos * recordBytes, (first - from) * recordBytes, (first - from + count) * recordBytes);
     }
-    into.at.set(key, pos);
+    into.add(key, pos);
     pos += count;
   }
 }
 
-function readFully(fd: number, into: Buffer, position: number): void {
+/** Reads `length` bytes at `position` of `fd` into `into` from `at` on (all of `into` by default). */
+function readFully(fd: number, into: Buffer, position: number, at = 0, length = into.length - at): void {
   let off = 0;
-  while (off < into.length) {
-    const n = readSync(fd, into, off, into.length - off, position + off);
+  while (off < length) {
+    const n = readSync(fd, into, at + off, length - off, position + off);
     if (n === 0) throw new LdmError('READ_MODEL_CORRUPT', 'the read model file is shorter than its header says');
     off += n;
   }
