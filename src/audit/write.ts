@@ -73,9 +73,10 @@ const JSON_PARTS = {
 /**
  * The JSON parameter of rows [from, to): SSINs as strings (anything but 11 digits quoted by
  * JSON.stringify), blobs in hex. Written as bytes in one buffer: a string or two per person cost
- * about as much as the database's own work on them.
+ * about as much as the database's own work on them. SQLite takes the bytes as they are (a blob,
+ * cast to text in the statement); PostgreSQL's driver needs a string.
  */
-function personsJson(rows: PersonBlobs, from: number, to: number, sqlite: boolean): string {
+function personsJson(rows: PersonBlobs, from: number, to: number, sqlite: boolean): Buffer | string {
   const parts = sqlite ? JSON_PARTS.sqlite : JSON_PARTS.postgres;
   let out = Buffer.allocUnsafe(64 * (to - from) + 2);
   let u = 0;
@@ -113,7 +114,7 @@ function personsJson(rows: PersonBlobs, from: number, to: number, sqlite: boolea
   }
   room(1);
   out[u++] = 0x5d; // ]
-  return out.toString('utf8', 0, u);
+  return sqlite ? out.subarray(0, u) : out.toString('utf8', 0, u);
 }
 
 /**
@@ -127,7 +128,7 @@ export async function upsertPersons(db: Knex | Knex.Transaction, batchId: number
   const sqlite = isSqlite(db as Knex);
   const merged = mode === 'replace' ? 'excluded.lines' : sqlite ? `CAST(${AUDIT_PERSONS}.lines || excluded.lines AS BLOB)` : `${AUDIT_PERSONS}.lines || excluded.lines`;
   const sql = sqlite
-    ? `INSERT INTO ${AUDIT_PERSONS} (ssin, batch_id, lines) SELECT json_extract(value, '$[0]'), CAST(? AS INTEGER), unhex(json_extract(value, '$[1]')) FROM json_each(?) WHERE true ` +
+    ? `INSERT INTO ${AUDIT_PERSONS} (ssin, batch_id, lines) SELECT json_extract(value, '$[0]'), CAST(? AS INTEGER), unhex(json_extract(value, '$[1]')) FROM json_each(CAST(? AS TEXT)) WHERE true ` +
       `ORDER BY 1 ON CONFLICT (ssin, batch_id) DO UPDATE SET lines = ${merged}`
     : `INSERT INTO ${AUDIT_PERSONS} (ssin, batch_id, lines) SELECT x.s, CAST(? AS INTEGER), decode(x.h, 'hex') FROM jsonb_to_recordset(?::jsonb) AS x(s text, h text) ` +
       `ON CONFLICT (ssin, batch_id) DO UPDATE SET lines = ${merged}`;

@@ -256,17 +256,21 @@ function sortRows(c: AmountColumns, n: number, withMonth: boolean, partnerLine: 
   }
 }
 
-interface Group {
-  cents: number;
-  provisional: boolean;
+/**
+ * What summarize found of the group it was last called on (scratch, like `order`: an object per
+ * group was a good part of the rules' garbage).
+ */
+const group = {
+  cents: 0,
+  provisional: false,
   /** The common partner's SSIN number; -1: none or not common. */
-  partner: number;
+  partner: -1,
   /** Whether the rows name more than one partner, or a partner and none. */
-  mixed: boolean;
-}
+  mixed: false,
+};
 
-/** Sums up rows order[from..to) of one group. */
-function summarize(c: AmountColumns, f: Facts, from: number, to: number): Group {
+/** Sums up rows order[from..to) of one group into `group`. */
+function summarize(c: AmountColumns, f: Facts, from: number, to: number): typeof group {
   let cents = 0;
   let provisional = false;
   const first = c.other[order[from]];
@@ -277,7 +281,11 @@ function summarize(c: AmountColumns, f: Facts, from: number, to: number): Group 
     if (c.status[i] === f.provisional) provisional = true;
     if (c.other[i] !== first) mixed = true;
   }
-  return { cents, provisional, partner: mixed ? -1 : first, mixed };
+  group.cents = cents;
+  group.provisional = provisional;
+  group.partner = mixed ? -1 : first;
+  group.mixed = mixed;
+  return group;
 }
 
 /** Whether the granted days of rows order[from..to) cover every day of [start, end]. */
