@@ -8,6 +8,8 @@ export interface RunningValidation {
   readonly result: Promise<RequestFileCheck>;
   /** Milliseconds the validation took (set once `result` resolved). */
   readonly elapsedMs: () => number | undefined;
+  /** The validating thread's nice value, once it answered; undefined when it ran on this thread. */
+  readonly nice: () => number | undefined;
   stop(): void;
 }
 
@@ -31,13 +33,15 @@ export function startRequestValidation(path: string, size: number): RunningValid
       .finally(() => {
         elapsed = performance.now() - t0;
       });
-    return { result, elapsedMs: () => elapsed, stop: () => undefined };
+    return { result, elapsedMs: () => elapsed, nice: () => undefined, stop: () => undefined };
   }
   // A small young generation: the worker allocates little JS memory (libxml2's is wasm memory).
   const worker = new Worker(workerUrl, { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  let nice: number | undefined;
   const result = new Promise<RequestFileCheck>((resolve, reject) => {
-    worker.once('message', (m: { result?: RequestFileCheck; ms?: number; error?: string }) => {
+    worker.once('message', (m: { result?: RequestFileCheck; ms?: number; nice?: number; error?: string }) => {
       elapsed = m.ms;
+      nice = m.nice;
       if (m.result) resolve(m.result);
       else reject(new Error(`validation failed: ${m.error ?? 'no result'}`));
     });
@@ -46,5 +50,5 @@ export function startRequestValidation(path: string, size: number): RunningValid
   });
   // Once answered, the worker is not needed any more (its wasm memory goes with it).
   result.then(() => worker.terminate(), () => worker.terminate()).catch(() => undefined);
-  return { result, elapsedMs: () => elapsed, stop: () => void worker.terminate().catch(() => undefined) };
+  return { result, elapsedMs: () => elapsed, nice: () => nice, stop: () => void worker.terminate().catch(() => undefined) };
 }

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { makeInstance, type Instance } from '../helpers/instance.js';
+import { getPriority } from 'node:os';
+import { ROOT, makeInstance, type Instance } from '../helpers/instance.js';
 import { writeRequestFile } from '../../src/generate/requests.js';
 import { WORKER_MIN_BYTES } from '../../src/batch/validateInBackground.js';
 import { countAuditLines } from '../../src/audit/query.js';
@@ -112,5 +113,17 @@ describe('validation overlapped with answering', () => {
     const r = await processJson(path);
     expect(alone.ok).toBe(false);
     if (!alone.ok) expect(r.json.rejection?.errors).toEqual(alone.errors);
+  });
+
+  it('validates in a worker thread at a lower priority, and leaves the calling thread at its own', async () => {
+    const path = await bigRequest('big-priority.xml');
+    // The compiled module: from TypeScript sources the worker cannot start (validateInBackground.ts).
+    const { startRequestValidation } = (await import(join(ROOT, 'dist', 'batch', 'validateInBackground.js'))) as typeof import('../../src/batch/validateInBackground.js');
+    const before = getPriority(0);
+    const running = startRequestValidation(path, (await stat(path)).size);
+    const checked = await running.result;
+    expect(checked.validation.ok).toBe(true);
+    expect(running.nice()).toBe(Math.max(before, 10));
+    expect(getPriority(0)).toBe(before);
   });
 });
