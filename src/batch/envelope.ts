@@ -39,8 +39,9 @@ export class EnvelopeCheck {
   private readonly scan = new EnvelopeScan();
   private readonly scanner = new XmlByteScanner(this.scan);
 
-  constructor() {
-    this.scanner.textLimit = 512; // header fields are short; longer text is not a valid value anyway
+  /** The check's scanner callbacks, for a scan that someone else drives (sliceFile) instead of `feed`. */
+  get handler(): ScanHandler {
+    return this.scan;
   }
 
   /** The scanner keeps nothing of a chunk: a reused buffer may be passed. */
@@ -195,6 +196,9 @@ class EnvelopeScan implements ScanHandler {
   /** Collects the element's text until its endTag (at once for <FileId/>: empty text). */
   private startCapture(s: XmlByteScanner, field: HeaderField | 'recordCount'): void {
     this.capture = field;
+    // Header fields and RecordCount are short; longer text is not a valid value anyway. Set here,
+    // not on a scanner of our own, as the scan may be shared (sliceFile).
+    s.textLimit = 512;
     s.resetText();
     s.captureText = true;
   }
