@@ -70,8 +70,9 @@ export class EnvelopeCheck {
 }
 
 /**
- * The envelope facts of a file without its SHA-256 (`sha256` is ''; the pipeline has it from its
- * single read): the validation worker runs this beside libxml2, off the main thread.
+ * The envelope facts of a file without its SHA-256 (`sha256` is ''), from a scan of its own. The
+ * validation worker gets the same facts from the slicer's scan (validate.ts
+ * checkGuardedRequestFile); tests compare the two.
  */
 export async function scanEnvelope(path: string, readChunk = READ_CHUNK): Promise<Envelope> {
   const { check, size } = await scanFile(path, readChunk);

@@ -1,6 +1,6 @@
-// Entry of the validation worker (see startRequestValidation in validate.ts): validates one file
-// the guard has accepted, with libxml2 off the main thread, then scans its envelope (RecordCount,
-// seq rules: a pass the main thread need not make), and posts the result.
+// Entry of the validation worker (see startRequestValidation in validateInBackground.ts): validates
+// one file the guard has accepted, with libxml2 off the main thread, checks its envelope (RecordCount,
+// seq rules: a pass the main thread need not make) on the same scan, and posts the result.
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkGuardedRequestFile } from './validate.js';
