@@ -15,8 +15,9 @@ import { checkGuardedRequestFile } from './validate.js';
 const VALIDATION_NICE = 10;
 
 try {
-  // Only ever raised: a process started at a higher nice value keeps it (lowering it needs privileges).
-  if (getPriority(0) < VALIDATION_NICE) setPriority(0, VALIDATION_NICE);
+  // Only on Linux, where it is per thread (elsewhere it would slow the whole process down); only
+  // ever raised: a process started at a higher nice value keeps it (lowering it needs privileges).
+  if (process.platform === 'linux' && getPriority(0) < VALIDATION_NICE) setPriority(0, VALIDATION_NICE);
 } catch {
   // A system that refuses it (a sandbox) validates at the usual priority: slower, not wrong.
 }
