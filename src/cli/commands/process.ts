@@ -40,9 +40,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
   const { app, asOf } = await openAppAsOf(o.config, o.asOf);
   const instanceId = app.config.instanceId;
   let held: number | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    // The response is written under <out>.part until it is complete (and the request copied
-    // beside it): never leave them behind.
+  const removeParts = (): void => {
     for (const part of partFilesOf(outPath)) {
       try {
         unlinkSync(part);
@@ -50,6 +48,12 @@ export async function runProcess(request: string, o: { output?: string; client?:
         // not created yet, or already renamed into place
       }
     }
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // The response is written under <out>.part until it is complete (and the request copied
+    // beside it): never leave them behind. Removed now, and again just before the exit: the answer
+    // goes on while the journal is told, and may create one meanwhile.
+    removeParts();
     const code = signal === 'SIGINT' ? 130 : 143;
     const id = held;
     const done = id === undefined ? Promise.resolve() : failBatch(app.db, id, instanceId, { errorCode: 'INTERRUPTED', error: `stopped by ${signal} before it finished; no response was written`, archiveName: null });
@@ -57,6 +61,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
       .catch((dbErr: unknown) => process.stderr.write(`ldm-batch: batch ${id} could not be recorded FAILED: ${errorMessage(dbErr)} (a later poll marks it ABANDONED)\n`))
       .finally(() => {
         process.stderr.write(`ldm-batch: process stopped by ${signal}${id === undefined ? '' : `; batch ${id} recorded FAILED (INTERRUPTED)`}\n`);
+        removeParts();
         process.exit(code);
       });
   };
