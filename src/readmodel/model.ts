@@ -488,11 +488,10 @@ export class ReadModel {
       if (p < 0) return;
       const first = this.amountStart[p];
       const count = this.amountStart[p + 1] - first;
-      const s = staging === undefined ? -1 : staging.amounts.at(p);
-      const staged = s < 0 ? undefined : s;
-      const base = staged ?? this.load(first, count);
-      const f64 = staged === undefined ? this.f64 : (staging as Staging).amounts.f64;
-      const u16 = staged === undefined ? this.u16 : (staging as Staging).amounts.u16;
+      const staged = staging === undefined ? -1 : staging.amounts.at(p); // -1: not read ahead
+      const base = staged >= 0 ? staged : this.load(first, count);
+      const f64 = staged >= 0 ? (staging as Staging).amounts.f64 : this.f64;
+      const u16 = staged >= 0 ? (staging as Staging).amounts.u16 : this.u16;
       for (let i = 0; i < count; i++) {
         const w = (base + i) * 16; // the record's uint16 words
         const month = u16[w + 11];
@@ -520,17 +519,16 @@ export class ReadModel {
       const together = max - min < this.partnerSpan;
       // Staged by stage() when they all lie in one beneficiary's records (partnerOwner).
       const owner = staging !== undefined && !this.inMemory ? this.spanOwner(min, max) : -1;
-      const s = owner >= 0 ? (staging as Staging).amounts.at(owner) : -1;
-      const staged = s < 0 ? undefined : s;
+      const staged = owner >= 0 ? (staging as Staging).amounts.at(owner) : -1; // -1: not read ahead
       let base = 0;
-      if (staged !== undefined) base = staged + (min - this.amountStart[owner]);
+      if (staged >= 0) base = staged + (min - this.amountStart[owner]);
       else if (together) base = this.load(min, max - min + 1);
       for (let j = 0; j < end; j++) {
         const record = refs[j];
         const at = together ? base + (record - min) : this.load(record, 1);
         // (after load: it may have replaced the scratch views)
-        const f64 = staged !== undefined ? (staging as Staging).amounts.f64 : this.f64;
-        const u16 = staged !== undefined ? (staging as Staging).amounts.u16 : this.u16;
+        const f64 = staged >= 0 ? (staging as Staging).amounts.f64 : this.f64;
+        const u16 = staged >= 0 ? (staging as Staging).amounts.u16 : this.u16;
         const month = u16[at * 16 + 11];
         if (month < lo) continue;
         if (month >= hi) {
@@ -538,7 +536,7 @@ export class ReadModel {
           if (!(keepAfter as (paidOn: number) => boolean)(u16[at * 16 + 14])) continue;
           afterFound = true;
         }
-        this.put(into, f64, u16, at, staged !== undefined ? this.amountKey[owner] : this.beneficiaryOf(record));
+        this.put(into, f64, u16, at, staged >= 0 ? this.amountKey[owner] : this.beneficiaryOf(record));
       }
     }
   }

@@ -6,7 +6,8 @@ export interface GenOptions {
   service?: 'LivingWagesWithAmount' | 'LivingWages';
   /** One line per Request instead of one line per element. */
   compact?: boolean;
-  recordCount?: number;
+  /** The Trailer's RecordCount as written (default: count); text to test whitespace and the like. */
+  recordCount?: number | string;
   /** Replaces the XML of Request `seq` (return undefined to keep it). */
   request?: (seq: number, xml: string) => string | undefined;
   header?: string;
