@@ -13,6 +13,7 @@ import { readChunks } from './readChunks.js';
 import type { RequestLine, RequestPeriod, Role } from '../interfaces.js';
 import { decodeXmlText } from './xmlScan.js';
 import { addTiming, timing } from '../pipeline/timings.js';
+import type { EnvelopeTally } from './envelope.js';
 
 const READ_CHUNK = 1 << 18;
 /** Text kept across read chunks inside one field (a valid field is at most 64 characters). */
@@ -45,6 +46,8 @@ const enum N {
   Dates,
   From,
   To,
+  Trailer,
+  RecordCount,
 }
 
 function isSpace(b: number): boolean {
@@ -95,9 +98,11 @@ function nameOf(buf: Buffer, a: number, b: number): N {
           return N.Other;
       }
     case 7:
-      return bytesAre(buf, a, 'Request') ? N.Request : N.Other;
+      return bytesAre(buf, a, 'Request') ? N.Request : bytesAre(buf, a, 'Trailer') ? N.Trailer : N.Other;
     case 8:
       return bytesAre(buf, a, 'Requests') ? N.Requests : N.Other;
+    case 11:
+      return bytesAre(buf, a, 'RecordCount') ? N.RecordCount : N.Other;
     default:
       return N.Other;
   }
@@ -147,6 +152,8 @@ export class FastRequestParser {
   private cdataParts: Buffer[] = [];
   private cdataBytes = 0;
   private depth = 0;
+  /** The first Trailer: 0 not yet, 1 inside it, 2 behind it. */
+  private trailer = 0;
   /** Depth of the Requests element when inside it, else -1. */
   private requestsDepth = -1;
   private inRequest = false;
@@ -171,6 +178,9 @@ export class FastRequestParser {
   private year = '';
   private from = '';
   private to = '';
+
+  /** With a tally, the parser also counts what the envelope rules need (see EnvelopeTally). */
+  constructor(private readonly tally?: EnvelopeTally) {}
 
   feed(chunk: Buffer, last = false): void {
     let buf = chunk;
@@ -388,6 +398,8 @@ export class FastRequestParser {
     if (!selfClosing) this.depth = depth + 1;
     if (this.requestsDepth < 0) {
       if (depth === 1 && name === N.Requests && !selfClosing) this.requestsDepth = 1;
+      else if (depth === 1 && name === N.Trailer && this.trailer === 0) this.trailer = 1;
+      else if (depth === 2 && name === N.RecordCount && this.trailer === 1 && this.tally?.recordCountText === undefined) this.startField(name);
       return;
     }
     if (depth === 2) {
@@ -396,6 +408,7 @@ export class FastRequestParser {
       this.reqLine = this.line;
       this.inRequest = true;
       this.seq = seqOf(buf, attrsFrom, gt);
+      this.tally?.request(this.seq);
       this.ticket = undefined;
       this.ssin = '';
       this.role = undefined;
@@ -462,6 +475,9 @@ export class FastRequestParser {
         case N.To:
           this.to = t.trim();
           break;
+        case N.RecordCount:
+          if (this.tally) this.tally.recordCountText = t;
+          break;
         default:
           break;
       }
@@ -475,6 +491,8 @@ export class FastRequestParser {
       }
     } else if (depth === this.requestsDepth && nameOf(buf, a, b) === N.Requests) {
       this.requestsDepth = -1;
+    } else if (depth === 1 && this.trailer === 1) {
+      this.trailer = 2;
     }
   }
 
@@ -521,9 +539,12 @@ function seqOf(buf: Buffer, a: number, gt: number): number {
   return NaN;
 }
 
-/** The lines of a request file, one array per read chunk (an array is not reused). */
-export async function* readRequestLineBatches(path: string): AsyncGenerator<RequestLine[]> {
-  const parser = new FastRequestParser();
+/**
+ * The lines of a request file, one array per read chunk (an array is not reused). With a tally,
+ * the envelope's counts are gathered on the way; it is `complete` once the last line is out.
+ */
+export async function* readRequestLineBatches(path: string, tally?: EnvelopeTally): AsyncGenerator<RequestLine[]> {
+  const parser = new FastRequestParser(tally);
   // One reused buffer (readChunks): the parser copies what it keeps of a chunk.
   for await (const chunk of readChunks(path, READ_CHUNK)) {
     const t0 = timing() ? performance.now() : 0;
@@ -532,6 +553,7 @@ export async function* readRequestLineBatches(path: string): AsyncGenerator<Requ
     if (parser.out.length > 0) yield parser.out.splice(0);
   }
   parser.finish();
+  if (tally) tally.complete = true;
   if (parser.out.length > 0) yield parser.out.splice(0);
 }
 

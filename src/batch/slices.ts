@@ -89,13 +89,10 @@ export function mapToFile(map: SliceMap, line: number, column: number): MappedPo
 
 const IDENTITY: SliceMap = { docStart: { line: 1, column: 1 }, fileStart: { line: 1, column: 1 }, docEnd: null, prefixElements: [] };
 
-/**
- * Reads the file once and yields its slices in order. `also` sees the same scan (after the cutter,
- * event by event): the request's envelope check rides on it instead of scanning the file again.
- */
-export async function* sliceFile(path: string, options: SliceOptions, also?: ScanHandler): AsyncGenerator<Slice> {
+/** Reads the file once and yields its slices in order. */
+export async function* sliceFile(path: string, options: SliceOptions): AsyncGenerator<Slice> {
   const cutter = new Cutter(options);
-  const scanner = new XmlByteScanner(also === undefined ? cutter : both(cutter, also));
+  const scanner = new XmlByteScanner(cutter);
   const stream = createReadStream(path, { highWaterMark: options.readChunk ?? 1 << 20 });
   let index = 0;
   try {
@@ -108,24 +105,6 @@ export async function* sliceFile(path: string, options: SliceOptions, also?: Sca
     stream.destroy();
   }
   yield { ...cutter.finish(scanner), index };
-}
-
-/** Both handlers' callbacks, `first`'s before `second`'s. The cutter sets no capture, so it cannot disturb the other's. */
-function both(first: ScanHandler, second: ScanHandler): ScanHandler {
-  return {
-    startName(s, depth) {
-      first.startName?.(s, depth);
-      second.startName?.(s, depth);
-    },
-    startTag(s, depth) {
-      first.startTag?.(s, depth);
-      second.startTag?.(s, depth);
-    },
-    endTag(s, depth) {
-      first.endTag?.(s, depth);
-      second.endTag?.(s, depth);
-    },
-  };
 }
 
 type Phase = 'prefix' | 'records' | 'after' | 'whole';

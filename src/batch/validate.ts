@@ -9,15 +9,13 @@
 // lines, e.g. one huge record or a file with an unexpected shape).
 // Wasm memory is manual: every document is disposed as soon as it has been validated.
 import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { ParseOption, XmlDocument, XmlParseError, XmlValidateError, XsdValidator, type ErrorDetail } from 'libxml2-wasm';
 import type { FileError } from '../interfaces.js';
 import { guardRequestFile } from './guard.js';
-import { EnvelopeCheck, type Envelope } from './envelope.js';
+import { CONTAINERS, SCHEMA_DIR, SCHEMA_FILES, type SchemaKind } from './schemaFiles.js';
 import { locatePaths } from './locate.js';
 import { DEFAULT_SLICE_OPTIONS, mapToFile, sliceFile, type Slice, type SliceOptions } from './slices.js';
-import type { ScanHandler } from './xmlScan.js';
 
 export type ValidationResult =
   | { ok: true }
@@ -29,25 +27,7 @@ export const MAX_ERRORS = 100;
 export const PARSE_OPTIONS =
   ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES;
 
-export type SchemaKind = 'request' | 'response' | 'notification';
-
-const SCHEMA_FILES: Record<SchemaKind, string> = {
-  request: 'ldm-batch-request.xsd',
-  response: 'ldm-batch-response.xsd',
-  notification: 'ldm-batch-notification.xsd',
-};
-
-const CONTAINERS: Record<SchemaKind, string> = {
-  request: 'Requests',
-  response: 'Responses',
-  notification: 'Notifications',
-};
-
-/**
- * The schemas folder of the package. This module is two levels below the package root both
- * as compiled (dist/batch/validate.js) and as source run by vitest (src/batch/validate.ts).
- */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+export { SCHEMA_DIR, type SchemaKind } from './schemaFiles.js';
 
 const validators = new Map<SchemaKind, { xsd: XmlDocument; validator: XsdValidator }>();
 
@@ -82,27 +62,8 @@ export function validateRequestFile(path: string, options?: Partial<SliceOptions
  * Schema validation of a request file that the guard has accepted already (in the pipeline: in
  * the single pass over the file, requestPass.ts): libxml2 only, the guard is not run again.
  */
-export function validateGuardedRequestFile(path: string, options?: Partial<SliceOptions>, also?: ScanHandler): Promise<ValidationResult> {
-  return validateWithLibxml2(path, loadSchema('request'), { ...DEFAULT_SLICE_OPTIONS, container: CONTAINERS.request, ...options }, also);
-}
-
-/** A request file's schema validation and, when it is valid, its envelope facts (RecordCount, seq rules). */
-export interface RequestFileCheck {
-  validation: ValidationResult;
-  /** Only for a valid file; its `sha256` is '' (the pipeline's single read has the digest). */
-  envelope?: Envelope;
-}
-
-/**
- * What the pipeline checks of a whole request file in the background, on the second core: the
- * schema and the envelope (given for valid files only: an invalid one is refused for that first).
- * The envelope check rides on the slicer's scan of the file: one JS scan, not two (~0.5 s of CPU
- * per million lines on a saturated machine; README "Benchmark").
- */
-export async function checkGuardedRequestFile(path: string, options?: Partial<SliceOptions>): Promise<RequestFileCheck> {
-  const envelope = new EnvelopeCheck();
-  const validation = await validateGuardedRequestFile(path, options, envelope.handler);
-  return validation.ok ? { validation, envelope: envelope.result('', (await stat(path)).size) } : { validation };
+export function validateGuardedRequestFile(path: string, options?: Partial<SliceOptions>): Promise<ValidationResult> {
+  return validateWithLibxml2(path, loadSchema('request'), { ...DEFAULT_SLICE_OPTIONS, container: CONTAINERS.request, ...options });
 }
 
 /** Validates a response file against the response schema (the signature is not checked here). */
@@ -127,9 +88,9 @@ export async function validateFile(path: string, kind: SchemaKind, options?: Par
  * validation only starts once parsing succeeded), so slices are still parsed after the
  * error cap is reached.
  */
-export async function validateWithLibxml2(path: string, validator: XsdValidator, options: SliceOptions, also?: ScanHandler): Promise<ValidationResult> {
+export async function validateWithLibxml2(path: string, validator: XsdValidator, options: SliceOptions): Promise<ValidationResult> {
   const schemaErrors = new ErrorList();
-  for await (const slice of sliceFile(path, options, also)) {
+  for await (const slice of sliceFile(path, options)) {
     const parsed = parseSlice(slice);
     if (!parsed.ok) {
       const errors = parsed.errors.length > 0 ? parsed.errors : await parseWholeFile(path);

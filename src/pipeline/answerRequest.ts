@@ -5,7 +5,7 @@ import { rename, rm, unlink } from 'node:fs/promises';
 import type { Db } from '../store/db.js';
 import type { Completion } from '../journal/batches.js';
 import { readRequestOnce } from '../batch/requestPass.js';
-import { readEnvelopeHeader } from '../batch/envelope.js';
+import { EnvelopeTally, readEnvelopeHeader, scanEnvelope } from '../batch/envelope.js';
 import { readRequestLineBatches } from '../batch/fastReader.js';
 import { startRequestValidation } from '../batch/validateInBackground.js';
 import { forgetAudit, type AuditFence } from '../audit/record.js';
@@ -16,6 +16,7 @@ import { serviceFor } from '../services/registry.js';
 import type { ReadModels, Lease } from '../readmodel/registry.js';
 import type { Envelope } from '../batch/envelope.js';
 import type { GuardResult } from '../batch/guard.js';
+import type { ValidationResult } from '../batch/validate.js';
 import type { Client, Environment, FileError, ProfiledResponseLine, Rejection, RejectionCode, RequestHeader, ResponseHeader, Signer, StatusCode } from '../interfaces.js';
 
 export interface AnswerInput {
@@ -141,21 +142,36 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
   // from reaching the readers below, which may buffer one huge value.
   if (!guard.ok) return reject(guard.code, [guard.error]);
 
-  // Schema validation, then the envelope scan, run while everything below does (for a big file
-  // in a worker thread, on the second core): the response is written under a temporary name and
-  // published only once the file proved valid and its envelope sound. Their failures still win
-  // over every later check, in the §4 order, as when checking first.
+  // Schema validation runs while everything below does (in a child process or a worker, on the
+  // second core): the response is written under a temporary name and published only once the
+  // file proved valid and its envelope sound. Their failures still win over every later check, in
+  // the §4 order, as when checking first. The envelope (RecordCount, seq rules) is vouched for by
+  // the line reader's tally on its way through a valid file; where the tally cannot vouch, or no
+  // lines were read, a scan of its own finds the fault and its position.
   const background = startRequestValidation(copy, headerRead.size);
-  const earlyFailure = async (): Promise<AnswerResult | undefined> => {
+  const tally = new EnvelopeTally();
+  let scanned: Promise<Envelope> | undefined;
+  const envelopeOf = (): Promise<Envelope> => {
+    const sound = tally.sound(headerRead.sha256, headerRead.size);
+    if (sound) return Promise.resolve(sound);
+    scanned ??= scanEnvelope(copy);
+    return scanned;
+  };
+  const validated = async (): Promise<ValidationResult> => {
     const tWait = performance.now();
-    const checked = await background.result;
+    const v = await background.result;
     addTiming('validateWait', performance.now() - tWait);
     setTiming('validate', background.elapsedMs() ?? 0);
-    const v = checked.validation;
+    return v;
+  };
+  const earlyFailure = async (): Promise<AnswerResult | undefined> => {
+    const v = await validated();
     if (!v.ok) return reject(v.code, v.errors);
-    const failure = envelopeFailure(checked.envelope as Envelope);
+    const failure = envelopeFailure(await envelopeOf());
     return failure === undefined ? undefined : reject(failure.code, failure.errors);
   };
+  /** Whether the file is valid and its envelope sound (the envelope is looked at once the lines are read). */
+  const sound = async (): Promise<boolean> => (await background.result).ok && envelopeFailure(await envelopeOf()) === undefined;
   let lease: Lease | undefined;
   try {
     if (!header) return (await earlyFailure()) ?? reject('SCHEMA_INVALID', [at('the Header could not be read')]);
@@ -185,7 +201,7 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
       if (seen !== 'new') {
         const failed = await earlyFailure();
         if (failed) return failed;
-        const requestCount = (await background.result).envelope?.requestCount ?? 0;
+        const requestCount = (await envelopeOf()).requestCount;
         return { ...base, outcome: 'REDELIVERED', client: sender, recordCount: requestCount, statusCounts: {}, responseDigest: '', redeliver: seen.redeliver };
       }
     }
@@ -196,7 +212,7 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
       addTiming('readModel', performance.now() - tModel);
     }
     // The fast reader: the lines are only used if the file is valid (see fastReader.ts).
-    const lines = service.resolve(readRequestLineBatches(copy), {
+    const lines = service.resolve(readRequestLineBatches(copy, tally), {
       readModel: lease?.model,
       db: input.db,
       client: sender,
@@ -205,14 +221,14 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
       // ProcessedAt is fixed at claim time, so a re-run after a crash writes the same entries.
       audit: input.batchId === undefined ? undefined : { batchId: input.batchId, consultedAt: input.processedAt, fence: input.auditFence },
     });
-    const sound = background.result.then((c) => c.validation.ok && envelopeFailure(c.envelope as Envelope) === undefined);
+    const valid = background.result.then((v) => v.ok);
     let written: Awaited<ReturnType<typeof writeSigned>> | undefined;
     try {
-      written = await writeSigned(input, responseHeader(input, headerRead.sha256, header), input.onProgress ? counted(lines, input.onProgress) : lines, sound);
+      written = await writeSigned(input, responseHeader(input, headerRead.sha256, header), input.onProgress ? counted(lines, input.onProgress) : lines, { early: valid, publish: sound });
     } catch (err) {
       // A file that is not valid, or breaks the seq rules, may well break reading or answering
       // (the writer refuses lines out of seq order): then its rejection is the answer.
-      if ((await sound.catch(() => true)) !== false) throw err;
+      if ((await sound().catch(() => true)) !== false) throw err;
     }
     if (written === undefined) {
       // Refused after all: nothing was disclosed, so the audit entries written meanwhile go too.
@@ -249,28 +265,28 @@ function responseHeader(input: AnswerInput, sha256: string, header: RequestHeade
 }
 
 /**
- * Writes the response under a temporary name and renames it into place. With `publishIf`, the
- * rename waits for it: false (or its early arrival as false) discards the file instead, and the
- * result is then undefined.
+ * Writes the response under a temporary name and renames it into place. With a gate, the rename
+ * waits for `publish()`, asked once the body is written: false discards the file instead (as does
+ * `early` arriving as false, which also stops the writing), and the result is then undefined.
  */
 async function writeSigned(
   input: Pick<AnswerInput, 'outPath' | 'signer'>,
   header: ResponseHeader,
   body: AsyncIterable<readonly ProfiledResponseLine[]> | { rejection: Rejection },
-  publishIf?: Promise<boolean>,
+  gate?: { early: Promise<boolean>; publish: () => Promise<boolean> },
 ): Promise<{ recordCount: number; statusCounts: Partial<Record<StatusCode, number>>; responseDigest: string } | undefined> {
   const tmp = `${input.outPath}.part`;
   try {
     const out = createWriteStream(tmp, { flags: 'w' });
     // Stop writing as soon as the file is known to be invalid.
-    publishIf?.then(
+    gate?.early.then(
       (ok) => {
         if (!ok) out.destroy(new Error('the request file is not valid'));
       },
       () => undefined,
     );
     const result = await writeResponse(out, header, body, input.signer);
-    if (publishIf && !(await publishIf)) {
+    if (gate && !(await gate.publish())) {
       await unlink(tmp).catch(() => undefined);
       return undefined;
     }
