@@ -1,6 +1,9 @@
 // `ldm-batch check`: what an operator runs before enabling the daemon. Each check looks and never
 // changes anything (no migration, no folder created); one result per check, in a fixed order.
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { loadConfig, type Config } from '../config/config.js';
 import { LdmError, errorMessage } from '../errors.js';
@@ -11,6 +14,8 @@ import { LocalSpool } from '../spool/local.js';
 import { SftpSpool } from '../spool/sftp.js';
 import type { SpoolTransport } from '../spool/transport.js';
 import { redact } from '../log/logger.js';
+import { streamValidate, XMLLINT_ENV, xmllintBinary } from '../batch/streamValidate.js';
+import { schemaPath } from '../batch/schemaFiles.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
@@ -116,13 +121,46 @@ async function checkSpool(config: Config, clients: string[]): Promise<CheckResul
   }
 }
 
+/** The smallest valid request: what the validator check asks the streaming validator about. */
+const PROBE_REQUEST = `<?xml version="1.0" encoding="UTF-8"?>
+<BatchRequest xmlns="urn:ldm-batch:v1"><Header><FileId>CHECK</FileId><Sender><CbeNumber>0308357159</CbeNumber></Sender>
+<Service>LivingWagesWithAmount</Service><LegalContext>CHECK</LegalContext><Environment>TEST</Environment><CreatedAt>2026-01-01T00:00:00Z</CreatedAt></Header>
+<Requests><Request seq="1"><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period></Request></Requests><Trailer><RecordCount>1</RecordCount></Trailer></BatchRequest>
+`;
+
+/**
+ * Whether libxml2's streaming validator runs and accepts a valid request (batch/streamValidate.ts).
+ * Without it every request is validated by libxml2-wasm alone: as strict, about twice the CPU.
+ */
+export async function checkValidator(env: NodeJS.ProcessEnv = process.env): Promise<CheckResult> {
+  const name = 'validator';
+  const slower = 'requests are validated by libxml2-wasm alone (as strict; about twice the CPU on big batches)';
+  const bin = xmllintBinary(env);
+  if ('off' in bin) return { name, status: 'warn', detail: `${bin.off}: ${slower}`, code: 'STREAM_VALIDATOR_OFF' };
+  const dir = await mkdtemp(join(tmpdir(), 'ldm-check-'));
+  try {
+    const probe = join(dir, 'probe.xml');
+    await writeFile(probe, PROBE_REQUEST, { mode: 0o600 });
+    const v = await streamValidate(probe, schemaPath('request'), 0, env).result;
+    if (v.verdict === 'valid') return { name, status: 'ok', detail: `libxml2 streaming validation by ${bin.path}` };
+    return {
+      name,
+      status: 'warn',
+      detail: `${bin.path} did not accept a valid request (${v.detail.split('\n')[0] || v.verdict}): ${slower}; install libxml2-utils or set ${XMLLINT_ENV}`,
+      code: 'STREAM_VALIDATOR_UNAVAILABLE',
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs every check; a check that depends on a failed one is reported as skipped. */
 export async function runChecks(configFile: string | undefined, now = new Date()): Promise<CheckResult[]> {
   let config: Config;
   try {
     config = loadConfig(configFile);
   } catch (err) {
-    return [failed('config', err), ...['signing', 'database', 'read model', 'spool'].map((name): CheckResult => ({ name, status: 'skipped', detail: 'the config did not load' }))];
+    return [failed('config', err), ...['signing', 'database', 'read model', 'spool', 'validator'].map((name): CheckResult => ({ name, status: 'skipped', detail: 'the config did not load' }))];
   }
   const results: CheckResult[] = [{ name: 'config', status: 'ok', detail: `${config.file} (instance ${config.instanceId}, ${config.environment})` }];
   results.push(await checkSigning(config, now));
@@ -144,6 +182,7 @@ export async function runChecks(configFile: string | undefined, now = new Date()
   // Config-declared clients are known even when the database is not (they are synced at start).
   const ids = [...new Set([...(clients ?? []), ...config.clients.map((c) => c.clientId)])].sort();
   results.push(...(await checkSpool(config, ids)));
+  results.push(await checkValidator());
   return results;
 }
 

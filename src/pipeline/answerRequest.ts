@@ -7,7 +7,7 @@ import type { Completion } from '../journal/batches.js';
 import { readRequestOnce } from '../batch/requestPass.js';
 import { EnvelopeTally, readEnvelopeHeader, scanEnvelope } from '../batch/envelope.js';
 import { readRequestLineBatches } from '../batch/fastReader.js';
-import { startRequestValidation } from '../batch/validateInBackground.js';
+import { startRequestValidation, type RunningValidation, type ValidationEngine } from '../batch/validateInBackground.js';
 import { forgetAudit, type AuditFence } from '../audit/record.js';
 import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
 import { boundHeapGrowth } from './memory.js';
@@ -67,6 +67,11 @@ export interface AnswerResult {
   redeliver?: string;
   /** Milliseconds per stage, when LDM_BATCH_TIMINGS=1 (see pipeline/timings.ts). */
   timings?: Record<string, number>;
+  /**
+   * The validator that decided, when the file was validated; with why libxml2's streaming validator
+   * could not be asked, when it could not (missing, switched off: batch/streamValidate.ts).
+   */
+  validation?: { engine: ValidationEngine; streamUnavailable?: string };
 }
 
 const at = (message: string, line = 1, column = 1): FileError => ({ line, column, message });
@@ -75,9 +80,11 @@ export async function answerRequest(input: AnswerInput): Promise<AnswerResult> {
   boundHeapGrowth();
   startTimings();
   const t0 = performance.now();
-  const result = await answer(input);
+  const seen: Seen = {};
+  const answered = await answer(input, seen);
   addTiming('total', performance.now() - t0);
   const timings = takeTimings();
+  const result = seen.validation === undefined ? answered : { ...answered, validation: seen.validation };
   return timings === undefined ? result : { ...result, timings };
 }
 
@@ -89,7 +96,12 @@ export function partFilesOf(outPath: string): string[] {
   return [`${outPath}.part`, `${outPath}.request.part`];
 }
 
-async function answer(input: AnswerInput): Promise<AnswerResult> {
+/** What an answer learns on its way that the result reports beside it. */
+interface Seen {
+  validation?: AnswerResult['validation'];
+}
+
+async function answer(input: AnswerInput, seen: Seen): Promise<AnswerResult> {
   // The single pass over the request (batch/requestPass.ts): SHA-256, guard, and a private copy
   // of the bytes, which the Header read, the background checks and the line reader then read.
   const copy = partFilesOf(input.outPath)[1];
@@ -100,7 +112,7 @@ async function answer(input: AnswerInput): Promise<AnswerResult> {
     const envelope = await readEnvelopeHeader(copy, read.sha256, read.size);
     addTiming('read', performance.now() - tRead);
     await input.onRead?.({ sha256: read.sha256, size: read.size });
-    return await answerRead(input, envelope, read.guard, copy);
+    return await answerRead(input, envelope, read.guard, copy, seen);
   } finally {
     await rm(copy, { force: true });
   }
@@ -129,7 +141,7 @@ function envelopeFailure(envelope: Envelope): { code: RejectionCode; errors: Fil
   return undefined;
 }
 
-async function answerRead(input: AnswerInput, headerRead: Envelope, guard: GuardResult, copy: string): Promise<AnswerResult> {
+async function answerRead(input: AnswerInput, headerRead: Envelope, guard: GuardResult, copy: string, seen: Seen): Promise<AnswerResult> {
   const header = headerRead.header;
   const base = { sha256: headerRead.sha256, size: headerRead.size, header };
   const reject = async (code: RejectionCode, errors: FileError[], client?: Client): Promise<AnswerResult> => {
@@ -149,6 +161,7 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
   // the line reader's tally on its way through a valid file; where the tally cannot vouch, or no
   // lines were read, a scan of its own finds the fault and its position.
   const background = startRequestValidation(copy, headerRead.size);
+  noteValidation(background, seen);
   const tally = new EnvelopeTally();
   let scanned: Promise<Envelope> | undefined;
   const envelopeOf = (): Promise<Envelope> => {
@@ -241,6 +254,17 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
     background.stop();
     lease?.release();
   }
+}
+
+function noteValidation(background: RunningValidation, seen: Seen): void {
+  background.result.then(
+    () => {
+      const engine = background.engine();
+      const streamUnavailable = background.unavailable();
+      if (engine) seen.validation = streamUnavailable === undefined ? { engine } : { engine, streamUnavailable };
+    },
+    () => undefined,
+  );
 }
 
 async function* counted<T>(batches: AsyncIterable<readonly T[]>, onProgress: (n: number, done?: boolean) => void): AsyncGenerator<readonly T[]> {

@@ -350,6 +350,9 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
   return { where, result: fresh, responseName, deliverable: responsePath, note };
 }
 
+/** Whether this process has logged that libxml2's streaming validator is missing. */
+let streamWarned = false;
+
 /** commit: deliver, keep, dispose, complete — each recorded, each skipped when a run before this one did it. */
 async function commit(ctx: SpoolContext, client: Client, batch: BatchRecord, a: Answered, request: RequestBytes, log: Logger): Promise<FileOutcome> {
   if (!batch.deliveredAt) await deliver(ctx, client, batch, a.deliverable, a.responseName, request.work, log);
@@ -360,7 +363,12 @@ async function commit(ctx: SpoolContext, client: Client, batch: BatchRecord, a: 
   const note = a.redelivery?.note ?? a.note;
   await completeBatch(ctx.db, batch.id, ctx.instanceId, { ...completion, ...(note ? { error: [completion.error, note].filter(Boolean).join('\n') } : {}), archiveName, responseCopy });
   crashPoint('completed');
-  log.info('batch.done', { outcome: a.result.outcome, lines: a.result.recordCount, rejection: a.result.rejection?.code, statusCounts: a.result.statusCounts, note });
+  const unavailable = a.result.validation?.streamUnavailable;
+  if (unavailable !== undefined && !streamWarned) {
+    streamWarned = true; // once per process: `ldm-batch check` reports it too
+    log.warn('validation.stream_unavailable', { reason: unavailable, note: 'requests are validated by libxml2-wasm alone: as strict, about twice the CPU (install libxml2-utils or set LDM_BATCH_XMLLINT)' });
+  }
+  log.info('batch.done', { outcome: a.result.outcome, lines: a.result.recordCount, rejection: a.result.rejection?.code, statusCounts: a.result.statusCounts, validator: a.result.validation?.engine, note });
   return a.result.outcome;
 }
 

@@ -44,7 +44,7 @@ describe('ldm-batch check on a local instance', () => {
 
   it('a fresh instance with a client whose folders do not exist yet: one line per check, that client fails, exit 1', async () => {
     const r = await check(inst);
-    expect(statusOf(r.json)).toEqual({ config: 'ok', signing: 'ok', database: 'ok', 'read model': 'ok', spool: 'ok', 'client fin': 'fail SPOOL_FOLDER_MISSING' });
+    expect(statusOf(r.json)).toEqual({ config: 'ok', signing: 'ok', database: 'ok', 'read model': 'ok', spool: 'ok', 'client fin': 'fail SPOOL_FOLDER_MISSING', validator: 'ok' });
     expect(r.code).toBe(1);
     expect(r.json.ok).toBe(false);
     expect(r.text.split('\n')[5]).toMatch(/^FAIL {2}client fin +missing folder\(s\) in\/ out\/ archive\/ error\/ under fin\//);
@@ -56,6 +56,20 @@ describe('ldm-batch check on a local instance', () => {
     expect(r.json.checks.every((c) => c.status === 'ok')).toBe(true);
     expect(r.code).toBe(0);
     expect(r.text).toMatch(/all checks passed/);
+  });
+
+  it('without the streaming validator (missing, or switched off), the validator check warns and names the fallback; the daemon may still run', async () => {
+    for (const [value, code] of [
+      ['/nonexistent/xmllint', 'STREAM_VALIDATOR_UNAVAILABLE'],
+      ['off', 'STREAM_VALIDATOR_OFF'],
+    ]) {
+      const j = await inst.cli(['check', '--json'], { env: { LDM_BATCH_XMLLINT: value } });
+      const json = JSON.parse(j.stdout) as CheckJson;
+      const v = json.checks.find((c) => c.name === 'validator');
+      expect(v).toMatchObject({ status: 'warn', code });
+      expect(v?.detail).toMatch(/libxml2-wasm alone/);
+      expect(j.code).toBe(0);
+    }
   });
 
   it('a signing key readable by others fails the signing check', async () => {

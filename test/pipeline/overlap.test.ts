@@ -76,6 +76,29 @@ describe('validation overlapped with answering', () => {
     }
   });
 
+  it('gives the same response whichever libxml2 validator decided, and says which one did', async () => {
+    const path = await bigRequest('big-engines.xml');
+    const env = { LDM_BATCH_CLOCK: '2026-03-15T04:00:00Z' };
+    const digests: string[] = [];
+    for (const [xmllint, engine] of [[undefined, 'libxml2-stream'], ['off', 'libxml2-wasm']] as const) {
+      const out = join(inst.dir, `big-engines-${engine}.response.xml`);
+      const r = await inst.cli(['process', path, '-o', out, '--as-of', S.AS_OF, '--json'], { env: xmllint ? { ...env, LDM_BATCH_XMLLINT: xmllint } : env });
+      expect(r.code, r.stderr).toBe(0);
+      const json = JSON.parse(r.stdout) as { validator?: string; validatorNote?: string; outcome: string };
+      expect(json.outcome).toBe('ANSWERED');
+      expect(json.validator).toBe(engine);
+      if (xmllint) {
+        expect(json.validatorNote).toMatch(/LDM_BATCH_XMLLINT=off/);
+        expect(r.stderr).toMatch(/validated by libxml2-wasm alone/);
+      } else {
+        expect(json.validatorNote).toBeUndefined();
+      }
+      const text = await readFile(out, 'utf8');
+      digests.push(createHash('sha256').update(text.slice(text.indexOf('<Responses>'), text.indexOf('</Responses>'))).digest('hex'));
+    }
+    expect(digests[1]).toBe(digests[0]);
+  });
+
   const invalid: { name: string; code: string; edit: (xml: string) => string }[] = [
     {
       name: 'schema error on the last line',

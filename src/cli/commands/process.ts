@@ -135,8 +135,14 @@ export async function runProcess(request: string, o: { output?: string; client?:
       statusCounts: result.statusCounts,
       // The rejection's messages quote values (libxml2 does): an error shown here is masked like a log.
       rejection: result.rejection ? { ...result.rejection, errors: result.rejection.errors.map((e) => ({ ...e, message: redact(e.message) })) } : undefined,
+      // Which libxml2 validator decided (batch/validateInBackground.ts); and why the streaming one could not, if it could not.
+      ...(result.validation ? { validator: result.validation.engine } : {}),
+      ...(result.validation?.streamUnavailable ? { validatorNote: result.validation.streamUnavailable } : {}),
       ...(result.timings ? { timings: result.timings } : {}),
     };
+    if (result.validation?.streamUnavailable) {
+      process.stderr.write(`ldm-batch: note: libxml2's streaming validator was not used (${redact(result.validation.streamUnavailable)}); the file was validated by libxml2-wasm alone, as strictly, with about twice the CPU\n`);
+    }
     if (o.json) printJson(summary);
     else {
       print(`${result.outcome === 'REJECTED' ? 'rejected' : 'answered'}: ${outPath}`);
