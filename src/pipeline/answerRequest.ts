@@ -1,13 +1,14 @@
 // One request file in, one signed response file out: the file-level checks of contract §4 in
 // their order, then the service resolves the lines and the writer signs as it writes.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, WriteStream } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import type { Db } from '../store/db.js';
 import type { Completion } from '../journal/batches.js';
 import { readRequestOnce } from '../batch/requestPass.js';
 import { EnvelopeTally, readEnvelopeHeader, scanEnvelope } from '../batch/envelope.js';
 import { readRequestLineBatches } from '../batch/fastReader.js';
-import { startRequestValidation, type RunningValidation, type ValidationEngine } from '../batch/validateInBackground.js';
+import { startRequestValidation, WORKER_MIN_BYTES, type RunningValidation, type ValidationEngine } from '../batch/validateInBackground.js';
+import { fileOutputAvailable, openFileOutput } from '../response/fileOutput.js';
 import { forgetAudit, type AuditFence } from '../audit/record.js';
 import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
 import { boundHeapGrowth } from './memory.js';
@@ -237,7 +238,10 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
     const valid = background.result.then((v) => v.ok);
     let written: Awaited<ReturnType<typeof writeSigned>> | undefined;
     try {
-      written = await writeSigned(input, responseHeader(input, headerRead.sha256, header), input.onProgress ? counted(lines, input.onProgress) : lines, { early: valid, publish: sound });
+      written = await writeSigned(input, responseHeader(input, headerRead.sha256, header), input.onProgress ? counted(lines, input.onProgress) : lines, {
+        gate: { early: valid, publish: sound },
+        fileWorker: headerRead.size >= WORKER_MIN_BYTES,
+      });
     } catch (err) {
       // A file that is not valid, or breaks the seq rules, may well break reading or answering
       // (the writer refuses lines out of seq order): then its rejection is the answer.
@@ -297,15 +301,19 @@ async function writeSigned(
   input: Pick<AnswerInput, 'outPath' | 'signer'>,
   header: ResponseHeader,
   body: AsyncIterable<readonly ProfiledResponseLine[]> | { rejection: Rejection },
-  gate?: { early: Promise<boolean>; publish: () => Promise<boolean> },
+  o: { gate?: { early: Promise<boolean>; publish: () => Promise<boolean> }; fileWorker?: boolean } = {},
 ): Promise<{ recordCount: number; statusCounts: Partial<Record<StatusCode, number>>; responseDigest: string } | undefined> {
   const tmp = `${input.outPath}.part`;
   try {
-    const out = createWriteStream(tmp, { flags: 'w' });
+    const { gate } = o;
+    // A big response is hashed and written by a worker thread (response/fileOutput.ts).
+    const out = o.fileWorker && fileOutputAvailable() ? openFileOutput(tmp) : createWriteStream(tmp, { flags: 'w' });
     // Stop writing as soon as the file is known to be invalid.
     gate?.early.then(
       (ok) => {
-        if (!ok) out.destroy(new Error('the request file is not valid'));
+        if (ok) return;
+        if (out instanceof WriteStream) out.destroy(new Error('the request file is not valid'));
+        else out.abort();
       },
       () => undefined,
     );
