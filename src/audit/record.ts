@@ -97,8 +97,9 @@ export type AuditBatchFields = Pick<AuditEntry, 'batchId' | 'clientId' | 'servic
  * Lines per write (the persons of that many lines become one statement per 20,000 persons). A
  * person's lines are spread over a batch, so each write updates the rows of persons met before and
  * rewrites most of the batch's pages (its checkpoint too): fewer, bigger writes do less of that.
- * 262,144 rather than 65,536: the answer waited 1.7 s for the audit instead of 2.7–3.0 s per
- * million lines, for ~20 MB more peak RSS (237 MB on the national store; README "Benchmark").
+ * 262,144 rather than 65,536 (alternating million-line runs): 0.3–0.4 s less system time (fewer
+ * checkpoints) and the answer waits ~0.1 s less for the audit, for ~15 MB more peak RSS (237 MB on
+ * the national store; README "Benchmark").
  */
 const LINES_PER_FLUSH = 262_144;
 /** Page cache of the audit writer's own SQLite connection: the (ssin, batch) index is written at random places. */
