@@ -126,6 +126,15 @@ interface Facts {
   monthLast: Float64Array;
   /** The index of 'PROVISIONAL', -1 when the table has none. */
   provisional: number;
+  /** Per year asked: its months' run [lo, hi) in the table, its first and last day numbers. */
+  years: Map<number, YearBounds>;
+}
+
+interface YearBounds {
+  lo: number;
+  hi: number;
+  start: number;
+  end: number;
 }
 
 const factsOf = new WeakMap<readonly string[], Facts>();
@@ -141,6 +150,7 @@ function facts(strings: readonly string[], referenceDate: string): Facts {
       monthFirst: new Float64Array(n).fill(NaN),
       monthLast: new Float64Array(n).fill(NaN),
       provisional: lowerBound(strings, 'PROVISIONAL'),
+      years: new Map(),
     };
     if (strings[f.provisional] !== 'PROVISIONAL') f.provisional = -1;
     factsOf.set(strings, f);
@@ -365,12 +375,9 @@ export function monthsOf(c: AmountColumns, role: Role, from: string, to: string,
 /** Yearly answer: one total per (ocmw, benefitType, category[, beneficiary for PARTNER]). */
 export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate: string): YearTotal[] {
   if (!Number.isInteger(year) || year < 1 || year > 9999) throw new RangeError(`not a year: ${year}`);
-  const y = String(year).padStart(4, '0');
   const S = c.strings;
   const f = facts(S, referenceDate);
-  // the months "YYYY-…": a contiguous run of the sorted table ('.' follows '-')
-  const lo = lowerBound(S, `${y}-`);
-  const hi = lowerBound(S, `${y}.`);
+  const { lo, hi, start: yearStart, end: yearEnd } = yearBounds(f, S, year);
   room(c.count);
   let n = 0;
   for (let i = 0; i < c.count; i++) {
@@ -379,8 +386,6 @@ export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate
   }
   const partnerLine = role === 'PARTNER';
   sortRows(c, n, false, partnerLine);
-  const yearStart = dayNumber(`${y}-01-01`);
-  const yearEnd = dayNumber(`${y}-12-31`);
   const totals: YearTotal[] = [];
   for (let start = 0; start < n; ) {
     let end = start + 1;
@@ -414,6 +419,19 @@ export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate
     start = end;
   }
   return totals;
+}
+
+/** A year's bounds in the table (a batch asks for a few years, a million times: kept per table). */
+function yearBounds(f: Facts, S: readonly string[], year: number): YearBounds {
+  let b = f.years.get(year);
+  if (b === undefined) {
+    const y = String(year).padStart(4, '0');
+    // the months "YYYY-…": a contiguous run of the sorted table ('.' follows '-')
+    b = { lo: lowerBound(S, `${y}-`), hi: lowerBound(S, `${y}.`), start: dayNumber(`${y}-01-01`), end: dayNumber(`${y}-12-31`) };
+    if (f.years.size >= 64) f.years.clear(); // a hostile mix of years stays bounded
+    f.years.set(year, b);
+  }
+  return b;
 }
 
 /** The distinct partners of rows order[from..to), ascending (11-digit SSINs: number order is text order). */

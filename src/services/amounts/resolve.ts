@@ -27,11 +27,14 @@ export type ResolveContext = ServiceContext;
 /**
  * Lines whose persons are looked up, and whose amount records and repertory rows are read ahead,
  * together: with them on disk, a group's reads follow the file (ReadModel.stage) instead of one
- * positioned read per line. About 3.5 MB of staged amount records at ~14 rows a person. 8,192
- * rather than 16,384: as fast (alternating runs), and 5 MB less peak RSS at national scale, where
- * the 256 MB bound is tight (README "Benchmark").
+ * positioned read per line. About 7 MB of staged amount records at ~14 rows a person. On a store
+ * whose persons are few for the batch (the bench's 206k persons for a million lines), each group's
+ * windows cover most of the amounts section, so fewer groups read less: 16,384 lines read 5.7 GB
+ * from the page cache per million lines where 8,192 read 8.7 GB; national store: 10.4 s and 240 MB
+ * against 11.1 s and 230 MB (8,192 was chosen when the 256 MB bound was tight there; with
+ * libxml2-wasm out of the common path it has room again; README "Benchmark").
  */
-export const STAGE_LINES = 8192;
+export const STAGE_LINES = 16_384;
 
 /**
  * One resolved chunk: its answers, and per line the audit facts: whether its SSIN is valid (such
