@@ -3,6 +3,7 @@
 // transferred); the worker hashes it twice (the signed content, the whole file) and writes it.
 // For a big response that is ~0.8 s of CPU per million lines off the critical thread, on a core
 // that has room (README "Benchmark").
+import { closeSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { ResponseOutput } from './writer.js';
 
@@ -13,7 +14,6 @@ export type ToWriter =
   | { kind: 'abort' };
 
 export type FromWriter =
-  | { kind: 'opened' }
   | { kind: 'written'; length: number; buffer: ArrayBuffer }
   | { kind: 'digest'; value: string }
   | { kind: 'ended'; value: string }
@@ -27,27 +27,47 @@ export function fileOutputAvailable(): boolean {
   return import.meta.url.endsWith('.js');
 }
 
-/** Creates (or truncates) `path`, as `createWriteStream(path)` does, and returns its output. */
+/**
+ * Creates (or truncates) `path` with the flags and mode `createWriteStream(path)` uses, here and
+ * now — so the file exists when this returns, and whoever removes it after a stop signal finds it
+ * (a worker's own open would come tens of milliseconds later) — and returns its output.
+ */
 export function openFileOutput(path: string): ResponseOutput {
-  return new FileOutput(path);
+  return new FileOutput(openSync(path, 'w'));
 }
 
 class FileOutput implements ResponseOutput {
   private readonly worker: Worker;
   private failure: Error | undefined;
-  private ended = false;
+  /** The whole file's SHA-256, once the worker has written everything (`end` answers once the file is closed). */
+  private fileSha256: string | undefined;
   private pending = 0;
   private wake: { resolve: () => void; reject: (e: Error) => void } | undefined;
   /** Buffers the worker has written and handed back (a transferred buffer would otherwise wait for the worker's GC). */
   private readonly free: ArrayBuffer[] = [];
   private answer: { resolve: (v: string) => void; reject: (e: Error) => void } | undefined;
 
-  constructor(path: string) {
-    this.worker = new Worker(new URL('./fileOutputWorker.js', import.meta.url), { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  constructor(private readonly fd: number) {
+    try {
+      this.worker = new Worker(new URL('./fileOutputWorker.js', import.meta.url), { workerData: { fd }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
     this.worker.on('error', (err) => this.fail(err));
+    // The worker ends after `end`, `abort` or a failure (or dies): only then is the file closed,
+    // here, where it was opened — once no write of the worker can still be under way.
     this.worker.on('exit', (code) => {
-      if (!this.ended) this.fail(new Error(`the response file's worker stopped (exit code ${code}) before the file was complete`));
+      let closeError: Error | undefined;
+      try {
+        closeSync(this.fd);
+      } catch (err) {
+        closeError = err as Error;
+      }
+      if (this.fileSha256 === undefined) this.fail(new Error(`the response file's worker stopped (exit code ${code}) before the file was complete`));
+      else if (closeError) this.fail(closeError);
+      else this.reply(this.fileSha256);
     });
   }
 
@@ -79,7 +99,6 @@ class FileOutput implements ResponseOutput {
   abort(): void {
     if (!this.failure) this.post({ kind: 'abort' });
     this.failure ??= new Error('the response was abandoned');
-    this.worker.unref();
   }
 
   private ask(m: ToWriter): Promise<string> {
@@ -96,8 +115,6 @@ class FileOutput implements ResponseOutput {
 
   private onMessage(m: FromWriter): void {
     switch (m.kind) {
-      case 'opened':
-        return;
       case 'written':
         this.pending -= m.length;
         if (this.free.length < 64) this.free.push(m.buffer);
@@ -108,8 +125,7 @@ class FileOutput implements ResponseOutput {
         }
         return;
       case 'ended':
-        this.ended = true;
-        this.reply(m.value);
+        this.fileSha256 = m.value;
         return;
       case 'digest':
         this.reply(m.value);

@@ -1,10 +1,10 @@
 // A big response is hashed and written by a worker thread (response/fileOutput.ts). Through the
 // compiled modules (a worker cannot load TypeScript sources): the file, its signature digest and
-// its SHA-256 are those of the same response written to a stream on this thread, and faults
-// (a file that cannot be created, a body that fails half-way) reject with the cause, leaving no
-// descriptor open.
+// its SHA-256 are those of the same response written to a stream on this thread; the file is
+// created at once by the calling thread; faults (a file that cannot be created, a body that fails
+// half-way) say their cause and leave no descriptor open.
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,9 +64,19 @@ describe('response file written by a worker thread', () => {
     expect(await verifyResponse(a, { trustedCertPem: keys.signer.certificatePem })).toMatchObject({ ok: true, recordCount: 20_000 * LINES.length });
   });
 
-  it('a file that cannot be created: rejects with its error code', async () => {
+  it('a file that cannot be created: throws its error code at once, and starts no worker', async () => {
     const before = openFds();
-    await expect(writer.writeResponse(fo.openFileOutput(join(dir, 'missing', 'r.xml')), HEADER, many(10), keys.signer)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(() => fo.openFileOutput(join(dir, 'missing', 'r.xml'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(await settledFds(before)).toBe(before);
+  });
+
+  it('the file exists as soon as the output is opened (a stop signal that removes it then finds it)', async () => {
+    const before = openFds();
+    const path = join(dir, 'early.xml');
+    const out = fo.openFileOutput(path);
+    expect(existsSync(path)).toBe(true);
+    out.abort();
+    // abandoned before a byte was written: the worker still closes the file
     expect(await settledFds(before)).toBe(before);
   });
 
