@@ -15,7 +15,7 @@ export async function writeAll(fh: FileHandle, buf: Buffer, offset = 0, length =
   }
 }
 
-/** writeAll for a descriptor written synchronously at `position` (the read model's files). */
+/** writeAll for a descriptor written synchronously at `position` (the read model's files, the response file's worker). */
 export function writeAllSync(fd: number, data: Uint8Array, position: number): void {
   let done = 0;
   while (done < data.byteLength) {

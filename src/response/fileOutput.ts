@@ -10,7 +10,7 @@ import type { ResponseOutput } from './writer.js';
 export type ToWriter =
   | { kind: 'write'; buffer: ArrayBuffer; length: number; signed: boolean }
   | { kind: 'digest'; tail: string }
-  | { kind: 'end'; fsync: boolean }
+  | { kind: 'end' }
   | { kind: 'abort' };
 
 export type FromWriter =
@@ -93,7 +93,7 @@ class FileOutput implements ResponseOutput {
   }
 
   end(): Promise<string> {
-    return this.ask({ kind: 'end', fsync: false });
+    return this.ask({ kind: 'end' });
   }
 
   abort(): void {

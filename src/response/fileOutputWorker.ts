@@ -1,8 +1,8 @@
 // Entry of the response file's worker (see fileOutput.ts): hashes and writes the chunks the
 // answering thread hands over, in order, and says how far it got.
 import { createHash } from 'node:crypto';
-import { fsyncSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { writeAllSync } from '../files/writeAll.js';
 import type { FromWriter, ToWriter } from './fileOutput.js';
 
 const port = parentPort;
@@ -13,18 +13,10 @@ if (port === null) throw new Error('fileOutputWorker runs as a worker thread');
 const hash = createHash('sha256');
 const fileHash = createHash('sha256');
 const fd = (workerData as { fd: number }).fd;
+/** Where the next chunk goes: the file was created empty, and is written in order. */
+let position = 0;
 
 const post = (m: FromWriter, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
-
-function writeAll(chunk: Buffer): void {
-  let done = 0;
-  while (done < chunk.length) {
-    const n = writeSync(fd, chunk, done, chunk.length - done);
-    // A zero-byte write with no error cannot make progress; say so instead of looping.
-    if (n === 0) throw Object.assign(new Error(`write made no progress after ${done} of ${chunk.length} bytes`), { code: 'EIO' });
-    done += n;
-  }
-}
 
 port.on('message', (m: ToWriter) => {
   try {
@@ -33,7 +25,8 @@ port.on('message', (m: ToWriter) => {
         const chunk = Buffer.from(m.buffer, 0, m.length);
         if (m.signed) hash.update(chunk);
         fileHash.update(chunk);
-        writeAll(chunk);
+        writeAllSync(fd, chunk, position);
+        position += chunk.length;
         // the buffer goes back for the next chunk
         post({ kind: 'written', length: m.length, buffer: m.buffer }, [m.buffer]);
         return;
@@ -43,7 +36,6 @@ port.on('message', (m: ToWriter) => {
         post({ kind: 'digest', value: hash.digest('base64') });
         return;
       case 'end':
-        if (m.fsync) fsyncSync(fd);
         post({ kind: 'ended', value: fileHash.digest('hex') });
         port.close(); // this thread ends; the calling thread then closes the file
         return;
