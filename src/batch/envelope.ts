@@ -39,6 +39,10 @@ export class EnvelopeCheck {
   private readonly scan = new EnvelopeScan();
   private readonly scanner = new XmlByteScanner(this.scan);
 
+  constructor() {
+    this.scanner.textLimit = 512; // header fields are short; longer text is not a valid value anyway
+  }
+
   /** The scanner keeps nothing of a chunk: a reused buffer may be passed. */
   feed(chunk: Buffer): void {
     this.scanner.feed(chunk);
@@ -223,9 +227,6 @@ class EnvelopeScan implements ScanHandler {
   /** Collects the element's text until its endTag (at once for <FileId/>: empty text). */
   private startCapture(s: XmlByteScanner, field: HeaderField | 'recordCount'): void {
     this.capture = field;
-    // Header fields and RecordCount are short; longer text is not a valid value anyway. Set here,
-    // not on a scanner of our own, as the scan may be shared (sliceFile).
-    s.textLimit = 512;
     s.resetText();
     s.captureText = true;
   }

@@ -19,6 +19,10 @@ import { setPriority } from 'node:os';
 export const XMLLINT_ENV = 'LDM_BATCH_XMLLINT';
 export const DEFAULT_XMLLINT = '/usr/bin/xmllint';
 
+/** What happens without the streaming validator, and what brings it back (check, log and CLI say the same). */
+export const WITHOUT_STREAM_VALIDATOR = 'requests are validated by libxml2-wasm alone (as strict; about twice the CPU on big batches)';
+export const STREAM_VALIDATOR_HINT = `install libxml2-utils or set ${XMLLINT_ENV}`;
+
 /** What the streaming validator said; only `valid` is a verdict the pipeline uses as it is. */
 export type StreamVerdict =
   | { verdict: 'valid' }

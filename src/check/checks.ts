@@ -14,7 +14,7 @@ import { LocalSpool } from '../spool/local.js';
 import { SftpSpool } from '../spool/sftp.js';
 import type { SpoolTransport } from '../spool/transport.js';
 import { redact } from '../log/logger.js';
-import { streamValidate, XMLLINT_ENV, xmllintBinary } from '../batch/streamValidate.js';
+import { STREAM_VALIDATOR_HINT, streamValidate, WITHOUT_STREAM_VALIDATOR, xmllintBinary } from '../batch/streamValidate.js';
 import { schemaPath } from '../batch/schemaFiles.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
@@ -134,9 +134,8 @@ const PROBE_REQUEST = `<?xml version="1.0" encoding="UTF-8"?>
  */
 export async function checkValidator(env: NodeJS.ProcessEnv = process.env): Promise<CheckResult> {
   const name = 'validator';
-  const slower = 'requests are validated by libxml2-wasm alone (as strict; about twice the CPU on big batches)';
   const bin = xmllintBinary(env);
-  if ('off' in bin) return { name, status: 'warn', detail: `${bin.off}: ${slower}`, code: 'STREAM_VALIDATOR_OFF' };
+  if ('off' in bin) return { name, status: 'warn', detail: `${bin.off}: ${WITHOUT_STREAM_VALIDATOR}`, code: 'STREAM_VALIDATOR_OFF' };
   const dir = await mkdtemp(join(tmpdir(), 'ldm-check-'));
   try {
     const probe = join(dir, 'probe.xml');
@@ -146,7 +145,7 @@ export async function checkValidator(env: NodeJS.ProcessEnv = process.env): Prom
     return {
       name,
       status: 'warn',
-      detail: `${bin.path} did not accept a valid request (${v.detail.split('\n')[0] || v.verdict}): ${slower}; install libxml2-utils or set ${XMLLINT_ENV}`,
+      detail: `${bin.path} did not accept a valid request (${v.detail.split('\n')[0] || v.verdict}): ${WITHOUT_STREAM_VALIDATOR}; ${STREAM_VALIDATOR_HINT}`,
       code: 'STREAM_VALIDATOR_UNAVAILABLE',
     };
   } finally {

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { Client, Environment, Signer } from '../interfaces.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log/logger.js';
+import { STREAM_VALIDATOR_HINT, WITHOUT_STREAM_VALIDATOR } from '../batch/streamValidate.js';
 import type { ReadModels } from '../readmodel/registry.js';
 import type { SpoolFolder, SpoolTransport } from '../spool/transport.js';
 import { claimFileName, parseClaimName, sanitizedName, unprocessableReason } from '../spool/transport.js';
@@ -366,7 +367,7 @@ async function commit(ctx: SpoolContext, client: Client, batch: BatchRecord, a: 
   const unavailable = a.result.validation?.streamUnavailable;
   if (unavailable !== undefined && !streamWarned) {
     streamWarned = true; // once per process: `ldm-batch check` reports it too
-    log.warn('validation.stream_unavailable', { reason: unavailable, note: 'requests are validated by libxml2-wasm alone: as strict, about twice the CPU (install libxml2-utils or set LDM_BATCH_XMLLINT)' });
+    log.warn('validation.stream_unavailable', { reason: unavailable, note: `${WITHOUT_STREAM_VALIDATOR}; ${STREAM_VALIDATOR_HINT}` });
   }
   log.info('batch.done', { outcome: a.result.outcome, lines: a.result.recordCount, rejection: a.result.rejection?.code, statusCounts: a.result.statusCounts, validator: a.result.validation?.engine, note });
   return a.result.outcome;
