@@ -180,6 +180,8 @@ export interface ResponseOutput {
   write(chunk: Buffer, signed: boolean): Promise<void> | undefined;
   /** A buffer of `size` bytes for the next chunk, when the output recycles those it was given. */
   reuse?(size: number): Buffer | undefined;
+  /** Bytes per chunk this output prefers (default CHUNK): each write has a fixed cost of its own. */
+  readonly chunkSize?: number;
   /** base64 SHA-256 of the signed content followed by `tail`; after the last signed write. */
   signedDigest(tail: string): Promise<string>;
   /** Ends the file; resolves once it is complete and closed, with the hex SHA-256 of all its bytes. */
@@ -260,27 +262,31 @@ class StreamOutput implements ResponseOutput {
  * garbage collector.)
  */
 class ChunkedOutput extends LineEncoder {
+  private readonly chunk: number;
+
   constructor(readonly out: ResponseOutput) {
-    super(CHUNK + SLACK);
+    const chunk = out.chunkSize ?? CHUNK;
+    super(chunk + SLACK);
+    this.chunk = chunk;
   }
 
   /** Appends; returns true when a flush is due (the caller awaits it, keeping the loop cheap). */
   add(s: string): boolean {
     this.addString(s);
-    return this.used >= CHUNK;
+    return this.used >= this.chunk;
   }
 
   /** Appends one `<Response>`; returns true when a flush is due. */
   line(line: ProfiledResponseLine): boolean {
     this.responseLine(line, answerXml);
-    return this.used >= CHUNK;
+    return this.used >= this.chunk;
   }
 
   async flush(signed: boolean): Promise<void> {
     if (this.used === 0) return;
     const chunk = this.buf.subarray(0, this.used);
     // The output keeps the chunk (and its buffer): the next bytes go into another buffer.
-    this.buf = this.out.reuse?.(CHUNK + SLACK) ?? Buffer.allocUnsafeSlow(CHUNK + SLACK);
+    this.buf = this.out.reuse?.(this.chunk + SLACK) ?? Buffer.allocUnsafeSlow(this.chunk + SLACK);
     this.used = 0;
     const wait = this.out.write(chunk, signed);
     if (wait) await wait;
