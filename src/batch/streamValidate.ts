@@ -48,6 +48,16 @@ export function xmllintBinary(env: NodeJS.ProcessEnv = process.env): { path: str
   return { path: set };
 }
 
+/**
+ * How long the child may run on a file of `bytes` before it is killed and libxml2-wasm decides: a
+ * minute, plus 2 s per MB (it reads ~70 MB/s; this allows ~0.5 MB/s, a machine far busier than any
+ * seen). Without a limit, a validator that never ended would hold its batch until the daemon stops:
+ * its lease stays renewed, so no other instance would take it over.
+ */
+export function streamTimeoutMs(bytes: number): number {
+  return 60_000 + Math.ceil(bytes / 1_000_000) * 2_000;
+}
+
 /** Stderr kept for the log (the first lines name the first faults). */
 const DETAIL_BYTES = 2048;
 
@@ -56,7 +66,7 @@ const DETAIL_BYTES = 2048;
  * Exit code 0 alone means valid: in stream mode the tool prints "validates" even for a document
  * it then fails to parse, and exits 1.
  */
-export function streamValidate(file: string, schema: string, nice: number, env: NodeJS.ProcessEnv = process.env): StreamValidation {
+export function streamValidate(file: string, schema: string, nice: number, env: NodeJS.ProcessEnv = process.env, timeoutMs = streamTimeoutMs(0)): StreamValidation {
   const bin = xmllintBinary(env);
   if ('off' in bin) return { result: Promise.resolve({ verdict: 'unavailable', detail: bin.off }), stop: () => undefined };
   // Absolute paths: a relative one starting with '-' would read as an option.
@@ -65,6 +75,16 @@ export function streamValidate(file: string, schema: string, nice: number, env: 
     env: {},
   });
   let stopped = false;
+  let timedOut = false;
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  // The verdict still comes from 'close', once the killed child is reaped.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, timeoutMs);
+  timer.unref();
   if (process.platform === 'linux' && child.pid !== undefined) {
     try {
       setPriority(child.pid, nice);
@@ -78,9 +98,14 @@ export function streamValidate(file: string, schema: string, nice: number, env: 
     if (detail.length < DETAIL_BYTES) detail += s.slice(0, DETAIL_BYTES - detail.length);
   });
   const result = new Promise<StreamVerdict>((done) => {
-    child.once('error', (err) => done({ verdict: 'unavailable', detail: `${bin.path}: ${err.message}` }));
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      done({ verdict: 'unavailable', detail: `${bin.path}: ${err.message}` });
+    });
     child.once('close', (code, signal) => {
-      if (code === 0) done({ verdict: 'valid' });
+      clearTimeout(timer);
+      if (code === 0 && !timedOut) done({ verdict: 'valid' });
+      else if (timedOut) done({ verdict: 'unavailable', detail: `${bin.path} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped` });
       else if (code !== null) done({ verdict: 'invalid', detail: detail.trim() });
       else done({ verdict: 'unavailable', detail: stopped ? 'stopped' : `${bin.path} ended by ${signal ?? 'a signal'}` });
     });
@@ -89,7 +114,7 @@ export function streamValidate(file: string, schema: string, nice: number, env: 
     result,
     stop: () => {
       stopped = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      kill();
     },
   };
 }

@@ -5,7 +5,7 @@
 // says "valid" for the common case at the cost of `xmllint --stream`; every other outcome goes
 // to libxml2-wasm (validate.ts), which decides and names the errors, as it always did.
 import { Worker } from 'node:worker_threads';
-import { streamValidate, type StreamVerdict } from './streamValidate.js';
+import { streamTimeoutMs, streamValidate, type StreamVerdict } from './streamValidate.js';
 import { schemaPath } from './schemaFiles.js';
 import type { ValidationResult } from './validate.js';
 
@@ -43,14 +43,14 @@ export const VALIDATION_NICE = 10;
  * child process, and libxml2-wasm when that one does not say valid (in a worker thread for a big
  * file, else here). The file must have passed the guard (requestPass.ts).
  */
-export function startRequestValidation(path: string, size: number, env: NodeJS.ProcessEnv = process.env): RunningValidation {
+export function startRequestValidation(path: string, size: number, env: NodeJS.ProcessEnv = process.env, streamTimeout = streamTimeoutMs(size)): RunningValidation {
   const t0 = performance.now();
   let elapsed: number | undefined;
   let engine: ValidationEngine | undefined;
   let unavailable: string | undefined;
   let wasm: RunningWasm | undefined;
   let stopped = false;
-  const stream = streamValidate(path, schemaPath('request'), VALIDATION_NICE, env);
+  const stream = streamValidate(path, schemaPath('request'), VALIDATION_NICE, env, streamTimeout);
   const result = stream.result
     .then((v: StreamVerdict): Promise<ValidationResult> | ValidationResult => {
       if (v.verdict === 'valid') {

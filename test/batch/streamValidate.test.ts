@@ -3,11 +3,11 @@
 // here on valid files of every shape and on broken ones of every kind (schema facets, structure,
 // namespaces, well-formedness, one error deep in a big file), each with both engines.
 // xmllint comes with the test setup (scripts/test-setup.sh); without it these tests fail, they do not skip.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_XMLLINT, streamValidate, xmllintBinary, XMLLINT_ENV } from '../../src/batch/streamValidate.js';
+import { DEFAULT_XMLLINT, streamTimeoutMs, streamValidate, xmllintBinary, XMLLINT_ENV } from '../../src/batch/streamValidate.js';
 import { startRequestValidation } from '../../src/batch/validateInBackground.js';
 import { validateRequestFile } from '../../src/batch/validate.js';
 import { schemaPath } from '../../src/batch/schemaFiles.js';
@@ -116,6 +116,30 @@ describe('startRequestValidation', () => {
   it('finds xmllint at its usual place unless told otherwise', () => {
     expect(xmllintBinary({})).toEqual({ path: DEFAULT_XMLLINT });
     expect(xmllintBinary({ [XMLLINT_ENV]: '/opt/libxml2/bin/xmllint' })).toEqual({ path: '/opt/libxml2/bin/xmllint' });
+  });
+
+  it('a validator that never ends is killed at its time limit, and libxml2-wasm decides', async () => {
+    // A stand-in xmllint that notes its pid and never ends (the limit is what stops it, not a race).
+    const pidFile = join(tmp, 'hung.pid');
+    const hung = join(tmp, 'hung-xmllint');
+    writeFileSync(hung, `#!/bin/sh\necho $$ > ${pidFile}\nexec /bin/sleep 3600\n`, { mode: 0o700 });
+    for (const [content, ok] of [[base, true], [BROKEN[5][1], false]] as const) {
+      rmSync(pidFile, { force: true });
+      const path = file(content);
+      const running = startRequestValidation(path, content.length, { [XMLLINT_ENV]: hung }, 300);
+      expect((await running.result).ok).toBe(ok);
+      expect(running.engine()).toBe('libxml2-wasm');
+      expect(running.unavailable()).toMatch(/did not finish within .* and was stopped/);
+      expect(existsSync(pidFile)).toBe(true);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(() => process.kill(pid, 0)).toThrow(/ESRCH/); // killed and reaped
+    }
+  });
+
+  it('the time limit grows with the file: a minute, plus 2 s per MB', () => {
+    expect(streamTimeoutMs(0)).toBe(60_000);
+    expect(streamTimeoutMs(137_700_000)).toBe(60_000 + 138 * 2_000);
+    expect(streamTimeoutMs(700_000_000)).toBeGreaterThan(10 * 60_000);
   });
 
   it('a stopped validation kills its child and starts no other', async () => {
