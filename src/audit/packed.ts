@@ -40,6 +40,32 @@ export function packLine(out: number[], seq: number, qualityCode: number | null,
   varint(out, qualityCode === null ? 0 : qualityCode + 1);
 }
 
+/** The most bytes writeLine writes: a safe-integer seq (8), the status byte, a 31-bit quality code + 1 (5). */
+export const MAX_LINE_BYTES = 14;
+
+/**
+ * packLine in place, for the audit sink's hot path: the entry of a line whose status has its byte in
+ * STATUS_CODES (`status`, its index) and whose quality code + 1 is `quality1` (0: none), written
+ * into `out` at `at` (MAX_LINE_BYTES must fit); returns the position after it. The caller has
+ * checked seq and quality code (AuditSink.add).
+ */
+export function writeLine(out: Uint8Array, at: number, seq: number, status: number, quality1: number): number {
+  let n = seq;
+  while (n >= 0x80) {
+    out[at++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[at++] = n;
+  out[at++] = status;
+  n = quality1;
+  while (n >= 0x80) {
+    out[at++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[at++] = n;
+  return at;
+}
+
 function varint(out: number[], n: number): void {
   while (n >= 0x80) {
     out.push((n % 0x80) | 0x80);

@@ -2,7 +2,7 @@
 // (audit/packed.ts): one row per batch, one row per (SSIN, batch) with that person's lines.
 import type { Knex } from 'knex';
 import type { ServiceName, StatusCode } from '../interfaces.js';
-import { AUDIT_PERSONS, STATUS_CODES, packLine, unpackLines, mergeBlobs } from './packed.js';
+import { AUDIT_PERSONS, MAX_LINE_BYTES, STATUS_CODES, packLine, unpackLines, mergeBlobs, writeLine } from './packed.js';
 import { deleteBatch, insertBatchRow, upsertPersons, type BatchFacts, type PersonBlobs } from './write.js';
 import { isSqlite, siblingConnection } from '../store/db.js';
 import { LdmError } from '../errors.js';
@@ -127,31 +127,49 @@ class LineBuffer {
 
 const STATUS_BYTE = new Map(STATUS_CODES.map((c, i) => [c, i]));
 
+/** Digits of the radix sort in groupBySsin: 3 passes of 13 bits cover SSIN numbers below 2^39 (11 digits). */
+const RADIX_BITS = 13;
+const RADIX = 1 << RADIX_BITS;
+const RADIX_PASSES = 3;
+/** Bytes kept free in a write's blob buffer before each entry (the longest, escaped, is 79). */
+const ENTRY_ROOM = MAX_LINE_BYTES + 66;
+
 /**
- * Line indexes [0, n) ordered by SSIN, lines of one SSIN in index order: a native sort of the
- * SSINs and a counting sort of the lines (a comparator sort of 65k indexes cost ~8 × more).
+ * Line indexes [0, n) ordered by SSIN, lines of one SSIN in index order: a least-significant-digit
+ * radix sort (three stable counting passes; ~10 × faster than a native sort of the SSINs and a
+ * binary search per line). SSINs are numbers of 11 digits at most (AuditSink.add).
  */
 export function groupBySsin(ssin: Float64Array, n: number): Uint32Array {
-  const distinct = ssin.slice(0, n).sort();
-  let d = 0;
-  for (let i = 0; i < n; i++) if (d === 0 || distinct[i] !== distinct[d - 1]) distinct[d++] = distinct[i];
-  const group = new Uint32Array(n);
-  const next = new Uint32Array(d + 1); // first free place of each group
+  let order = new Uint32Array(n);
+  let next = new Uint32Array(n);
+  const digit = new Uint16Array(n);
+  const start = new Uint32Array(RADIX);
   for (let i = 0; i < n; i++) {
-    let lo = 0;
-    let hi = d - 1;
     const v = ssin[i];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (distinct[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    group[i] = lo;
-    next[lo + 1]++;
+    if (!(v >= 0 && v < 2 ** (RADIX_BITS * RADIX_PASSES) && Number.isInteger(v))) throw new RangeError('an audited SSIN is a number of 11 digits at most');
+    order[i] = i;
   }
-  for (let g = 1; g <= d; g++) next[g] += next[g - 1];
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[next[group[i]]++] = i;
+  for (let pass = 0, scale = 1; pass < RADIX_PASSES; pass++, scale *= RADIX) {
+    start.fill(0);
+    for (let i = 0; i < n; i++) {
+      const d = Math.floor(ssin[i] / scale) % RADIX;
+      digit[i] = d;
+      start[d]++;
+    }
+    let sum = 0;
+    for (let d = 0; d < RADIX; d++) {
+      const c = start[d];
+      start[d] = sum;
+      sum += c;
+    }
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      next[start[digit[i]]++] = i;
+    }
+    const t = order;
+    order = next;
+    next = t;
+  }
   return order;
 }
 
@@ -236,19 +254,25 @@ export class AuditSink {
     let blobs = Buffer.allocUnsafe(4 * b.length + 64);
     let used = 0;
     let persons = 0;
-    const bytes: number[] = [];
+    const escaped: number[] = [];
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
+      // Room for the longest entry: an escaped status (packLine: seq 8 + 2 + code 64 + quality 5 bytes).
+      if (used + ENTRY_ROOM > blobs.length) {
+        const bigger = Buffer.allocUnsafe(2 * (used + ENTRY_ROOM));
+        blobs.copy(bigger, 0, 0, used);
+        blobs = bigger;
+      }
       const st = b.status[i];
-      packLine(bytes, b.seq[i], b.quality[i] < 0 ? null : b.quality[i], st === 255 ? (b.other.get(i) as string) : STATUS_CODES[st]);
+      const q = b.quality[i];
+      if (st !== 255) used = writeLine(blobs, used, b.seq[i], st, q < 0 ? 0 : q + 1);
+      else {
+        // a status outside the table: packLine's escape
+        packLine(escaped, b.seq[i], q < 0 ? null : q, b.other.get(i) as string);
+        for (let j = 0; j < escaped.length; j++) blobs[used++] = escaped[j];
+        escaped.length = 0;
+      }
       if (k + 1 === order.length || b.ssin[order[k + 1]] !== b.ssin[i]) {
-        if (used + bytes.length > blobs.length) {
-          const bigger = Buffer.allocUnsafe(2 * (used + bytes.length));
-          blobs.copy(bigger, 0, 0, used);
-          blobs = bigger;
-        }
-        for (let j = 0; j < bytes.length; j++) blobs[used++] = bytes[j];
-        bytes.length = 0;
         ssins[persons] = b.ssin[i];
         ends[persons++] = used;
       }
