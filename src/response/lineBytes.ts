@@ -128,6 +128,19 @@ export class LineEncoder {
       buf[u++] = 0x2d;
       v = -v;
     }
+    if (v < 0x80000000) {
+      // Small integers (seq, cents, years: nearly all) in int32 arithmetic, digits from the right.
+      let x = v | 0;
+      u += x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : x < 100000 ? 5 : x < 1000000 ? 6 : x < 10000000 ? 7 : x < 100000000 ? 8 : x < 1000000000 ? 9 : 10;
+      let p = u;
+      do {
+        const q = (x / 10) | 0;
+        buf[--p] = 0x30 + x - q * 10;
+        x = q;
+      } while (x !== 0);
+      this.used = u;
+      return;
+    }
     let digits = 1;
     for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
     u += digits;

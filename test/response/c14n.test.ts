@@ -134,6 +134,15 @@ describe('writer hot path', () => {
     }
   });
 
+  it('writes every integer as the generic serializer does, at each digit count and around 2^31', () => {
+    const edges = [0, -0, 1, -1, 9, 10, 99, 100, 999_999_999, 1_000_000_000, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
+    for (let d = 1; d <= 15; d++) edges.push(10 ** d - 1, 10 ** d, -(10 ** d));
+    for (const v of edges) {
+      const line: ProfiledResponseLine = { seq: Math.abs(v), ssin: '85073003328', status: 'MSG00000', months: { lastMonthIsLastPaid: true, entries: [{ month: '2025-01', amountCents: v }] } };
+      expect(responseLineXml(line)).toBe(reference(line));
+    }
+  });
+
   // The hot path encodes into a byte buffer that grows as it goes (lineBytes.ts): values far
   // longer than an element's reserved room, non-ASCII text, and many entries cross its growth.
   it('matches it on long and non-ASCII values and long answers (the byte buffer grows mid-element)', () => {
