@@ -109,7 +109,9 @@ interface PeriodFacts {
  */
 class PeriodMemo {
   private readonly years = new Map<number, PeriodFacts>();
-  private readonly ranges = new Map<string, Map<string, PeriodFacts>>();
+  /** kind → from → to (no key string built per line: the reader shares its period strings). */
+  private readonly ranges = new Map<string, Map<string, Map<string, PeriodFacts>>>();
+  private rangeCount = 0;
   constructor(private readonly referenceDate: string) {}
 
   of(period: RequestPeriod): PeriodFacts {
@@ -118,13 +120,23 @@ class PeriodMemo {
       if (f === undefined) this.years.set(period.year, (f = this.compute(period)));
       return f;
     }
-    let byTo = this.ranges.get(`${period.kind}:${period.from}`);
-    if (byTo === undefined) {
-      if (this.ranges.size > 4096) this.ranges.clear(); // a hostile mix of periods stays bounded
-      this.ranges.set(`${period.kind}:${period.from}`, (byTo = new Map()));
-    }
+    let byFrom = this.ranges.get(period.kind);
+    if (byFrom === undefined) this.ranges.set(period.kind, (byFrom = new Map()));
+    let byTo = byFrom.get(period.from);
+    if (byTo === undefined) byFrom.set(period.from, (byTo = new Map()));
     let f = byTo.get(period.to);
-    if (f === undefined) byTo.set(period.to, (f = this.compute(period)));
+    if (f === undefined) {
+      if (++this.rangeCount > 4096) {
+        // a hostile mix of periods stays bounded
+        byFrom.clear();
+        this.ranges.clear();
+        this.ranges.set(period.kind, byFrom);
+        byFrom.set(period.from, byTo);
+        byTo.clear();
+        this.rangeCount = 1;
+      }
+      byTo.set(period.to, (f = this.compute(period)));
+    }
     return f;
   }
 
