@@ -15,8 +15,9 @@
 // Memory stays at one read chunk: the scanners keep nothing of a chunk, and the copy is written
 // chunk by chunk.
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { close, constants, openSync, write } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dataFileMode } from '../files/modes.js';
 import { READ_CHUNK, RequestGuard, type GuardResult } from './guard.js';
 
@@ -39,9 +40,12 @@ export interface RequestRead {
  */
 export async function readRequestOnce(path: string, copy: string): Promise<RequestRead> {
   const src = await open(path, 'r');
-  let dst: Awaited<ReturnType<typeof open>> | undefined;
+  let dst: number | undefined;
   try {
-    dst = await open(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, dataFileMode());
+    // Created synchronously: once this returns the copy exists, so a stop signal's clean-up
+    // (which runs between two steps of this thread, never during one) finds it; an open still
+    // under way in the thread pool could create it after the clean-up.
+    dst = openSync(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, dataFileMode());
     const hash = createHash('sha256');
     const guard = new RequestGuard();
     let guarding = true;
@@ -61,13 +65,14 @@ export async function readRequestOnce(path: string, copy: string): Promise<Reque
         guarding = guard.push(chunk);
       }
     }
-    await dst.close();
+    const fd = dst;
     dst = undefined;
+    await closeFd(fd);
     const sha256 = hash.digest('hex');
     return { sha256, size, guard: await guard.result(copy), copy };
   } catch (err) {
-    if (dst) {
-      await dst.close().catch(() => undefined);
+    if (dst !== undefined) {
+      await closeFd(dst).catch(() => undefined);
       await rm(copy, { force: true }).catch(() => undefined);
     }
     throw err;
@@ -87,10 +92,13 @@ async function readFull(fh: Awaited<ReturnType<typeof open>>, buf: Buffer): Prom
   return buf.subarray(0, n);
 }
 
-async function writeAll(fh: Awaited<ReturnType<typeof open>>, chunk: Buffer): Promise<void> {
+const writeFd = promisify(write);
+const closeFd = promisify(close);
+
+async function writeAll(fd: number, chunk: Buffer): Promise<void> {
   let n = 0;
   while (n < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, n, chunk.length - n);
+    const { bytesWritten } = await writeFd(fd, chunk, n, chunk.length - n);
     n += bytesWritten;
   }
 }

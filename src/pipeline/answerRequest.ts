@@ -1,6 +1,6 @@
 // One request file in, one signed response file out: the file-level checks of contract §4 in
 // their order, then the service resolves the lines and the writer signs as it writes.
-import { createWriteStream, WriteStream } from 'node:fs';
+import { createWriteStream, openSync, WriteStream } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import type { Db } from '../store/db.js';
 import type { Completion } from '../journal/batches.js';
@@ -306,8 +306,10 @@ async function writeSigned(
   const tmp = `${input.outPath}.part`;
   try {
     const { gate } = o;
-    // A big response is hashed and written by a worker thread (response/fileOutput.ts).
-    const out = o.fileWorker && fileOutputAvailable() ? openFileOutput(tmp) : createWriteStream(tmp, { flags: 'w' });
+    // A big response is hashed and written by a worker thread (response/fileOutput.ts). Either way
+    // the file is created here, synchronously: a stop signal's clean-up then finds it (an open
+    // still under way in the thread pool could create it after the clean-up).
+    const out = o.fileWorker && fileOutputAvailable() ? openFileOutput(tmp) : createWriteStream(tmp, { fd: openSync(tmp, 'w') });
     // Stop writing as soon as the file is known to be invalid.
     gate?.early.then(
       (ok) => {
