@@ -136,8 +136,8 @@ const ENTRY_ROOM = MAX_LINE_BYTES + 66;
 
 /**
  * Line indexes [0, n) ordered by SSIN, lines of one SSIN in index order: a least-significant-digit
- * radix sort (three stable counting passes; ~10 × faster than a native sort of the SSINs and a
- * binary search per line). SSINs are numbers of 11 digits at most (AuditSink.add).
+ * radix sort (three stable counting passes: half the time of a native sort of the SSINs and a
+ * binary search per line, 0.20 → 0.10 s per million lines). SSINs are numbers of 11 digits at most (AuditSink.add).
  */
 export function groupBySsin(ssin: Float64Array, n: number): Uint32Array {
   let order = new Uint32Array(n);

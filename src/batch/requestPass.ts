@@ -41,11 +41,13 @@ export interface RequestRead {
 export async function readRequestOnce(path: string, copy: string): Promise<RequestRead> {
   const src = await open(path, 'r');
   let dst: number | undefined;
+  let made = false;
   try {
     // Created synchronously: once this returns the copy exists, so a stop signal's clean-up
     // (which runs between two steps of this thread, never during one) finds it; an open still
     // under way in the thread pool could create it after the clean-up.
     dst = openSync(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, dataFileMode());
+    made = true;
     const hash = createHash('sha256');
     const guard = new RequestGuard();
     let guarding = true;
@@ -66,15 +68,13 @@ export async function readRequestOnce(path: string, copy: string): Promise<Reque
       }
     }
     const fd = dst;
-    dst = undefined;
+    dst = undefined; // closed once only: a descriptor number may be reused as soon as it is closed
     await closeFd(fd);
     const sha256 = hash.digest('hex');
     return { sha256, size, guard: await guard.result(copy), copy };
   } catch (err) {
-    if (dst !== undefined) {
-      await closeFd(dst).catch(() => undefined);
-      await rm(copy, { force: true }).catch(() => undefined);
-    }
+    if (dst !== undefined) await closeFd(dst).catch(() => undefined);
+    if (made) await rm(copy, { force: true }).catch(() => undefined);
     throw err;
   } finally {
     await src.close();
