@@ -50,14 +50,13 @@ export const MAX_LINE_BYTES = 14;
  * checked seq and quality code (AuditSink.add).
  */
 export function writeLine(out: Uint8Array, at: number, seq: number, status: number, quality1: number): number {
-  let n = seq;
-  while (n >= 0x80) {
-    out[at++] = (n % 0x80) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  out[at++] = n;
+  at = varintAt(out, at, seq);
   out[at++] = status;
-  n = quality1;
+  return varintAt(out, at, quality1);
+}
+
+/** varint's bytes written into `out` at `at`; returns the position after them. */
+function varintAt(out: Uint8Array, at: number, n: number): number {
   while (n >= 0x80) {
     out[at++] = (n % 0x80) | 0x80;
     n = Math.floor(n / 0x80);

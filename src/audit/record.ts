@@ -131,7 +131,7 @@ const STATUS_BYTE = new Map(STATUS_CODES.map((c, i) => [c, i]));
 const RADIX_BITS = 13;
 const RADIX = 1 << RADIX_BITS;
 const RADIX_PASSES = 3;
-/** Bytes kept free in a write's blob buffer before each entry (the longest, escaped, is 79). */
+/** Bytes kept free in a write's blob buffer before each entry: the longest, with an escaped status, is 79 (seq 8 + 2 + code 64 + quality 5). */
 const ENTRY_ROOM = MAX_LINE_BYTES + 66;
 
 /**
@@ -257,7 +257,6 @@ export class AuditSink {
     const escaped: number[] = [];
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
-      // Room for the longest entry: an escaped status (packLine: seq 8 + 2 + code 64 + quality 5 bytes).
       if (used + ENTRY_ROOM > blobs.length) {
         const bigger = Buffer.allocUnsafe(2 * (used + ENTRY_ROOM));
         blobs.copy(bigger, 0, 0, used);

@@ -15,10 +15,11 @@
 // Memory stays at one read chunk: the scanners keep nothing of a chunk, and the copy is written
 // chunk by chunk.
 import { createHash } from 'node:crypto';
-import { close, constants, openSync, write } from 'node:fs';
+import { close, constants, openSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dataFileMode } from '../files/modes.js';
+import { writeAllFd } from '../files/writeAll.js';
 import { READ_CHUNK, RequestGuard, type GuardResult } from './guard.js';
 
 export interface RequestRead {
@@ -63,7 +64,7 @@ export async function readRequestOnce(path: string, copy: string): Promise<Reque
       if (guarding) {
         // The copy is written up to the end of the chunk where the guard's verdict fell: the
         // position of a refusal is looked up in it.
-        await writeAll(dst, chunk);
+        await writeAllFd(dst, chunk);
         guarding = guard.push(chunk);
       }
     }
@@ -92,13 +93,4 @@ async function readFull(fh: Awaited<ReturnType<typeof open>>, buf: Buffer): Prom
   return buf.subarray(0, n);
 }
 
-const writeFd = promisify(write);
 const closeFd = promisify(close);
-
-async function writeAll(fd: number, chunk: Buffer): Promise<void> {
-  let n = 0;
-  while (n < chunk.length) {
-    const { bytesWritten } = await writeFd(fd, chunk, n, chunk.length - n);
-    n += bytesWritten;
-  }
-}

@@ -104,8 +104,8 @@ export function streamValidate(file: string, schema: string, nice: number, env: 
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0 && !timedOut) done({ verdict: 'valid' });
-      else if (timedOut) done({ verdict: 'unavailable', detail: `${bin.path} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped` });
+      if (timedOut) done({ verdict: 'unavailable', detail: `${bin.path} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped` });
+      else if (code === 0) done({ verdict: 'valid' });
       else if (code !== null) done({ verdict: 'invalid', detail: detail.trim() });
       else done({ verdict: 'unavailable', detail: stopped ? 'stopped' : `${bin.path} ended by ${signal ?? 'a signal'}` });
     });

@@ -1,14 +1,26 @@
 // write(2) may write fewer bytes than asked without an error (a disk that fills up mid-write does
 // exactly that, and only the next call says ENOSPC). FileHandle.write passes that on: a caller that
 // ignores bytesWritten publishes a truncated file. Every write of data we deliver goes through here.
-import { writeSync } from 'node:fs';
+import { write, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const writeFd = promisify(write);
 
 /** Writes all of `buf[offset, offset + length)`, or throws the error that stopped it. */
 export async function writeAll(fh: FileHandle, buf: Buffer, offset = 0, length = buf.length - offset): Promise<void> {
+  await writeAllWith((at, n) => fh.write(buf, at, n), offset, length);
+}
+
+/** writeAll for a descriptor (a file created synchronously: the request's private copy, batch/requestPass.ts). */
+export async function writeAllFd(fd: number, buf: Buffer, offset = 0, length = buf.length - offset): Promise<void> {
+  await writeAllWith((at, n) => writeFd(fd, buf, at, n), offset, length);
+}
+
+async function writeAllWith(writeSome: (offset: number, length: number) => Promise<{ bytesWritten: number }>, offset: number, length: number): Promise<void> {
   let done = 0;
   while (done < length) {
-    const { bytesWritten } = await fh.write(buf, offset + done, length - done);
+    const { bytesWritten } = await writeSome(offset + done, length - done);
     // A zero-byte write with no error cannot make progress; say so instead of looping.
     if (bytesWritten === 0) throw Object.assign(new Error(`write made no progress after ${done} of ${length} bytes`), { code: 'EIO' });
     done += bytesWritten;

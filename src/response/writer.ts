@@ -257,7 +257,8 @@ class StreamOutput implements ResponseOutput {
 }
 
 /**
- * Encodes straight into a byte buffer (LineEncoder) and hands ~64 KiB chunks to the output.
+ * Encodes straight into a byte buffer (LineEncoder) and hands chunks to the output (CHUNK bytes,
+ * or the output's own chunkSize).
  * (Appending to one string and encoding it at each flush made a 64 KiB rope per chunk for the
  * garbage collector.)
  */

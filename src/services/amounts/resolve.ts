@@ -120,22 +120,18 @@ class PeriodMemo {
       if (f === undefined) this.years.set(period.year, (f = this.compute(period)));
       return f;
     }
-    let byFrom = this.ranges.get(period.kind);
-    if (byFrom === undefined) this.ranges.set(period.kind, (byFrom = new Map()));
-    let byTo = byFrom.get(period.from);
-    if (byTo === undefined) byFrom.set(period.from, (byTo = new Map()));
-    let f = byTo.get(period.to);
+    let f = this.ranges.get(period.kind)?.get(period.from)?.get(period.to);
     if (f === undefined) {
-      if (++this.rangeCount > 4096) {
-        // a hostile mix of periods stays bounded
-        byFrom.clear();
-        this.ranges.clear();
-        this.ranges.set(period.kind, byFrom);
-        byFrom.set(period.from, byTo);
-        byTo.clear();
-        this.rangeCount = 1;
+      if (this.rangeCount >= 4096) {
+        this.ranges.clear(); // a hostile mix of periods stays bounded
+        this.rangeCount = 0;
       }
+      let byFrom = this.ranges.get(period.kind);
+      if (byFrom === undefined) this.ranges.set(period.kind, (byFrom = new Map()));
+      let byTo = byFrom.get(period.from);
+      if (byTo === undefined) byFrom.set(period.from, (byTo = new Map()));
       byTo.set(period.to, (f = this.compute(period)));
+      this.rangeCount++;
     }
     return f;
   }
