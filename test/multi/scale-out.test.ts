@@ -116,7 +116,12 @@ describe.skipIf(pgWhy !== '')(
      */
     async function catchHolding(m: Member, then: 'kill' | 'freeze'): Promise<{ batches: number[]; step: string; listed: string }> {
       const child = m.daemon.child;
+      const holds = async (): Promise<boolean> => (await db('batches').where({ state: 'CLAIMED', instance_id: m.instanceId }).first('id')) !== undefined;
       for (let attempt = 0; attempt < 200; attempt++) {
+        // Running freely until the journal shows it holding a batch: stopped on a blind schedule it
+        // ran 20 ms in every 320, and on a busy machine the others could answer every file before
+        // it held one.
+        for (let look = 0; look < 3000 && !(await holds()); look++) await sleep(20);
         child.kill('SIGSTOP');
         // A journal update it sent just before the stop still lands (e.g. a completion): let it,
         // so `held` is what it really holds from now on.
