@@ -3,10 +3,11 @@
 //
 // One implementation, on compact rows (AmountColumns): the rows of a line as typed columns whose
 // text fields are indexes into a sorted string table (index order = string order), as the read
-// model holds them (readmodel/layout.ts). No object is made per row; the answer is one object per
-// group (a month or a year total). `aggregateMonths`/`aggregateYear` on AmountRow objects pack the
-// rows into columns (packAmountRows) and call the same functions: they serve the table tests and
-// callers outside the hot path.
+// model holds them (readmodel/layout.ts). No object is made per row, nor per answer: the rules
+// (monthGroups, yearGroups) write a line's answer into reused columns (AnswerGroups), which the
+// resolver's encoder writes as XML. monthsOf/yearOf turn those columns into MonthEntry/YearTotal
+// objects for the other callers (extracts, tests); `aggregateMonths`/`aggregateYear` on AmountRow
+// objects pack the rows into columns (packAmountRows) first. Same rules on every path.
 import type { AmountRow, BenefitType, Category, MonthEntry, Role, YearTotal } from '../interfaces.js';
 import { dayNumber, firstDayOfMonth, isValidMonth, lastDayOfMonth } from './dates.js';
 import { spansCoverEveryDay } from './dayRanges.js';
@@ -309,19 +310,100 @@ function covers(c: AmountColumns, f: Facts, from: number, to: number, start: num
   return spansCoverEveryDay(spanFrom, spanTo, n, start, end);
 }
 
+// ------------------------------------------------------------------ the answer, as columns
+
+/**
+ * A line's answer as columns, one entry per group (a Month of a monthly answer, a Total of a
+ * yearly one): what the rules decide, with text as string-table indexes and SSINs as numbers.
+ * The resolver's encoder writes XML straight from it (response/lineBytes.ts), so a million lines
+ * make no answer objects; monthsOf/yearOf turn it into MonthEntry/YearTotal objects for the other
+ * callers. Reused from line to line (`count` entries are used).
+ */
+export interface AnswerGroups {
+  count: number;
+  /** The month (string index): monthly answers only. */
+  month: Uint16Array;
+  ocmw: Uint16Array;
+  benefitType: Uint16Array;
+  category: Uint16Array;
+  cents: Float64Array;
+  /** First and last granted day (string indexes): monthly answers only. */
+  from: Uint16Array;
+  to: Uint16Array;
+  /** Months with an amount: yearly answers only. */
+  months: Uint8Array;
+  /** fullMonth (monthly) or fullYear (yearly), 1 or 0. */
+  full: Uint8Array;
+  provisional: Uint8Array;
+  /**
+   * The other person as an SSIN number, -1 for none: on a BENEFICIARY line the partner every row
+   * of the group names; on a PARTNER line the beneficiary.
+   */
+  other: Float64Array;
+  /**
+   * A yearly BENEFICIARY total whose rows name several partners (or a partner and none): its
+   * distinct partners, ascending, are partners[partnersAt[g] … partnersAt[g + 1]).
+   */
+  partnersAt: Uint32Array;
+  partners: Float64Array;
+  /** Monthly answers: whether the last month answered is the last month with a visible amount. */
+  lastMonthIsLastPaid: boolean;
+}
+
+/** Empty answer columns (they grow with the rows they are filled from). */
+export function answerGroups(capacity = 16): AnswerGroups {
+  return {
+    count: 0,
+    month: new Uint16Array(capacity),
+    ocmw: new Uint16Array(capacity),
+    benefitType: new Uint16Array(capacity),
+    category: new Uint16Array(capacity),
+    cents: new Float64Array(capacity),
+    from: new Uint16Array(capacity),
+    to: new Uint16Array(capacity),
+    months: new Uint8Array(capacity),
+    full: new Uint8Array(capacity),
+    provisional: new Uint8Array(capacity),
+    other: new Float64Array(capacity),
+    partnersAt: new Uint32Array(capacity + 1),
+    partners: new Float64Array(capacity),
+    lastMonthIsLastPaid: false,
+  };
+}
+
+/** Room for `n` groups and `n` partners (a group has at least one row: n rows are enough). */
+function groupRoom(g: AnswerGroups, n: number): void {
+  if (g.ocmw.length >= n) return;
+  const size = Math.max(n, g.ocmw.length * 2);
+  g.month = new Uint16Array(size);
+  g.ocmw = new Uint16Array(size);
+  g.benefitType = new Uint16Array(size);
+  g.category = new Uint16Array(size);
+  g.cents = new Float64Array(size);
+  g.from = new Uint16Array(size);
+  g.to = new Uint16Array(size);
+  g.months = new Uint8Array(size);
+  g.full = new Uint8Array(size);
+  g.provisional = new Uint8Array(size);
+  g.other = new Float64Array(size);
+  g.partnersAt = new Uint32Array(size + 1);
+  g.partners = new Float64Array(size);
+}
+
 // ------------------------------------------------------------------ the rules
 
 /**
- * Monthly answer for months from..to (YYYY-MM, inclusive). Empty entries → the caller answers
- * MSG00100. lastMonthIsLastPaid looks at every visible row given, not only those in the period.
+ * Monthly answer for months from..to (YYYY-MM, inclusive), into `g`. No groups → the caller
+ * answers MSG00100. lastMonthIsLastPaid looks at every visible row given, not only those in the period.
  */
-export function monthsOf(c: AmountColumns, role: Role, from: string, to: string, referenceDate: string): { lastMonthIsLastPaid: boolean; entries: MonthEntry[] } {
+export function monthGroups(c: AmountColumns, role: Role, from: string, to: string, referenceDate: string, g: AnswerGroups): void {
   if (!isValidMonth(from) || !isValidMonth(to)) throw new RangeError(`not a month range: ${from}..${to}`);
   const S = c.strings;
   const f = facts(S, referenceDate);
   const lo = lowerBound(S, from);
   const hi = upperBound(S, to); // months in [lo, hi) lie in from..to
   room(c.count);
+  groupRoom(g, c.count);
   let n = 0;
   let lastVisible = -1; // the latest month index of a visible row
   for (let i = 0; i < c.count; i++) {
@@ -332,53 +414,47 @@ export function monthsOf(c: AmountColumns, role: Role, from: string, to: string,
   }
   const partnerLine = role === 'PARTNER';
   sortRows(c, n, true, partnerLine);
-  const entries: MonthEntry[] = [];
+  let k = 0;
   for (let start = 0; start < n; ) {
     let end = start + 1;
     while (end < n && cmpRows(c, order[start], order[end], true, partnerLine) === 0) end++;
     const head = order[start];
-    const g = summarize(c, f, start, end);
+    const sum = summarize(c, f, start, end);
     let minFrom = c.grantFrom[head];
     let maxTo = c.grantTo[head];
-    for (let k = start; k < end; k++) {
-      const i = order[k];
+    for (let j = start; j < end; j++) {
+      const i = order[j];
       if (c.grantFrom[i] < minFrom) minFrom = c.grantFrom[i];
       if (c.grantTo[i] > maxTo) maxTo = c.grantTo[i];
     }
     const month = c.month[head];
     monthBounds(f, S, month);
-    const entry: MonthEntry = {
-      month: S[month],
-      ocmw: S[c.ocmw[head]],
-      benefitType: S[c.benefitType[head]] as BenefitType,
-      category: S[c.category[head]] as Category,
-      amountCents: g.cents,
-      from: S[minFrom],
-      to: S[maxTo],
-      fullMonth: covers(c, f, start, end, f.monthFirst[month], f.monthLast[month]),
-      provisional: g.provisional,
-    };
-    // Optional attributes are left out rather than set to undefined (contract §7: never empty).
-    if (!partnerLine) {
-      if (g.partner >= 0) entry.partnerSsin = ssinText(g.partner);
-    } else {
-      entry.beneficiarySsin = ssinText(c.other[head]);
-    }
-    entries.push(entry);
+    g.month[k] = month;
+    g.ocmw[k] = c.ocmw[head];
+    g.benefitType[k] = c.benefitType[head];
+    g.category[k] = c.category[head];
+    g.cents[k] = sum.cents;
+    g.from[k] = minFrom;
+    g.to[k] = maxTo;
+    g.full[k] = covers(c, f, start, end, f.monthFirst[month], f.monthLast[month]) ? 1 : 0;
+    g.provisional[k] = sum.provisional ? 1 : 0;
+    g.other[k] = partnerLine ? c.other[head] : sum.partner;
+    k++;
     start = end;
   }
-  // With no entries the flag is not written; compare against the requested end then.
-  const lastMonth = entries.length > 0 ? entries[entries.length - 1].month : to;
-  return { lastMonthIsLastPaid: lastVisible < 0 || !(S[lastVisible] > lastMonth), entries };
+  g.count = k;
+  // With no groups the flag is not written; compare against the requested end then.
+  g.lastMonthIsLastPaid = lastVisible < 0 || !(S[lastVisible] > (k > 0 ? S[g.month[k - 1]] : to));
 }
 
-/** Yearly answer: one total per (ocmw, benefitType, category[, beneficiary for PARTNER]). */
-export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate: string): YearTotal[] {
+/** Yearly answer, into `g`: one total per (ocmw, benefitType, category[, beneficiary for PARTNER]). */
+export function yearGroups(c: AmountColumns, role: Role, year: number, referenceDate: string, g: AnswerGroups): void {
   if (!Number.isInteger(year) || year < 1 || year > 9999) throw new RangeError(`not a year: ${year}`);
   const S = c.strings;
   const f = facts(S, referenceDate);
   const { lo, hi, start: yearStart, end: yearEnd } = yearBounds(f, S, year);
   room(c.count);
+  groupRoom(g, c.count);
   let n = 0;
   for (let i = 0; i < c.count; i++) {
     const m = c.month[i];
@@ -386,7 +462,8 @@ export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate
   }
   const partnerLine = role === 'PARTNER';
   sortRows(c, n, false, partnerLine);
-  const totals: YearTotal[] = [];
+  let k = 0;
+  let p = 0;
   for (let start = 0; start < n; ) {
     let end = start + 1;
     let months = 1;
@@ -395,28 +472,87 @@ export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate
       end++;
     }
     const head = order[start];
-    const g = summarize(c, f, start, end);
-    const total: YearTotal = {
-      ocmw: S[c.ocmw[head]],
-      benefitType: S[c.benefitType[head]] as BenefitType,
-      category: S[c.category[head]] as Category,
-      amountCents: g.cents,
-      months,
-      fullYear: covers(c, f, start, end, yearStart, yearEnd),
-      provisional: g.provisional,
-    };
-    if (!partnerLine) {
-      if (g.partner >= 0) total.partnerSsin = ssinText(g.partner);
-      else if (g.mixed) {
-        const partners = distinctPartners(c, start, end);
-        if (partners.length > 0) total.partners = partners;
-      }
-    } else {
+    const sum = summarize(c, f, start, end);
+    g.ocmw[k] = c.ocmw[head];
+    g.benefitType[k] = c.benefitType[head];
+    g.category[k] = c.category[head];
+    g.cents[k] = sum.cents;
+    g.months[k] = months;
+    g.full[k] = covers(c, f, start, end, yearStart, yearEnd) ? 1 : 0;
+    g.provisional[k] = sum.provisional ? 1 : 0;
+    g.partnersAt[k] = p;
+    if (partnerLine) {
       // On a PARTNER line every row names the requested person as partner: nothing to add.
-      total.beneficiarySsin = ssinText(c.other[head]);
+      g.other[k] = c.other[head];
+    } else {
+      g.other[k] = sum.partner;
+      if (sum.mixed) p = distinctPartners(c, start, end, g.partners, p);
+    }
+    k++;
+    start = end;
+  }
+  g.partnersAt[k] = p;
+  g.count = k;
+}
+
+/** The object-making callers' columns (read out before they return; single-threaded like `order`). */
+const scratchGroups = answerGroups();
+
+/**
+ * Monthly answer as objects (monthGroups' columns turned into MonthEntry): empty entries → the
+ * caller answers MSG00100.
+ */
+export function monthsOf(c: AmountColumns, role: Role, from: string, to: string, referenceDate: string): { lastMonthIsLastPaid: boolean; entries: MonthEntry[] } {
+  const g = scratchGroups;
+  monthGroups(c, role, from, to, referenceDate, g);
+  const S = c.strings;
+  const entries: MonthEntry[] = [];
+  for (let k = 0; k < g.count; k++) {
+    const entry: MonthEntry = {
+      month: S[g.month[k]],
+      ocmw: S[g.ocmw[k]],
+      benefitType: S[g.benefitType[k]] as BenefitType,
+      category: S[g.category[k]] as Category,
+      amountCents: g.cents[k],
+      from: S[g.from[k]],
+      to: S[g.to[k]],
+      fullMonth: g.full[k] === 1,
+      provisional: g.provisional[k] === 1,
+    };
+    // Optional attributes are left out rather than set to undefined (contract §7: never empty).
+    if (g.other[k] >= 0) {
+      if (role === 'PARTNER') entry.beneficiarySsin = ssinText(g.other[k]);
+      else entry.partnerSsin = ssinText(g.other[k]);
+    }
+    entries.push(entry);
+  }
+  return { lastMonthIsLastPaid: g.lastMonthIsLastPaid, entries };
+}
+
+/** Yearly answer as objects (yearGroups' columns turned into YearTotal). */
+export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate: string): YearTotal[] {
+  const g = scratchGroups;
+  yearGroups(c, role, year, referenceDate, g);
+  const S = c.strings;
+  const totals: YearTotal[] = [];
+  for (let k = 0; k < g.count; k++) {
+    const total: YearTotal = {
+      ocmw: S[g.ocmw[k]],
+      benefitType: S[g.benefitType[k]] as BenefitType,
+      category: S[g.category[k]] as Category,
+      amountCents: g.cents[k],
+      months: g.months[k],
+      fullYear: g.full[k] === 1,
+      provisional: g.provisional[k] === 1,
+    };
+    if (role === 'PARTNER') total.beneficiarySsin = ssinText(g.other[k]);
+    else if (g.other[k] >= 0) total.partnerSsin = ssinText(g.other[k]);
+    else if (g.partnersAt[k + 1] > g.partnersAt[k]) {
+      const partners: string[] = [];
+      for (let j = g.partnersAt[k]; j < g.partnersAt[k + 1]; j++) partners.push(ssinText(g.partners[j]));
+      total.partners = partners;
     }
     totals.push(total);
-    start = end;
   }
   return totals;
 }
@@ -434,8 +570,11 @@ function yearBounds(f: Facts, S: readonly string[], year: number): YearBounds {
   return b;
 }
 
-/** The distinct partners of rows order[from..to), ascending (11-digit SSINs: number order is text order). */
-function distinctPartners(c: AmountColumns, from: number, to: number): string[] {
+/**
+ * The distinct partners of rows order[from..to), ascending (11-digit SSINs: number order is text
+ * order), into out[at …); returns the index past the last one written.
+ */
+function distinctPartners(c: AmountColumns, from: number, to: number, out: Float64Array, at: number): number {
   if (partnerScratch.length < to - from) partnerScratch = new Float64Array((to - from) * 2);
   let n = 0;
   for (let k = from; k < to; k++) {
@@ -443,9 +582,8 @@ function distinctPartners(c: AmountColumns, from: number, to: number): string[] 
     if (p >= 0) partnerScratch[n++] = p;
   }
   const sorted = partnerScratch.subarray(0, n).sort();
-  const out: string[] = [];
-  for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) out.push(ssinText(sorted[k]));
-  return out;
+  for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) out[at++] = sorted[k];
+  return at;
 }
 
 // ------------------------------------------------------------------ on AmountRow objects

@@ -13,6 +13,7 @@ import { forgetAudit, type AuditFence } from '../audit/record.js';
 import { addTiming, setTiming, startTimings, takeTimings } from './timings.js';
 import { boundHeapGrowth } from './memory.js';
 import { writeResponse } from '../response/writer.js';
+import type { EncodedLines } from '../response/lineBytes.js';
 import { serviceFor } from '../services/registry.js';
 import type { ReadModels, Lease } from '../readmodel/registry.js';
 import type { Envelope } from '../batch/envelope.js';
@@ -271,7 +272,7 @@ function noteValidation(background: RunningValidation, seen: Seen): void {
   );
 }
 
-async function* counted<T>(batches: AsyncIterable<readonly T[]>, onProgress: (n: number, done?: boolean) => void): AsyncGenerator<readonly T[]> {
+async function* counted<T extends { readonly length: number }>(batches: AsyncIterable<T>, onProgress: (n: number, done?: boolean) => void): AsyncGenerator<T> {
   let n = 0;
   for await (const batch of batches) {
     yield batch;
@@ -300,7 +301,7 @@ function responseHeader(input: AnswerInput, sha256: string, header: RequestHeade
 async function writeSigned(
   input: Pick<AnswerInput, 'outPath' | 'signer'>,
   header: ResponseHeader,
-  body: AsyncIterable<readonly ProfiledResponseLine[]> | { rejection: Rejection },
+  body: AsyncIterable<readonly ProfiledResponseLine[] | EncodedLines> | { rejection: Rejection },
   o: { gate?: { early: Promise<boolean>; publish: () => Promise<boolean> }; fileWorker?: boolean } = {},
 ): Promise<{ recordCount: number; statusCounts: Partial<Record<StatusCode, number>>; responseDigest: string } | undefined> {
   const tmp = `${input.outPath}.part`;

@@ -28,7 +28,7 @@ import {
 } from '../interfaces.js';
 import { element, escapeAttr, startTag } from './c14n.js';
 import { signatureElement } from './sign.js';
-import { LineEncoder } from './lineBytes.js';
+import { EncodedLines, LineEncoder } from './lineBytes.js';
 import { addTiming, timing } from '../pipeline/timings.js';
 
 export const LDM_NS = 'urn:ldm-batch:v1';
@@ -44,9 +44,12 @@ const SLACK = 16 * 1024;
  */
 const MAX_QUEUED = 1024 * 1024;
 
-/** Lines one by one, or in batches (the pipeline's resolvers yield batches: no await per line). */
+/**
+ * Lines one by one, or in batches (the pipeline's resolvers yield batches: no await per line),
+ * as objects or already encoded (EncodedLines: copied before the next is asked for).
+ */
 export type ResponseBody =
-  | AsyncIterable<ProfiledResponseLine | readonly ProfiledResponseLine[]>
+  | AsyncIterable<ProfiledResponseLine | readonly ProfiledResponseLine[] | EncodedLines>
   | Iterable<ProfiledResponseLine>
   | { rejection: Rejection };
 
@@ -66,7 +69,7 @@ export function responseFileName(requestName: string): string {
   return `${requestName.replace(/\.xml$/i, '')}.response.xml`;
 }
 
-function isBatch(item: ProfiledResponseLine | readonly ProfiledResponseLine[]): item is readonly ProfiledResponseLine[] {
+function isBatch(item: ProfiledResponseLine | readonly ProfiledResponseLine[] | EncodedLines): item is readonly ProfiledResponseLine[] {
   return Array.isArray(item);
 }
 
@@ -277,6 +280,24 @@ class ChunkedOutput extends LineEncoder {
     return this.used >= this.chunk;
   }
 
+  /**
+   * Appends encoded bytes from b[from …) up to a full chunk (a chunk may end inside a line: it is
+   * only bytes of the file); returns where it stopped. The caller flushes a full chunk and goes on:
+   * growing the buffer instead cost a copy and a bigger allocation per chunk.
+   */
+  encoded(b: Uint8Array, from: number): number {
+    const n = Math.min(b.length - from, this.chunk - this.used);
+    if (n <= 0) return from;
+    this.buf.set(b.subarray(from, from + n), this.used);
+    this.used += n;
+    return from + n;
+  }
+
+  /** Whether a flush is due. */
+  full(): boolean {
+    return this.used >= this.chunk;
+  }
+
   /** Appends one `<Response>`; returns true when a flush is due. */
   line(line: ProfiledResponseLine): boolean {
     this.responseLine(line, answerXml);
@@ -287,7 +308,7 @@ class ChunkedOutput extends LineEncoder {
     if (this.used === 0) return;
     const chunk = this.buf.subarray(0, this.used);
     // The output keeps the chunk (and its buffer): the next bytes go into another buffer.
-    this.buf = this.out.reuse?.(this.chunk + SLACK) ?? Buffer.allocUnsafeSlow(this.chunk + SLACK);
+    this.setBuffer(this.out.reuse?.(this.chunk + SLACK) ?? Buffer.allocUnsafeSlow(this.chunk + SLACK));
     this.used = 0;
     const wait = this.out.write(chunk, signed);
     if (wait) await wait;
@@ -330,23 +351,31 @@ export async function writeResponse(
     } else {
       w.add('  <Responses>\n');
       let lastSeq = 0;
-      const one = (line: ProfiledResponseLine): boolean => {
-        if (!(line.seq > lastSeq)) {
-          throw new LdmError(
-            'RESPONSE_ORDER',
-            `response lines must come in ascending seq order: seq ${line.seq} after seq ${lastSeq}`,
-          );
+      const counted = (seq: number, status: StatusCode): void => {
+        if (!(seq > lastSeq)) {
+          throw new LdmError('RESPONSE_ORDER', `response lines must come in ascending seq order: seq ${seq} after seq ${lastSeq}`);
         }
-        lastSeq = line.seq;
+        lastSeq = seq;
         recordCount++;
-        statusCounts[line.status] = (statusCounts[line.status] ?? 0) + 1;
+        statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+      };
+      const one = (line: ProfiledResponseLine): boolean => {
+        counted(line.seq, line.status);
         return w.line(line);
       };
       if (Symbol.asyncIterator in body) {
         const timed = timing();
         for await (const item of body) {
           const t0 = timed ? performance.now() : 0;
-          if (isBatch(item)) {
+          if (item instanceof EncodedLines) {
+            for (let i = 0; i < item.length; i++) counted(item.seq[i], item.status[i]);
+            const b = item.bytes();
+            let at = 0;
+            do {
+              at = w.encoded(b, at);
+              if (w.full()) await w.flush(true);
+            } while (at < b.length);
+          } else if (isBatch(item)) {
             for (const line of item) if (one(line)) await w.flush(true);
           } else if (one(item)) await w.flush(true);
           if (timed) addTiming('write', performance.now() - t0);

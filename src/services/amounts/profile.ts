@@ -26,6 +26,7 @@
 // integration, which exists; MSG00013 is a file-level code for service/legal context.
 // Grouping keys outside the profile are left out; entries are not merged (that would change
 // the amounts' meaning), so such a client may see several entries for one month.
+import { ALL_AMOUNT_ATTRS, AMOUNT_ATTR } from '../../response/lineBytes.js';
 import type { MonthEntry, ProfiledMonthEntry, ProfiledResponseLine, ProfiledYearTotal, RequestPeriod, ResponseLine, YearTotal } from '../../interfaces.js';
 
 export const AMOUNT_FIELDS = [
@@ -68,6 +69,17 @@ export function periodKindAllowed(kind: RequestPeriod['kind'], fields: readonly 
   if (kind === 'year') return allows(fields, 'Year');
   if (kind === 'months') return allows(fields, 'Months');
   return true; // 'dates' is not this service's; checkPeriod already answers MSG00008
+}
+
+/**
+ * The profile as the encoder's AMOUNT_ATTR bits (the same rule as applyFieldProfile, for the
+ * answers the resolver encodes straight from the rules' columns).
+ */
+export function amountAttrMask(fields: readonly string[]): number {
+  if (fields.length === 0) return ALL_AMOUNT_ATTRS;
+  let mask = 0;
+  for (const f of fields) if (Object.hasOwn(AMOUNT_ATTR, f)) mask |= AMOUNT_ATTR[f as keyof typeof AMOUNT_ATTR];
+  return mask;
 }
 
 /** Copies the listed keys of `src` that the profile allows and that are present. */

@@ -1,7 +1,8 @@
 // Resolves LivingWagesWithAmount lines from the read model of the store version the batch reads
 // (readmodel/): per line, a binary search for the person, the sender's integrations from the
 // person's slice of the repertory, and the person's amount records put into reused columns
-// (domain/aggregate.ts AmountColumns) on which the rules run — no object per amount row.
+// (domain/aggregate.ts AmountColumns) on which the rules run — no object per amount row — and the
+// answer encoded from the rules' columns (AnswerGroups) into EncodedLines: no object per answer.
 // Lines are handled in chunks so that audit entries are stored in big batches (AuditSink) that are
 // all written before the last line is handed over.
 //
@@ -13,9 +14,10 @@ import { isValidSsin, yearOf } from '../../domain/ssin.js';
 import { checkPeriod, periodBounds, type PeriodCheck } from '../../domain/period.js';
 import { findIntegration, type FinalityContext } from '../../domain/finality.js';
 import { decideLine } from '../../domain/lineStatus.js';
-import { amountColumns, monthsOf, visibleAt, yearOf as yearTotals, type AmountColumns } from '../../domain/aggregate.js';
-import type { Integration, Person, ProfiledResponseLine, RequestLine, RequestPeriod, ResponseLine, StatusCode } from '../../interfaces.js';
-import { applyFieldProfile, periodKindAllowed } from './profile.js';
+import { amountColumns, answerGroups, monthGroups, visibleAt, yearGroups } from '../../domain/aggregate.js';
+import type { Integration, Person, RequestLine, RequestPeriod, StatusCode } from '../../interfaces.js';
+import { amountAttrMask, periodKindAllowed } from './profile.js';
+import { EncodedLines } from '../../response/lineBytes.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
 import { Staging, type ReadModel } from '../../readmodel/model.js';
@@ -37,17 +39,22 @@ export type ResolveContext = ServiceContext;
 export const STAGE_LINES = 16_384;
 
 /**
- * One resolved chunk: its answers, and per line the audit facts: whether its SSIN is valid (such
- * lines are audited) and the integration's quality code (-1: none, the line stopped before it).
- * The typed arrays belong to the resolver and are reused for its next chunk.
+ * One resolved chunk: its answers, encoded (with each line's seq and status), and per line the
+ * audit facts: whether its SSIN is valid (such lines are audited) and the integration's quality
+ * code (-1: none, the line stopped before it). All belong to the resolver and are reused for its
+ * next chunk.
  */
 interface Resolved {
-  out: ProfiledResponseLine[];
+  out: EncodedLines;
   valid: Uint8Array;
   quality: Int32Array;
 }
 
-export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[]>, ctx: ResolveContext): AsyncGenerator<ProfiledResponseLine[]> {
+/**
+ * The answers, a chunk at a time, as encoded `<Response>` elements (EncodedLines): each is reused
+ * for the next chunk, so the consumer copies what it keeps before asking for more (the writer does).
+ */
+export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[]>, ctx: ResolveContext): AsyncGenerator<EncodedLines> {
   const model = ctx.readModel;
   if (model === undefined) throw new LdmError('READ_MODEL_MISSING', 'LivingWagesWithAmount batches are answered from the read model; none was given to the resolver');
   const audit = ctx.audit
@@ -73,7 +80,7 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
           for (let i = 0; i < chunk.length; i++) {
             if (current.valid[i] === 0) continue;
             const q = current.quality[i];
-            const due = audit.add(chunk[i].seq, chunk[i].ssin, q < 0 ? null : q, current.out[i].status);
+            const due = audit.add(chunk[i].seq, chunk[i].ssin, q < 0 ? null : q, current.out.status[i]);
             if (due) {
               const t0 = timing() ? performance.now() : 0;
               await due;
@@ -160,6 +167,7 @@ class PeriodMemo {
 function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: readonly RequestLine[]): void; resolve(chunk: readonly RequestLine[], at: number): Resolved } {
   const finality: FinalityContext = { senderCbe: ctx.client.cbeNumber, sector: ctx.client.sector, allowedQualityCodes: ctx.authorization.qualityCodes };
   const fields = ctx.authorization.fields;
+  const attrs = amountAttrMask(fields);
   const referenceDate = ctx.referenceDate;
   const refYear = yearOf(referenceDate);
   const cols = amountColumns(model.strings);
@@ -174,9 +182,18 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
   /** 1 for the group's PARTNER lines (their records are those that name the person). */
   let partnerLines = new Uint8Array(STAGE_LINES);
   const staging = new Staging();
+  const groups = answerGroups();
+  const enc = new EncodedLines();
 
-  /** Line i of the chunk (line at+i of the group): its answer, and its audit facts into valid[i] and quality[i]. */
-  const resolveLine = (line: RequestLine, i: number, at: number): ProfiledResponseLine => {
+  /** A line answered with a status and no data. */
+  const statusOnly = (line: RequestLine, code: StatusCode, newSsin?: string): void => {
+    enc.note(line.seq, code);
+    enc.responseStart(line.seq, line.ticket, line.ssin, code, newSsin);
+    enc.responseEnd();
+  };
+
+  /** Line i of the chunk (line at+i of the group): its answer into `enc`, and its audit facts into valid[i] and quality[i]. */
+  const resolveLine = (line: RequestLine, i: number, at: number): void => {
     const ssinValid = isValidSsin(line.ssin, refYear);
     valid[i] = ssinValid ? 1 : 0;
     quality[i] = -1;
@@ -205,15 +222,31 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
     if (!periodKindAllowed(line.period.kind, fields) && (decision.code === 'CONTINUE' || decision.code === 'MSG00012')) {
       decision = { code: 'MSG00008', reason: 'the authorization does not include this period kind' };
     }
-    if (decision.code !== 'CONTINUE') return { seq: line.seq, ticket: line.ticket, ssin: line.ssin, status: decision.code, newSsin: decision.newSsin };
+    if (decision.code !== 'CONTINUE') return statusOnly(line, decision.code, decision.newSsin);
     quality[i] = integration?.qualityCode ?? -1;
     const role = line.role === 'PARTNER' ? 'PARTNER' : 'BENEFICIARY';
     // Only the rows a line needs (see amountColumns): a year's months; a month range and, for
     // lastMonthIsLastPaid, the first visible row after it.
-    if (line.period.kind === 'year') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, undefined, p, staging);
-    else if (line.period.kind === 'months') model.amountColumns(cols, line.ssin, role, facts.from, facts.to, visible, p, staging);
-    else cols.count = 0;
-    return answer(line, cols, referenceDate, fields);
+    const partnerLine = role === 'PARTNER';
+    if (line.period.kind === 'year') {
+      model.amountColumns(cols, line.ssin, role, facts.from, facts.to, undefined, p, staging);
+      yearGroups(cols, role, line.period.year, referenceDate, groups);
+      if (groups.count === 0) return statusOnly(line, 'MSG00100');
+      enc.note(line.seq, 'MSG00000');
+      enc.responseStart(line.seq, line.ticket, line.ssin, 'MSG00000', undefined);
+      enc.yearAnswer(line.period.year, groups, cols.strings, partnerLine, attrs);
+    } else if (line.period.kind === 'months') {
+      model.amountColumns(cols, line.ssin, role, facts.from, facts.to, visible, p, staging);
+      monthGroups(cols, role, line.period.from, line.period.to, referenceDate, groups);
+      if (groups.count === 0) return statusOnly(line, 'MSG00100');
+      enc.note(line.seq, 'MSG00000');
+      enc.responseStart(line.seq, line.ticket, line.ssin, 'MSG00000', undefined);
+      enc.monthsAnswer(groups, cols.strings, partnerLine, attrs);
+    } else {
+      // decideLine already answers MSG00008 for a period kind the service does not take.
+      return statusOnly(line, 'MSG00008');
+    }
+    enc.responseEnd();
   };
 
   return {
@@ -236,28 +269,10 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
         valid = new Uint8Array(chunk.length);
         quality = new Int32Array(chunk.length);
       }
-      const out: ProfiledResponseLine[] = new Array(chunk.length);
-      for (let i = 0; i < chunk.length; i++) out[i] = resolveLine(chunk[i], i, at);
-      if (t0 !== 0) addTiming('rules', performance.now() - t0); // lookups in the model and the rules, per line
-      return { out, valid, quality };
+      enc.clear();
+      for (let i = 0; i < chunk.length; i++) resolveLine(chunk[i], i, at);
+      if (t0 !== 0) addTiming('rules', performance.now() - t0); // lookups in the model, the rules and the encoding, per line
+      return { out: enc, valid, quality };
     },
   };
-}
-
-function answer(line: RequestLine, rows: AmountColumns, referenceDate: string, fields: readonly string[]): ProfiledResponseLine {
-  const { seq, ticket, ssin } = line;
-  const role = line.role ?? 'BENEFICIARY';
-  let answered: ResponseLine;
-  // Object literals of the line's own fields (a spread of a shared base cost more on the hot path).
-  if (line.period.kind === 'year') {
-    const totals = yearTotals(rows, role, line.period.year, referenceDate);
-    answered = totals.length === 0 ? { seq, ticket, ssin, status: 'MSG00100' } : { seq, ticket, ssin, status: 'MSG00000', year: { year: line.period.year, totals } };
-  } else if (line.period.kind === 'months') {
-    const months = monthsOf(rows, role, line.period.from, line.period.to, referenceDate);
-    answered = months.entries.length === 0 ? { seq, ticket, ssin, status: 'MSG00100' } : { seq, ticket, ssin, status: 'MSG00000', months };
-  } else {
-    // decideLine already answers MSG00008 for a period kind the service does not take.
-    answered = { seq, ticket, ssin, status: 'MSG00008' };
-  }
-  return applyFieldProfile(answered, fields);
 }
