@@ -358,6 +358,8 @@ describe.skipIf(!available)(`SftpSpool on a real OpenSSH server${why}`, () => {
           }
           await sleep(1);
         }
+        // One listing surely after the rename: those queued may all have run before it ended.
+        cli.stdin.write(ls);
         cli.stdin.end();
       })();
       while (prompts() === 0) {
