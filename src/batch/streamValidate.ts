@@ -19,11 +19,16 @@ import { setPriority } from 'node:os';
 export const XMLLINT_ENV = 'LDM_BATCH_XMLLINT';
 export const DEFAULT_XMLLINT = '/usr/bin/xmllint';
 
-/** What happens without the streaming validator, and what brings it back (check, log and CLI say the same). */
+/** What happens without the streaming validator (check, log and CLI say the same). */
 export const WITHOUT_STREAM_VALIDATOR = 'requests are validated by libxml2-wasm alone (as strict; about twice the CPU on big batches)';
+/** What brings a missing one back. */
 export const STREAM_VALIDATOR_HINT = `install libxml2-utils or set ${XMLLINT_ENV}`;
 
-/** What the streaming validator said; only `valid` is a verdict the pipeline uses as it is. */
+/**
+ * What the streaming validator said; only `valid` is a verdict the pipeline uses as it is. An
+ * `unavailable` detail says why and, where the operator can act, what to do: the remedy for a
+ * missing binary is not the one for a validator that hung.
+ */
 export type StreamVerdict =
   | { verdict: 'valid' }
   | { verdict: 'invalid'; detail: string }
@@ -100,11 +105,16 @@ export function streamValidate(file: string, schema: string, nice: number, env: 
   const result = new Promise<StreamVerdict>((done) => {
     child.once('error', (err) => {
       clearTimeout(timer);
-      done({ verdict: 'unavailable', detail: `${bin.path}: ${err.message}` });
+      done({ verdict: 'unavailable', detail: `${bin.path}: ${err.message}; ${STREAM_VALIDATOR_HINT}` });
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) done({ verdict: 'unavailable', detail: `${bin.path} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped` });
+      if (timedOut) {
+        done({
+          verdict: 'unavailable',
+          detail: `${bin.path} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped; if the machine was not overloaded, run \`ldm-batch check\` and test ${bin.path} on the file by hand`,
+        });
+      }
       else if (code === 0) done({ verdict: 'valid' });
       else if (code !== null) done({ verdict: 'invalid', detail: detail.trim() });
       else done({ verdict: 'unavailable', detail: stopped ? 'stopped' : `${bin.path} ended by ${signal ?? 'a signal'}` });

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { Client, Environment, Signer } from '../interfaces.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log/logger.js';
-import { STREAM_VALIDATOR_HINT, WITHOUT_STREAM_VALIDATOR } from '../batch/streamValidate.js';
+import { WITHOUT_STREAM_VALIDATOR } from '../batch/streamValidate.js';
 import type { ReadModels } from '../readmodel/registry.js';
 import type { SpoolFolder, SpoolTransport } from '../spool/transport.js';
 import { claimFileName, parseClaimName, sanitizedName, unprocessableReason } from '../spool/transport.js';
@@ -351,8 +351,12 @@ async function answer(ctx: SpoolContext, client: Client, batch: BatchRecord, pro
   return { where, result: fresh, responseName, deliverable: responsePath, note };
 }
 
-/** Whether this process has logged that libxml2's streaming validator is missing. */
-let streamWarned = false;
+/**
+ * The last reason this process logged for answering without libxml2's streaming validator: a
+ * reason is logged when it differs from that one (a missing binary once, not per batch; a time-out
+ * after it, or after an earlier time-out of another file, again).
+ */
+let streamWarned: string | undefined;
 
 /** commit: deliver, keep, dispose, complete — each recorded, each skipped when a run before this one did it. */
 async function commit(ctx: SpoolContext, client: Client, batch: BatchRecord, a: Answered, request: RequestBytes, log: Logger): Promise<FileOutcome> {
@@ -365,9 +369,9 @@ async function commit(ctx: SpoolContext, client: Client, batch: BatchRecord, a: 
   await completeBatch(ctx.db, batch.id, ctx.instanceId, { ...completion, ...(note ? { error: [completion.error, note].filter(Boolean).join('\n') } : {}), archiveName, responseCopy });
   crashPoint('completed');
   const unavailable = a.result.validation?.streamUnavailable;
-  if (unavailable !== undefined && !streamWarned) {
-    streamWarned = true; // once per process: `ldm-batch check` reports it too
-    log.warn('validation.stream_unavailable', { reason: unavailable, note: `${WITHOUT_STREAM_VALIDATOR}; ${STREAM_VALIDATOR_HINT}` });
+  if (unavailable !== undefined && unavailable !== streamWarned) {
+    streamWarned = unavailable; // `ldm-batch check` reports a missing one too
+    log.warn('validation.stream_unavailable', { reason: unavailable, note: WITHOUT_STREAM_VALIDATOR });
   }
   log.info('batch.done', { outcome: a.result.outcome, lines: a.result.recordCount, rejection: a.result.rejection?.code, statusCounts: a.result.statusCounts, validator: a.result.validation?.engine, note });
   return a.result.outcome;

@@ -100,7 +100,7 @@ describe('startRequestValidation', () => {
   });
 
   it.each([
-    ['a missing binary', { [XMLLINT_ENV]: '/nonexistent/xmllint' }, /nonexistent/],
+    ['a missing binary', { [XMLLINT_ENV]: '/nonexistent/xmllint' }, /nonexistent.*ENOENT.*install libxml2-utils or set LDM_BATCH_XMLLINT/],
     ['a relative path (never looked up on PATH)', { [XMLLINT_ENV]: 'xmllint' }, /absolute/],
     ['off', { [XMLLINT_ENV]: 'off' }, /off/],
   ])('without the streaming validator (%s), libxml2-wasm decides alone, and says why', async (_what, env, why) => {
@@ -129,7 +129,8 @@ describe('startRequestValidation', () => {
       const running = startRequestValidation(path, content.length, { [XMLLINT_ENV]: hung }, 300);
       expect((await running.result).ok).toBe(ok);
       expect(running.engine()).toBe('libxml2-wasm');
-      expect(running.unavailable()).toMatch(/did not finish within .* and was stopped/);
+      expect(running.unavailable()).toMatch(/did not finish within .* and was stopped; .*ldm-batch check/);
+      expect(running.unavailable()).not.toMatch(/install libxml2-utils/); // the binary is there: that remedy would mislead
       expect(existsSync(pidFile)).toBe(true);
       const pid = Number(readFileSync(pidFile, 'utf8'));
       expect(() => process.kill(pid, 0)).toThrow(/ESRCH/); // killed and reaped

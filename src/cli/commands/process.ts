@@ -11,7 +11,7 @@ import { DEFAULT_LEASE_SECONDS, claimBatch, completeBatch, failBatch, heartbeat 
 import { LdmError, errorMessage } from '../../errors.js';
 import { isoDate, print, printJson, progressReporter, requestLineCount } from '../output.js';
 import { redact } from '../../log/logger.js';
-import { STREAM_VALIDATOR_HINT, WITHOUT_STREAM_VALIDATOR } from '../../batch/streamValidate.js';
+import { WITHOUT_STREAM_VALIDATOR } from '../../batch/streamValidate.js';
 
 /** Everything that can fail before the work starts, checked before the journal row exists. */
 async function checkInputs(requestPath: string, outPath: string, force: boolean): Promise<void> {
@@ -142,7 +142,7 @@ export async function runProcess(request: string, o: { output?: string; client?:
       ...(result.timings ? { timings: result.timings } : {}),
     };
     if (result.validation?.streamUnavailable) {
-      process.stderr.write(`ldm-batch: note: libxml2's streaming validator was not used (${redact(result.validation.streamUnavailable)}); ${WITHOUT_STREAM_VALIDATOR}; ${STREAM_VALIDATOR_HINT}\n`);
+      process.stderr.write(`ldm-batch: note: libxml2's streaming validator was not used (${redact(result.validation.streamUnavailable)}); ${WITHOUT_STREAM_VALIDATOR}\n`);
     }
     if (o.json) printJson(summary);
     else {
