@@ -451,7 +451,7 @@ function printRun(i, o, r, sizeMb, responseMb) {
     const s = (k) => (t[k] === undefined ? '-' : `${fmt(t[k] / 1000)} s`);
     console.log(
       `    stages (busy time, overlapped): read (hash+guard+copy, Header) ${t.read === undefined ? `${s('envelope')} + ${s('guard')}` : s('read')}, read model ${s('readModel')}, validate+envelope ${s('validate')} (waited ${s('validateWait')}), parse ${s('parse')}, ` +
-        `resolve (read model lookups + rules) ${s('rules')}${t.lookups === undefined ? '' : ` + lookups ${s('lookups')}`} + audit wait ${s('auditWait')}, write+sign ${s('write')}; total ${s('total')}`,
+        `resolve (read model lookups, rules, and the amounts answers' XML) ${s('rules')}${t.lookups === undefined ? '' : ` + lookups ${s('lookups')}`} + audit wait ${s('auditWait')}, write+sign ${s('write')}; total ${s('total')}`,
     );
   }
   if (r.xmllint !== undefined) {

@@ -545,8 +545,9 @@ export function yearOf(c: AmountColumns, role: Role, year: number, referenceDate
       fullYear: g.full[k] === 1,
       provisional: g.provisional[k] === 1,
     };
-    if (role === 'PARTNER') total.beneficiarySsin = ssinText(g.other[k]);
-    else if (g.other[k] >= 0) total.partnerSsin = ssinText(g.other[k]);
+    if (role === 'PARTNER') {
+      if (g.other[k] >= 0) total.beneficiarySsin = ssinText(g.other[k]);
+    } else if (g.other[k] >= 0) total.partnerSsin = ssinText(g.other[k]);
     else if (g.partnersAt[k + 1] > g.partnersAt[k]) {
       const partners: string[] = [];
       for (let j = g.partnersAt[k]; j < g.partnersAt[k + 1]; j++) partners.push(ssinText(g.partners[j]));

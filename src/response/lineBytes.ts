@@ -469,21 +469,13 @@ export class LineEncoder {
       this.room(ELEMENT_ROOM);
       // canonical order: amountCents beneficiarySsin benefitType category fullYear months ocmw partnerSsin provisional
       this.put(TOTAL_OPEN);
-      if (attrs & AMOUNT_ATTR.amountCents) {
-        this.put(ATTR.amountCents);
-        this.int(g.cents[k], 'amountCents');
-        this.buf[this.used++] = 0x22;
-      }
+      if (attrs & AMOUNT_ATTR.amountCents) this.optInt(ATTR.amountCents, g.cents[k], 'amountCents');
       const other = g.other[k];
-      if (partnerLine && attrs & AMOUNT_ATTR.beneficiarySsin) this.ssinOpt(ATTR.beneficiarySsin, other);
+      if (partnerLine && other >= 0 && attrs & AMOUNT_ATTR.beneficiarySsin) this.ssinOpt(ATTR.beneficiarySsin, other);
       if (attrs & AMOUNT_ATTR.benefitType) this.run(attrRun(t.benefitType, 'benefitType', strings, g.benefitType[k]));
       if (attrs & AMOUNT_ATTR.category) this.run(attrRun(t.category, 'category', strings, g.category[k]));
       if (attrs & AMOUNT_ATTR.fullYear) this.put(FLAG.fullYear[g.full[k]]);
-      if (attrs & AMOUNT_ATTR.months) {
-        this.put(ATTR.months);
-        this.int(g.months[k], 'months');
-        this.buf[this.used++] = 0x22;
-      }
+      if (attrs & AMOUNT_ATTR.months) this.optInt(ATTR.months, g.months[k], 'months');
       if (attrs & AMOUNT_ATTR.ocmw) this.run(attrRun(t.ocmw, 'ocmw', strings, g.ocmw[k]));
       const partnersFrom = g.partnersAt[k];
       const partnersTo = g.partnersAt[k + 1];
@@ -519,11 +511,7 @@ export class LineEncoder {
       this.room(ELEMENT_ROOM);
       // canonical order: amountCents beneficiarySsin benefitType category from fullMonth month ocmw partnerSsin provisional to
       this.put(MONTH_OPEN);
-      if (attrs & AMOUNT_ATTR.amountCents) {
-        this.put(ATTR.amountCents);
-        this.int(g.cents[k], 'amountCents');
-        this.buf[this.used++] = 0x22;
-      }
+      if (attrs & AMOUNT_ATTR.amountCents) this.optInt(ATTR.amountCents, g.cents[k], 'amountCents');
       const other = g.other[k];
       if (partnerLine && other >= 0 && attrs & AMOUNT_ATTR.beneficiarySsin) this.ssinOpt(ATTR.beneficiarySsin, other);
       if (attrs & AMOUNT_ATTR.benefitType) this.run(attrRun(t.benefitType, 'benefitType', strings, g.benefitType[k]));
