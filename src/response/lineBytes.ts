@@ -455,6 +455,15 @@ export class LineEncoder {
     this.buf[this.used++] = 0x22;
   }
 
+  /** The attributes a Total and a Month both start with, in canonical order: amountCents beneficiarySsin benefitType category. */
+  private groupHead(g: AnswerGroups, k: number, t: TableRuns, strings: readonly string[], partnerLine: boolean, attrs: number): void {
+    if (attrs & AMOUNT_ATTR.amountCents) this.optInt(ATTR.amountCents, g.cents[k], 'amountCents');
+    const other = g.other[k];
+    if (partnerLine && other >= 0 && attrs & AMOUNT_ATTR.beneficiarySsin) this.ssinOpt(ATTR.beneficiarySsin, other);
+    if (attrs & AMOUNT_ATTR.benefitType) this.run(attrRun(t.benefitType, 'benefitType', strings, g.benefitType[k]));
+    if (attrs & AMOUNT_ATTR.category) this.run(attrRun(t.category, 'category', strings, g.category[k]));
+  }
+
   /**
    * `<Year>` of an amounts line from its answer columns. `partnerLine`: the line asked for the
    * PARTNER role (groups' `other` is then the beneficiary). `attrs`: AMOUNT_ATTR bits the client receives.
@@ -469,11 +478,8 @@ export class LineEncoder {
       this.room(ELEMENT_ROOM);
       // canonical order: amountCents beneficiarySsin benefitType category fullYear months ocmw partnerSsin provisional
       this.put(TOTAL_OPEN);
-      if (attrs & AMOUNT_ATTR.amountCents) this.optInt(ATTR.amountCents, g.cents[k], 'amountCents');
+      this.groupHead(g, k, t, strings, partnerLine, attrs);
       const other = g.other[k];
-      if (partnerLine && other >= 0 && attrs & AMOUNT_ATTR.beneficiarySsin) this.ssinOpt(ATTR.beneficiarySsin, other);
-      if (attrs & AMOUNT_ATTR.benefitType) this.run(attrRun(t.benefitType, 'benefitType', strings, g.benefitType[k]));
-      if (attrs & AMOUNT_ATTR.category) this.run(attrRun(t.category, 'category', strings, g.category[k]));
       if (attrs & AMOUNT_ATTR.fullYear) this.put(FLAG.fullYear[g.full[k]]);
       if (attrs & AMOUNT_ATTR.months) this.optInt(ATTR.months, g.months[k], 'months');
       if (attrs & AMOUNT_ATTR.ocmw) this.run(attrRun(t.ocmw, 'ocmw', strings, g.ocmw[k]));
@@ -511,11 +517,8 @@ export class LineEncoder {
       this.room(ELEMENT_ROOM);
       // canonical order: amountCents beneficiarySsin benefitType category from fullMonth month ocmw partnerSsin provisional to
       this.put(MONTH_OPEN);
-      if (attrs & AMOUNT_ATTR.amountCents) this.optInt(ATTR.amountCents, g.cents[k], 'amountCents');
+      this.groupHead(g, k, t, strings, partnerLine, attrs);
       const other = g.other[k];
-      if (partnerLine && other >= 0 && attrs & AMOUNT_ATTR.beneficiarySsin) this.ssinOpt(ATTR.beneficiarySsin, other);
-      if (attrs & AMOUNT_ATTR.benefitType) this.run(attrRun(t.benefitType, 'benefitType', strings, g.benefitType[k]));
-      if (attrs & AMOUNT_ATTR.category) this.run(attrRun(t.category, 'category', strings, g.category[k]));
       if (attrs & AMOUNT_ATTR.from) this.run(attrRun(t.from, 'from', strings, g.from[k]));
       if (attrs & AMOUNT_ATTR.fullMonth) this.put(FLAG.fullMonth[g.full[k]]);
       this.run(attrRun(t.month, 'month', strings, g.month[k]));
