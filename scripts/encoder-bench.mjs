@@ -116,7 +116,6 @@ function best(rounds, fns) {
     for (let i = 0; i < LINES; i++) {
       if ((i & 511) === 0) enc.clear();
       const c = cols[i % cols.length];
-      enc.note(i + 1, 'MSG00000');
       enc.responseStart(i + 1, `T${i & 1023}`, '85073003328', 'MSG00000', undefined);
       if (i & 1) {
         agg.yearGroups(c, 'BENEFICIARY', 2025, REF, groups);

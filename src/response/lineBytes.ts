@@ -99,8 +99,8 @@ const STATUS_BYTES = new Map<string, { code: Run; value: Run }>(
 
 /**
  * The optional attributes of an amounts answer, as bits: a client's field profile says which it
- * receives (services/amounts/profile.ts amountAttrMask). PARTNER also covers a Total's <Partner>
- * children, which name partners just as partnerSsin does.
+ * receives (services/amounts/profile.ts amountAttrMask). partnerSsin also covers a Total's <Partner>
+ * children, which name partners just as the attribute does.
  */
 export const AMOUNT_ATTR = {
   amountCents: 1 << 0,
@@ -554,8 +554,9 @@ export class EncodedLines extends LineEncoder {
     this.length = 0;
   }
 
-  /** Records the line about to be encoded (call before its responseStart). */
-  note(seq: number, status: StatusCode): void {
+  /** Starts a `<Response>` (as LineEncoder's) and records its seq and status for the writer. */
+  override responseStart(seq: number, ticket: string | undefined, ssin: string, status: StatusCode, newSsin: string | undefined): void {
+    super.responseStart(seq, ticket, ssin, status, newSsin);
     if (this.length === this.seq.length) {
       const more = new Float64Array(this.seq.length * 2);
       more.set(this.seq);

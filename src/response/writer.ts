@@ -277,7 +277,7 @@ class ChunkedOutput extends LineEncoder {
   /** Appends; returns true when a flush is due (the caller awaits it, keeping the loop cheap). */
   add(s: string): boolean {
     this.addString(s);
-    return this.used >= this.chunk;
+    return this.full();
   }
 
   /**
@@ -301,7 +301,7 @@ class ChunkedOutput extends LineEncoder {
   /** Appends one `<Response>`; returns true when a flush is due. */
   line(line: ProfiledResponseLine): boolean {
     this.responseLine(line, answerXml);
-    return this.used >= this.chunk;
+    return this.full();
   }
 
   async flush(signed: boolean): Promise<void> {

@@ -77,7 +77,6 @@ describe('amounts answers encoded from columns', () => {
             const expected = new LineEncoder(256);
             expected.responseLine(applyFieldProfile(line, fields), () => '');
             const actual = new EncodedLines(64); // small: growth is exercised too
-            actual.note(3, status);
             actual.responseStart(3, 't<&>', '85073003328', status, undefined);
             if (kind === 'year') actual.yearAnswer(period.year as number, g, c.strings, role === 'PARTNER', amountAttrMask(fields));
             else actual.monthsAnswer(g, c.strings, role === 'PARTNER', amountAttrMask(fields));
@@ -113,7 +112,6 @@ describe('amounts answers encoded from columns', () => {
   it('EncodedLines records each line and starts over on clear', () => {
     const e = new EncodedLines(16);
     for (let i = 1; i <= 1000; i++) {
-      e.note(i, i % 2 === 0 ? 'MSG00100' : 'MSG00011');
       e.responseStart(i, undefined, '1', i % 2 === 0 ? 'MSG00100' : 'MSG00011', undefined);
       e.responseEnd();
     }

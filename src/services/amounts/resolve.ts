@@ -187,7 +187,6 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
 
   /** A line answered with a status and no data. */
   const statusOnly = (line: RequestLine, code: StatusCode, newSsin?: string): void => {
-    enc.note(line.seq, code);
     enc.responseStart(line.seq, line.ticket, line.ssin, code, newSsin);
     enc.responseEnd();
   };
@@ -232,14 +231,12 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
       model.amountColumns(cols, line.ssin, role, facts.from, facts.to, undefined, p, staging);
       yearGroups(cols, role, line.period.year, referenceDate, groups);
       if (groups.count === 0) return statusOnly(line, 'MSG00100');
-      enc.note(line.seq, 'MSG00000');
       enc.responseStart(line.seq, line.ticket, line.ssin, 'MSG00000', undefined);
       enc.yearAnswer(line.period.year, groups, cols.strings, partnerLine, attrs);
     } else if (line.period.kind === 'months') {
       model.amountColumns(cols, line.ssin, role, facts.from, facts.to, visible, p, staging);
       monthGroups(cols, role, line.period.from, line.period.to, referenceDate, groups);
       if (groups.count === 0) return statusOnly(line, 'MSG00100');
-      enc.note(line.seq, 'MSG00000');
       enc.responseStart(line.seq, line.ticket, line.ssin, 'MSG00000', undefined);
       enc.monthsAnswer(groups, cols.strings, partnerLine, attrs);
     } else {
