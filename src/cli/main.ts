@@ -4,24 +4,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { LdmError, errorMessage } from '../errors.js';
 import { applyFileMode } from '../files/modes.js';
 import { redact } from '../log/logger.js';
-import { runInit } from './commands/init.js';
-import { runDemo } from './commands/demo.js';
-import { runProcess } from './commands/process.js';
-import { runRunOnce } from './commands/runOnce.js';
-import { runDaemon } from './commands/daemon.js';
-import { runReprocess } from './commands/reprocess.js';
-import { runBatchesList, runBatchesShow } from './commands/batches.js';
-import { runImport } from './commands/import.js';
-import { runVerify } from './commands/verify.js';
-import { runGenerate } from './commands/generate.js';
-import { runAudit, runAuditExport, runAuditPurge } from './commands/audit.js';
-import { runRepertoryRegister, runRepertoryUnregister } from './commands/repertory.js';
-import { registerNotify } from './commands/notify.js';
-import { registerExtract } from './commands/extract.js';
 import { commandStarting } from './signals.js';
+import { registerNotify } from './commands/notifyCommand.js';
+import { registerExtract } from './commands/extractCommand.js';
 import { quietOnClosedOutput } from './output.js';
-import { databaseFault } from '../store/db.js';
-import { runCheck } from './commands/check.js';
 
 /** commander's "error: unknown option '--x'\n(Did you mean --y?)" as one house-format line. */
 export function usageLine(commanderText: string): string {
@@ -45,8 +31,10 @@ function commandPath(root: Command, args: readonly string[]): string {
 
 /** The command being parsed, for the help pointer of a usage error. */
 let currentCommand = '';
-import { runSnapshotRebuild, runSnapshotShow } from './commands/snapshot.js';
 
+// Each command's module is imported when the command runs, not before: `process` then loads what
+// it uses and not, say, the PDF layout of `audit export` (loading every command took ~1.0 s of
+// start-up in a slow spell of the bench machine where `process`'s own took ~0.35 s).
 function program(): Command {
   const p = new Command('ldm-batch')
     .description('Answers batch (LDM) requests for living-wage data: spool → claim → validate → resolve → sign → deliver → journal.')
@@ -65,13 +53,13 @@ function program(): Command {
     .argument('[dir]', 'folder to initialize', '.')
     .option('--force', 'overwrite an existing config (an existing key is kept)')
     .option('--database <url>', 'a postgres:// URL instead of the embedded SQLite file')
-    .action(async (dir: string, o: { force?: boolean; database?: string }) => runInit(dir, o));
+    .action(async (dir: string, o: { force?: boolean; database?: string }) => (await import('./commands/init.js')).runInit(dir, o));
 
   p.command('demo')
     .description('one-shot on the embedded default: seed demo data, drop sample requests, process them, print where the signed responses are')
     .option('--dir <dir>', 'folder for the demo instance: new or empty, or made by an earlier demo (then recreated); any other folder is refused', './demo')
     .option('--json', 'machine-readable summary')
-    .action(async (o: { dir: string; json?: boolean }) => runDemo(o));
+    .action(async (o: { dir: string; json?: boolean }) => (await import('./commands/demo.js')).runDemo(o));
 
   p.command('process')
     .description('process one local request file and write its signed response (exit 1 when it wrote a rejection)')
@@ -82,26 +70,26 @@ function program(): Command {
     .option('--force', 'replace the response file if it exists (refused otherwise)')
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
-    .action(async (request: string, o: { output?: string; client?: string; asOf?: string; force?: boolean; json?: boolean; config?: string }) => runProcess(request, o));
+    .action(async (request: string, o: { output?: string; client?: string; asOf?: string; force?: boolean; json?: boolean; config?: string }) => (await import('./commands/process.js')).runProcess(request, o));
 
   p.command('check')
     .description('before enabling the daemon: config, signing key and certificate, database reachable and migrated, reference data, spool reachable (SFTP host key pin and login), every client\'s four folders; one line per check, exit 0 only when all pass')
     .option('--json', 'machine-readable: {"ok": bool, "checks": [{name, status, detail, code}]}')
     .addOption(configOpt())
-    .action(async (o: { json?: boolean; config?: string }) => runCheck(o));
+    .action(async (o: { json?: boolean; config?: string }) => (await import('./commands/check.js')).runCheck(o));
 
   p.command('run-once')
     .description('one poll of every client spool, then exit (exit 1 when a file was rejected or failed)')
     .option('--as-of <date>', 'reference date YYYY-MM-DD for the files of this poll')
     .option('--json', 'machine-readable summary')
     .addOption(configOpt())
-    .action(async (o: { asOf?: string; json?: boolean; config?: string }) => runRunOnce(o));
+    .action(async (o: { asOf?: string; json?: boolean; config?: string }) => (await import('./commands/runOnce.js')).runRunOnce(o));
 
   p.command('daemon')
     .description('poll every spool on its cron schedule until SIGTERM/SIGINT, then stop cleanly')
     .option('--http-port <port>', 'serve /healthz and /metrics on this port (overrides http.port; 0 = any free port)')
     .addOption(configOpt())
-    .action(async (o: { config?: string; httpPort?: string }) => runDaemon(o));
+    .action(async (o: { config?: string; httpPort?: string }) => (await import('./commands/daemon.js')).runDaemon(o));
 
   p.command('reprocess')
     .description('re-run a batch from its archived request, writing a new response')
@@ -110,7 +98,7 @@ function program(): Command {
     .option('--force', 'replace a response still waiting in out/')
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
-    .action(async (batch: string, o: { asOf?: string; force?: boolean; json?: boolean; config?: string }) => runReprocess(batch, o));
+    .action(async (batch: string, o: { asOf?: string; force?: boolean; json?: boolean; config?: string }) => (await import('./commands/reprocess.js')).runReprocess(batch, o));
 
   const batches = p.command('batches').description('the batch journal');
   batches
@@ -121,14 +109,14 @@ function program(): Command {
     .option('--limit <n>', 'how many', '50')
     .option('--json', 'machine-readable')
     .addOption(configOpt())
-    .action(async (o: { client?: string; state?: string; limit: string; json?: boolean; config?: string }) => runBatchesList(o));
+    .action(async (o: { client?: string; state?: string; limit: string; json?: boolean; config?: string }) => (await import('./commands/batches.js')).runBatchesList(o));
   batches
     .command('show')
     .description('one batch in full')
     .argument('<batch>', 'batch id or FileId')
     .option('--json', 'machine-readable')
     .addOption(configOpt())
-    .action(async (id: string, o: { json?: boolean; config?: string }) => runBatchesShow(id, o));
+    .action(async (id: string, o: { json?: boolean; config?: string }) => (await import('./commands/batches.js')).runBatchesShow(id, o));
 
   p.command('import')
     .description('load a CSV file (contract §8, UTF-8); a file with any bad row changes nothing; prints the rows inserted, updated and left unchanged (importing the same file again changes nothing)')
@@ -136,7 +124,7 @@ function program(): Command {
     .argument('<file>', 'CSV file with the header row of its kind')
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
-    .action(async (kind: string, file: string, o: { json?: boolean; config?: string }) => runImport(kind, file, o));
+    .action(async (kind: string, file: string, o: { json?: boolean; config?: string }) => (await import('./commands/import.js')).runImport(kind, file, o));
 
   p.command('verify')
     .description('check a response file\'s XML signature (for receiving institutions)')
@@ -146,7 +134,7 @@ function program(): Command {
     .option('--json', 'machine-readable result')
     .addOption(configOpt())
     .addHelpText('after', '\nExit codes: 0 valid and signed by the trusted certificate (or intact, with --integrity-only); 1 invalid; 2 no trusted certificate given or configured, or bad usage.')
-    .action(async (response: string, o: { cert?: string; json?: boolean; config?: string; integrityOnly?: boolean }) => runVerify(response, o));
+    .action(async (response: string, o: { cert?: string; json?: boolean; config?: string; integrityOnly?: boolean }) => (await import('./commands/verify.js')).runVerify(response, o));
 
   const audit = p
     .command('audit')
@@ -155,7 +143,7 @@ function program(): Command {
     .option('--since <when>', 'YYYY-MM-DD or 30d, 2w, 6m, 1y (default 6m)')
     .option('--json', 'an array, for a citizen portal')
     .addOption(configOpt())
-    .action(async (o: { ssin?: string; since?: string; json?: boolean; config?: string }) => runAudit(o));
+    .action(async (o: { ssin?: string; since?: string; json?: boolean; config?: string }) => (await import('./commands/audit.js')).runAudit(o));
   audit
     .command('purge')
     .description('delete audit entries consulted before a date or older than a retention period')
@@ -164,7 +152,7 @@ function program(): Command {
     // --json/--config are parsed by the parent even after "purge"
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<{ before?: string; retention?: string; json?: boolean; config?: string }>();
-      return runAuditPurge({ before: o.before, retention: o.retention, json: o.json, config: o.config });
+      return (await import('./commands/audit.js')).runAuditPurge({ before: o.before, retention: o.retention, json: o.json, config: o.config });
     });
   audit
     .command('export')
@@ -177,7 +165,7 @@ function program(): Command {
     // --ssin/--json/--config are parsed by the parent even after "export"
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<{ ssin?: string; months?: string; lang?: string; output?: string; force?: boolean; json?: boolean; config?: string }>();
-      return runAuditExport(o);
+      return (await import('./commands/audit.js')).runAuditExport(o);
     });
 
   const snapshot = p.command('snapshot').description('the read model of the store: the file batches read persons, repertory and amounts from (built after every import)');
@@ -186,13 +174,13 @@ function program(): Command {
     .description('build the read model of the current store version now (published by atomic rename) and remove versions no unfinished batch needs')
     .option('--json', 'machine-readable result (version, path, bytes, seconds, counts)')
     .addOption(configOpt())
-    .action(async (o: { json?: boolean; config?: string }) => runSnapshotRebuild(o));
+    .action(async (o: { json?: boolean; config?: string }) => (await import('./commands/snapshot.js')).runSnapshotRebuild(o));
   snapshot
     .command('show')
     .description('the store version and the read model files on disk')
     .option('--json', 'machine-readable')
     .addOption(configOpt())
-    .action(async (o: { json?: boolean; config?: string }) => runSnapshotShow(o));
+    .action(async (o: { json?: boolean; config?: string }) => (await import('./commands/snapshot.js')).runSnapshotShow(o));
 
   const repertory = p.command('repertory').description('the repertory as a managed register (like KSZ ManageAccess)');
   repertory
@@ -207,7 +195,7 @@ function program(): Command {
     .option('--json', 'machine-readable')
     .addOption(configOpt())
     .action(async (o: { ssin: string; sector: string; institution?: string; qualityCode: string; start: string; end?: string; json?: boolean; config?: string }) =>
-      runRepertoryRegister(o),
+      (await import('./commands/repertory.js')).runRepertoryRegister(o),
     );
   repertory
     .command('unregister')
@@ -219,7 +207,7 @@ function program(): Command {
     .requiredOption('--end <date>', 'last covered day YYYY-MM-DD')
     .option('--json', 'machine-readable')
     .addOption(configOpt())
-    .action(async (o: { ssin: string; sector: string; institution?: string; qualityCode: string; end: string; json?: boolean; config?: string }) => runRepertoryUnregister(o));
+    .action(async (o: { ssin: string; sector: string; institution?: string; qualityCode: string; end: string; json?: boolean; config?: string }) => (await import('./commands/repertory.js')).runRepertoryUnregister(o));
 
   registerNotify(p, configOpt);
   registerExtract(p, configOpt);
@@ -231,7 +219,7 @@ function program(): Command {
     .option('--lines <n>', 'lines in the large request file (0 = none)', '0')
     .option('--seed <n>', 'random seed (same seed, same data)', '1')
     .option('--reference-date <date>', 'data runs up to this date', '2026-01-15')
-    .action(async (o: { out: string; persons: string; lines: string; seed: string; referenceDate: string }) => runGenerate(o));
+    .action(async (o: { out: string; persons: string; lines: string; seed: string; referenceDate: string }) => (await import('./commands/generate.js')).runGenerate(o));
 
   return p;
 }
@@ -250,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return err.exitCode === 0 ? 0 : 2;
     }
-    const coded = err instanceof LdmError ? err : databaseFault(err);
+    const coded = err instanceof LdmError ? err : (await import('../store/db.js')).databaseFault(err);
     if (coded) {
       process.stderr.write(`ldm-batch: ${redact(coded.message)} [${coded.code}]\n`);
       return coded.exitCode;
