@@ -12,7 +12,7 @@
 //
 // Sections go to the file in the order they are ready (the header names every offset); a new
 // builder (e.g. another service's tables) adds its sections to `tail` in readStore().
-import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, mkdirSync, existsSync } from 'node:fs';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.js';
@@ -284,7 +284,7 @@ class ModelFile {
     this.pos = to;
   }
 
-  /** Writes the strings, turns first-seen ids into sorted indexes, hashes, writes the header, fsyncs. */
+  /** Writes the strings, turns first-seen ids into sorted indexes, checksums, writes the header, fsyncs. */
   finish(version: number, counts: ReadModelHeader['counts']): number {
     const { values, rank } = this.strings.sorted();
     this.section('strings', Buffer.from(JSON.stringify(values), 'utf8'));
@@ -293,7 +293,7 @@ class ModelFile {
     for (const name of SECTION_NAMES) if (!this.layout.has(name)) throw new Error(`read model section ${name} was not built`);
     // One pass over the body in file order: remap where needed, write back, hash.
     const sections = [...this.layout.values()].sort((a, b) => a.offset - b.offset);
-    const hash = createHash('sha256');
+    let crc = 0;
     const chunk = this.buf;
     let s = 0;
     for (let at = HEADER_RESERVE; at < end; ) {
@@ -309,7 +309,7 @@ class ModelFile {
         remap(chunk, n, sec.remap, rank);
         writeAllSync(this.fd, chunk.subarray(0, n), at);
       }
-      hash.update(chunk.subarray(0, n));
+      crc = crc32(chunk.subarray(0, n), crc);
       at = stop;
     }
     const header: ReadModelHeader = {
@@ -318,7 +318,7 @@ class ModelFile {
       builtAt: new Date().toISOString(),
       counts,
       sections: Object.fromEntries(SECTION_NAMES.map((n) => [n, { offset: (this.layout.get(n) as { offset: number }).offset, length: (this.layout.get(n) as { length: number }).length }])) as ReadModelHeader['sections'],
-      sha256: hash.digest('hex'),
+      crc32: crc,
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     if (PREFIX_BYTES + json.length > HEADER_RESERVE) throw new Error('read model header is larger than the space reserved for it');
