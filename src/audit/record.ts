@@ -102,6 +102,11 @@ export type AuditBatchFields = Pick<AuditEntry, 'batchId' | 'clientId' | 'servic
  * the national store; README "Benchmark").
  */
 const LINES_PER_FLUSH = 262_144;
+/**
+ * An early write (AuditSink.ahead) takes at least this many lines: below it, a write's fixed cost
+ * (transaction, checkpoint) outweighs what it saves at the end.
+ */
+const EARLY_MIN_LINES = 16_384;
 /** Page cache of the audit writer's own SQLite connection: the (ssin, batch) index is written at random places. */
 const WRITER_CACHE_KIB = 4 * 1024;
 
@@ -192,7 +197,10 @@ export function groupBySsin(ssin: Float64Array, n: number): Uint32Array {
 export class AuditSink {
   private buffer: LineBuffer;
   private started = false;
+  /** The last write queued (chained after the one before it). */
   private running: Promise<void> | undefined;
+  /** Writes queued and not yet done. */
+  private queued = 0;
   private failure: unknown;
   private readonly perFlush: number;
   private readonly sqlite: boolean;
@@ -227,6 +235,20 @@ export class AuditSink {
     if (s === undefined) b.other.set(i, statusCode);
     b.quality[i] = qualityCode ?? -1;
     return b.length >= this.perFlush ? this.flush() : undefined;
+  }
+
+  /**
+   * Told, as lines go on being added, how many may still come: when no write is under way and
+   * those waiting are at least twice that many, they are written now. The answer then waits at
+   * the end only for a small last write, instead of one of up to LINES_PER_FLUSH lines (~0.7 s per
+   * million lines on the bench): the early write runs while the last lines are answered, and an
+   * audit line is written in less than half the time a line takes to answer. Never waits.
+   */
+  ahead(remaining: number): void {
+    if (this.queued > 0 || this.failure !== undefined) return;
+    const waiting = this.buffer.length;
+    if (waiting < EARLY_MIN_LINES || waiting < 2 * remaining) return;
+    this.flush().catch(() => undefined); // a failure is kept in `failure`: the next add or close throws it
   }
 
   private grow(): LineBuffer {
@@ -284,20 +306,36 @@ export class AuditSink {
     };
   }
 
-  /** Starts writing what was added (after the running write); resolves when that one is done. */
-  private async flush(): Promise<void> {
+  /**
+   * Queues a write of what was added by the time the write under way ends; resolves once it has
+   * started (throws the first write error). Queued at once, so a flush asked for meanwhile (by
+   * `ahead`, then by `add`) comes after it: one write at a time, in order.
+   */
+  private flush(): Promise<void> {
     const previous = this.running;
-    if (previous) await previous;
-    if (this.failure !== undefined) throw this.failure;
-    const b = this.buffer;
-    if (b.length === 0) return;
-    this.buffer = new LineBuffer(b.ssin.length);
-    const run = Promise.resolve()
-      .then(() => this.write(AuditSink.rows(b)))
-      .catch((err: unknown) => {
+    this.queued++;
+    let started: () => void = () => undefined;
+    const start = new Promise<void>((resolve) => (started = resolve));
+    this.running = (async (): Promise<void> => {
+      try {
+        if (previous) await previous;
+        if (this.failure !== undefined) return;
+        const b = this.buffer;
+        if (b.length === 0) return;
+        this.buffer = new LineBuffer(b.ssin.length);
+        const rows = AuditSink.rows(b);
+        started();
+        await this.write(rows);
+      } catch (err) {
         this.failure ??= err;
-      });
-    this.running = run;
+      } finally {
+        this.queued--;
+        started();
+      }
+    })();
+    return start.then(() => {
+      if (this.failure !== undefined) throw this.failure;
+    });
   }
 
   /** Writes the rest and waits for every write; throws the first write error. */

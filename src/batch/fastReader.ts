@@ -540,10 +540,27 @@ function seqOf(buf: Buffer, a: number, gt: number): number {
 }
 
 /**
+ * How far the line reader is in a request file: bytes and lines read so far, so a consumer can
+ * estimate the lines still to come (the audit writes its last part early with it, AuditSink.ahead).
+ */
+export class ReadProgress {
+  bytes = 0;
+  lines = 0;
+  constructor(readonly size: number) {}
+
+  /** Lines still to come after the first `consumed` ones, estimated at the mean line size so far (0 before any line). */
+  remainingAfter(consumed: number): number {
+    if (this.lines === 0 || this.bytes === 0) return 0;
+    const unread = Math.max(0, this.size - this.bytes);
+    return Math.max(0, this.lines - consumed) + Math.ceil((unread * this.lines) / this.bytes);
+  }
+}
+
+/**
  * The lines of a request file, one array per read chunk (an array is not reused). With a tally,
  * the envelope's counts are gathered on the way; it is `complete` once the last line is out.
  */
-export async function* readRequestLineBatches(path: string, tally?: EnvelopeTally): AsyncGenerator<RequestLine[]> {
+export async function* readRequestLineBatches(path: string, tally?: EnvelopeTally, progress?: ReadProgress): AsyncGenerator<RequestLine[]> {
   const parser = new FastRequestParser(tally);
   // One reused buffer (readChunks): the parser copies what it keeps of a chunk.
   for await (const chunk of readChunks(path, READ_CHUNK)) {
@@ -556,6 +573,10 @@ export async function* readRequestLineBatches(path: string, tally?: EnvelopeTall
     const t0 = timing() ? performance.now() : 0;
     parser.feed(chunk);
     if (t0 !== 0) addTiming('parse', performance.now() - t0);
+    if (progress) {
+      progress.bytes += chunk.length;
+      progress.lines += parser.out.length;
+    }
     if (parser.out.length > 0) yield parser.out.splice(0);
   }
   parser.finish();

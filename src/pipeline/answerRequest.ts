@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import type { Completion } from '../journal/batches.js';
 import { readRequestOnce } from '../batch/requestPass.js';
 import { EnvelopeTally, readEnvelopeHeader, scanEnvelope } from '../batch/envelope.js';
-import { readRequestLineBatches } from '../batch/fastReader.js';
+import { ReadProgress, readRequestLineBatches } from '../batch/fastReader.js';
 import { startRequestValidation, WORKER_MIN_BYTES, type RunningValidation, type ValidationEngine } from '../batch/validateInBackground.js';
 import { fileOutputAvailable, openFileOutput } from '../response/fileOutput.js';
 import { forgetAudit, type AuditFence } from '../audit/record.js';
@@ -227,7 +227,9 @@ async function answerRead(input: AnswerInput, headerRead: Envelope, guard: Guard
       addTiming('readModel', performance.now() - tModel);
     }
     // The fast reader: the lines are only used if the file is valid (see fastReader.ts).
-    const lines = service.resolve(readRequestLineBatches(copy, tally), {
+    const readProgress = new ReadProgress(headerRead.size);
+    const lines = service.resolve(readRequestLineBatches(copy, tally, readProgress), {
+      readProgress,
       readModel: lease?.model,
       db: input.db,
       client: sender,

@@ -4,6 +4,7 @@ import type { Db } from '../store/db.js';
 import type { Authorization, Client } from '../interfaces.js';
 import type { ReadModel } from '../readmodel/model.js';
 import type { AuditFence } from '../audit/record.js';
+import type { ReadProgress } from '../batch/fastReader.js';
 
 export interface ServiceContext {
   db: Db;
@@ -19,4 +20,6 @@ export interface ServiceContext {
   };
   /** The read model of the batch's store version, for services that declare `usesReadModel`. */
   readModel?: ReadModel;
+  /** How far the reader of `lines` is in the file: lets a resolver estimate the lines still to come. */
+  readProgress?: ReadProgress;
 }

@@ -166,6 +166,33 @@ describe.each([
     expect(b).toEqual({ client_id: 'mut', client_cbe: '0411702543', service: 'LivingWages', deliberation: null });
   });
 
+  it('AuditSink.ahead: writes early only when twice as many lines wait as may still come; a write due meanwhile follows it; every line stored once', async () => {
+    const batchId = await addBatch(store.db, 'DONE');
+    const fields = { batchId, clientId: 'fin', service: 'LivingWagesWithAmount' as const, legalContext: 'L', deliberation: null, consultedAt: '2026-01-15T03:00:07Z' };
+    const lines = Array.from({ length: 70_000 }, (_, i) => ({ seq: i + 1, ssin: PERSONS[(i * 7) % PERSONS.length], q: i % 4 === 0 ? null : 1, code: CODES[(i * 3) % CODES.length] }));
+    const sink = new AuditSink(store.db, fields, { rowsPerFlush: 25_000 });
+    let at = 0;
+    const addUpTo = async (n: number): Promise<void> => {
+      for (; at < n; at++) await sink.add(lines[at].seq, lines[at].ssin, lines[at].q, lines[at].code);
+    };
+    await addUpTo(20_000);
+    sink.ahead(10_001); // 20,000 waiting < 2 × 10,001: not yet
+    sink.ahead(20_000);
+    await sink.settle();
+    expect(await countAuditLines(store.db, batchId)).toBe(0);
+    sink.ahead(10_000); // now: the 20,000 are written while more lines come
+    await addUpTo(20_010);
+    sink.ahead(5); // a write is under way: nothing more is queued
+    await sink.settle();
+    expect(await countAuditLines(store.db, batchId)).toBe(20_000);
+    await addUpTo(36_000);
+    sink.ahead(1_000); // 16,000 waiting: an early write, still under way (no I/O completes between the adds) …
+    await addUpTo(70_000); // … when `add` asks for the next at 25,000 waiting: it follows
+    await sink.close();
+    expect(await countAuditLines(store.db, batchId)).toBe(70_000);
+    expect(await stored(batchId)).toEqual(expected(lines.map((l) => entry({ batchId, seq: l.seq, ssin: l.ssin, qualityCode: l.q, statusCode: l.code, clientId: 'fin', legalContext: 'L', deliberation: null, consultedAt: '2026-01-15T03:00:07Z', service: 'LivingWagesWithAmount' }))));
+  });
+
   it('forgetAudit removes one batch, persons and batch row, and nothing else', async () => {
     const keep = await addBatch(store.db, 'DONE');
     const drop = await addBatch(store.db, 'DONE');

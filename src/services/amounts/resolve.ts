@@ -68,6 +68,7 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
       }, { fence: ctx.audit.fence })
     : undefined;
   const resolver = chunkResolver(model, ctx);
+  let resolved = 0;
   try {
     // A group's persons are looked up, and their amount records read ahead, at once (stage); its
     // lines are then answered and handed over in chunks.
@@ -87,6 +88,9 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
               if (t0 !== 0) addTiming('auditWait', performance.now() - t0);
             }
           }
+          resolved += chunk.length;
+          // near the end, the audit's last part is written while the last lines are answered
+          if (ctx.readProgress) audit.ahead(ctx.readProgress.remainingAfter(resolved));
         }
         yield current.out;
       }
