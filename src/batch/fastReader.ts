@@ -141,8 +141,51 @@ const enum St {
 }
 
 /** Incremental parser: feed() read chunks, collect the finished lines from `out`. */
+/**
+ * The periods of a file's lines, one object per distinct period: a batch asks for a few years and
+ * month ranges a million times, so no period object is made per line (nothing changes a line's
+ * period). At most PERIODS_KEPT are kept: a file of ever new periods costs a fresh table, not memory.
+ */
+class Periods {
+  private readonly years = new Map<number, RequestPeriod>();
+  /** kind → from → to: no key string built per line (from and to are shared strings already, see shortDigits). */
+  private readonly ranges = new Map<string, Map<string, Map<string, RequestPeriod>>>();
+  private kept = 0;
+
+  year(year: number): RequestPeriod {
+    const known = this.years.get(year);
+    if (known !== undefined) return known;
+    this.room();
+    const p: RequestPeriod = { kind: 'year', year };
+    this.years.set(year, p);
+    return p;
+  }
+
+  range(kind: 'months' | 'dates', from: string, to: string): RequestPeriod {
+    let byFrom = this.ranges.get(kind);
+    if (byFrom === undefined) this.ranges.set(kind, (byFrom = new Map()));
+    let byTo = byFrom.get(from);
+    if (byTo === undefined) byFrom.set(from, (byTo = new Map()));
+    const known = byTo.get(to);
+    if (known !== undefined) return known;
+    this.room();
+    const p: RequestPeriod = { kind, from, to };
+    byTo.set(to, p);
+    return p;
+  }
+
+  private room(): void {
+    if (++this.kept <= PERIODS_KEPT) return;
+    this.years.clear();
+    this.ranges.clear();
+    this.kept = 1;
+  }
+}
+const PERIODS_KEPT = 4096;
+
 export class FastRequestParser {
   readonly out: RequestLine[] = [];
+  private readonly periods = new Periods();
   private carry: Buffer | undefined;
   private joined: Buffer = Buffer.alloc(0);
   /** Absolute file offset of buf[0] of the current feed. */
@@ -498,14 +541,12 @@ export class FastRequestParser {
 
   private endRequest(): RequestLine {
     let period: RequestPeriod;
-    if (this.periodKind === 'year') period = { kind: 'year', year: Number(this.year.trim()) };
-    else if (this.periodKind === 'months') period = { kind: 'months', from: this.from, to: this.to };
-    else if (this.periodKind === 'dates') period = { kind: 'dates', from: this.from, to: this.to };
+    if (this.periodKind === 'year') period = this.periods.year(Number(this.year.trim()));
+    else if (this.periodKind === 'months' || this.periodKind === 'dates') period = this.periods.range(this.periodKind, this.from, this.to);
     else throw new Error(`Request seq=${this.seq} has no Period`);
-    const line: RequestLine = { seq: this.seq, ssin: this.ssin, period, line: this.reqLine };
-    if (this.ticket !== undefined) line.ticket = this.ticket;
-    if (this.role !== undefined) line.role = this.role as Role;
-    return line;
+    // Every field in one literal, absent ones undefined: one object shape for every line, so the
+    // resolver's reads of them stay monomorphic.
+    return { seq: this.seq, ticket: this.ticket, ssin: this.ssin, role: this.role as Role | undefined, period, line: this.reqLine };
   }
 }
 
