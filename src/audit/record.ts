@@ -220,15 +220,24 @@ export class AuditSink {
 
   /** Adds one entry; when a write is due, returns a promise that resolves once it may proceed. */
   add(seq: number, ssin: string, qualityCode: number | null, statusCode: StatusCode): Promise<void> | undefined {
-    if (this.failure !== undefined) throw this.failure;
     // Only lines with a valid SSIN are audited: 11 digits.
     if (!/^\d{11}$/.test(ssin)) throw new RangeError('an audited SSIN has 11 digits');
+    return this.addKey(seq, Number(ssin), qualityCode, statusCode);
+  }
+
+  /**
+   * `add` with the SSIN as its 11-digit number (the read model's key, ssinKey), for a resolver that
+   * has it already: no second parse of the text per line.
+   */
+  addKey(seq: number, ssinKey: number, qualityCode: number | null, statusCode: StatusCode): Promise<void> | undefined {
+    if (this.failure !== undefined) throw this.failure;
+    if (!(Number.isInteger(ssinKey) && ssinKey >= 0 && ssinKey < 1e11)) throw new RangeError('an audited SSIN has 11 digits');
     if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`audit seq must be a non-negative integer, got ${seq}`);
     if (qualityCode !== null && (!Number.isInteger(qualityCode) || qualityCode < 0 || qualityCode > 0x7fffffff)) throw new RangeError(`audit quality code must be a non-negative integer, got ${qualityCode}`);
     let b = this.buffer;
     if (b.length === b.ssin.length) b = this.grow();
     const i = b.length++;
-    b.ssin[i] = Number(ssin);
+    b.ssin[i] = ssinKey;
     b.seq[i] = seq;
     const s = STATUS_BYTE.get(statusCode);
     b.status[i] = s ?? 255;
@@ -302,6 +311,7 @@ export class AuditSink {
     return {
       length: persons,
       ssinAt: (p) => ssinText(ssins[p]),
+      keyAt: (p) => ssins[p],
       blobAt: (p) => packed.subarray(p === 0 ? 0 : ends[p - 1], ends[p]),
     };
   }

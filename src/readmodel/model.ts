@@ -346,6 +346,11 @@ export class ReadModel {
     return k === undefined ? -1 : findKey(this.personSsin, k);
   }
 
+  /** personIndex of an SSIN given as its key (ssinKey), for a caller that keeps the key. */
+  personIndexOfKey(key: number): number {
+    return findKey(this.personSsin, key);
+  }
+
   person(index: number): Person {
     return { ssin: ssinText(this.personSsin[index]), replacedBy: this.replacedByOf(index) };
   }

@@ -193,6 +193,21 @@ describe.each([
     expect(await stored(batchId)).toEqual(expected(lines.map((l) => entry({ batchId, seq: l.seq, ssin: l.ssin, qualityCode: l.q, statusCode: l.code, clientId: 'fin', legalContext: 'L', deliberation: null, consultedAt: '2026-01-15T03:00:07Z', service: 'LivingWagesWithAmount' }))));
   });
 
+  it('AuditSink stores SSINs with leading zeros and nines as they are (given as text or as their number)', async () => {
+    const batchId = await addBatch(store.db, 'DONE');
+    const fields = { batchId, clientId: 'fin', service: 'LivingWagesWithAmount' as const, legalContext: 'L', deliberation: null, consultedAt: '2026-01-15T03:00:07Z' };
+    const ssins = ['00000000097', '01020300055', '00100000001', '99123199912', '10000000000', '00000100000'];
+    const sink = new AuditSink(store.db, fields, { rowsPerFlush: 4 });
+    for (const [i, s] of ssins.entries()) {
+      await (i % 2 === 0 ? sink.add(i + 1, s, 1, 'MSG00000') : sink.addKey(i + 1, Number(s), 1, 'MSG00000'));
+    }
+    await sink.close();
+    expect([...(await stored(batchId)).keys()].sort()).toEqual([...ssins].sort());
+    expect(() => sink.addKey(9, 1e11, 1, 'MSG00000')).toThrow(RangeError);
+    expect(() => sink.addKey(9, -1, 1, 'MSG00000')).toThrow(RangeError);
+    expect(() => sink.addKey(9, 123.5, 1, 'MSG00000')).toThrow(RangeError);
+  });
+
   it('forgetAudit removes one batch, persons and batch row, and nothing else', async () => {
     const keep = await addBatch(store.db, 'DONE');
     const drop = await addBatch(store.db, 'DONE');

@@ -21,6 +21,7 @@ import { EncodedLines } from '../../response/lineBytes.js';
 import { AuditSink } from '../../audit/record.js';
 import { addTiming, timing } from '../../pipeline/timings.js';
 import { Staging, type ReadModel } from '../../readmodel/model.js';
+import { ssinKey } from '../../readmodel/layout.js';
 import { LdmError } from '../../errors.js';
 import type { ServiceContext } from '../context.js';
 
@@ -48,6 +49,8 @@ interface Resolved {
   out: EncodedLines;
   valid: Uint8Array;
   quality: Int32Array;
+  /** The group's SSINs as numbers (ssinKey; -1: not 11 digits): the chunk's line i is at+i. */
+  keys: Float64Array;
 }
 
 /**
@@ -81,7 +84,7 @@ export async function* resolveAmounts(lines: AsyncIterable<readonly RequestLine[
           for (let i = 0; i < chunk.length; i++) {
             if (current.valid[i] === 0) continue;
             const q = current.quality[i];
-            const due = audit.add(chunk[i].seq, chunk[i].ssin, q < 0 ? null : q, current.out.status[i]);
+            const due = audit.addKey(chunk[i].seq, current.keys[at + i], q < 0 ? null : q, current.out.status[i]);
             if (due) {
               const t0 = timing() ? performance.now() : 0;
               await due;
@@ -183,6 +186,7 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
   let quality = new Int32Array(KEYS_PER_QUERY);
   /** The current group's person indexes (-1: not in the model), and their staged amount records. */
   let persons = new Int32Array(STAGE_LINES);
+  let keys = new Float64Array(STAGE_LINES);
   /** 1 for the group's PARTNER lines (their records are those that name the person). */
   let partnerLines = new Uint8Array(STAGE_LINES);
   const staging = new Staging();
@@ -255,10 +259,13 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
       const t0 = timing() ? performance.now() : 0;
       if (persons.length < group.length) {
         persons = new Int32Array(group.length);
+        keys = new Float64Array(group.length);
         partnerLines = new Uint8Array(group.length);
       }
       for (let i = 0; i < group.length; i++) {
-        persons[i] = model.personIndex(group[i].ssin);
+        const key = ssinKey(group[i].ssin);
+        keys[i] = key ?? -1;
+        persons[i] = key === undefined ? -1 : model.personIndexOfKey(key);
         partnerLines[i] = group[i].role === 'PARTNER' ? 1 : 0;
       }
       model.stage(staging, persons, group.length, partnerLines);
@@ -273,7 +280,7 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
       enc.clear();
       for (let i = 0; i < chunk.length; i++) resolveLine(chunk[i], i, at);
       if (t0 !== 0) addTiming('rules', performance.now() - t0); // lookups in the model, the rules and the encoding, per line
-      return { out: enc, valid, quality };
+      return { out: enc, valid, quality, keys };
     },
   };
 }
