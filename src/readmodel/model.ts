@@ -218,7 +218,8 @@ export class ReadModel {
 
   /**
    * Opens and checks a read model file: magic, format, and the CRC-32 of its body. A file that
-   * fails is refused (READ_MODEL_CORRUPT); the caller rebuilds it from the store.
+   * fails is refused (READ_MODEL_CORRUPT; READ_MODEL_OUTDATED for a file of another format, written
+   * by another version of ldm-batch); the caller rebuilds it from the store.
    */
   static open(path: string, opts: OpenOptions = {}): ReadModel {
     // The sections are read through typed arrays, which use the machine's byte order.
@@ -230,7 +231,9 @@ export class ReadModel {
       const prefix = Buffer.alloc(PREFIX_BYTES);
       readFully(fd, prefix, 0);
       if (prefix.toString('latin1', 0, 8) !== MAGIC) throw corrupt(path, 'it is not a read model file');
-      if (prefix.readUInt32LE(8) !== FORMAT) throw corrupt(path, `format ${prefix.readUInt32LE(8)} is not format ${FORMAT} (written by another version of ldm-batch)`);
+      if (prefix.readUInt32LE(8) !== FORMAT) {
+        throw new LdmError('READ_MODEL_OUTDATED', `read model ${path}: format ${prefix.readUInt32LE(8)} is not format ${FORMAT} (written by another version of ldm-batch); it will be rebuilt from the store`);
+      }
       const headerBytes = Buffer.alloc(prefix.readUInt32LE(12));
       readFully(fd, headerBytes, PREFIX_BYTES);
       let header: ReadModelHeader;

@@ -119,8 +119,10 @@ export class ReadModels {
     try {
       return ReadModel.open(path, this.opts);
     } catch (err) {
-      if (!(err instanceof LdmError) || err.code !== 'READ_MODEL_CORRUPT') throw err;
-      this.log.warn('read_model_corrupt', { path, message: err.message });
+      if (!(err instanceof LdmError) || (err.code !== 'READ_MODEL_CORRUPT' && err.code !== 'READ_MODEL_OUTDATED')) throw err;
+      // After an upgrade that changed the format this is expected, once per file: not a warning.
+      if (err.code === 'READ_MODEL_OUTDATED') this.log.info('read_model_outdated', { path, message: err.message });
+      else this.log.warn('read_model_corrupt', { path, message: err.message });
       rmSync(path, { force: true });
       return undefined;
     }

@@ -22,7 +22,7 @@ import { ReadModels } from '../../src/readmodel/registry.js';
 import { readModelFile, readModelVersions } from '../../src/readmodel/files.js';
 import { bumpStoreVersion, storeVersion } from '../../src/store/storeVersion.js';
 import { claimBatch } from '../../src/journal/batches.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { createLogger, silentLogger } from '../../src/log/logger.js';
 import { LdmError } from '../../src/errors.js';
 import type { AmountRow, Integration, RequestPeriod, Role } from '../../src/interfaces.js';
 import { createTempDatabase, postgresAvailable, PG_SKIP_REASON } from '../helpers/postgres.js';
@@ -357,8 +357,16 @@ describe('read model', () => {
     const older = Buffer.from(good);
     older.writeUInt32LE(2, 8); // format 2 (SHA-256 checksum)
     await writeFile(built.path, older);
-    expect(() => ReadModel.open(built.path)).toThrow(expect.objectContaining({ code: 'READ_MODEL_CORRUPT', message: expect.stringContaining('another version of ldm-batch') }) as LdmError);
-    await writeFile(built.path, good);
+    expect(() => ReadModel.open(built.path)).toThrow(expect.objectContaining({ code: 'READ_MODEL_OUTDATED', message: expect.stringContaining('another version of ldm-batch') }) as LdmError);
+    // the registry builds it again, and says why without a warning
+    const lines: string[] = [];
+    const models = new ReadModels(rmDir, { logger: createLogger({ level: 'info', write: (l: string) => void lines.push(l) }) });
+    const lease = await models.acquire(db, undefined);
+    expect(lease.model.storeVersion).toBe(await storeVersion(db));
+    lease.release();
+    models.close();
+    expect(lines.some((l) => l.includes('read_model_outdated'))).toBe(true);
+    expect(lines.some((l) => l.includes('read_model_corrupt'))).toBe(false);
     expect(() => ReadModel.open(built.path).close()).not.toThrow();
   });
 
