@@ -140,11 +140,10 @@ const enum St {
   Cdata,
 }
 
-/** Incremental parser: feed() read chunks, collect the finished lines from `out`. */
 /**
  * The periods of a file's lines, one object per distinct period: a batch asks for a few years and
  * month ranges a million times, so no period object is made per line (nothing changes a line's
- * period). At most PERIODS_KEPT are kept: a file of ever new periods costs a fresh table, not memory.
+ * period), and the amounts resolver's memo of the rules' period facts (PeriodMemo) is keyed by it. At most PERIODS_KEPT are kept: a file of ever new periods costs a fresh table, not memory.
  */
 class Periods {
   private readonly years = new Map<number, RequestPeriod>();
@@ -183,6 +182,7 @@ class Periods {
 }
 const PERIODS_KEPT = 4096;
 
+/** Incremental parser: feed() read chunks, collect the finished lines from `out`. */
 export class FastRequestParser {
   readonly out: RequestLine[] = [];
   private readonly periods = new Periods();

@@ -291,7 +291,7 @@ class ModelFile {
     this.pad();
     const end = this.pos;
     for (const name of SECTION_NAMES) if (!this.layout.has(name)) throw new Error(`read model section ${name} was not built`);
-    // One pass over the body in file order: remap where needed, write back, hash.
+    // One pass over the body in file order: remap where needed, write back, checksum.
     const sections = [...this.layout.values()].sort((a, b) => a.offset - b.offset);
     let crc = 0;
     const chunk = this.buf;

@@ -119,33 +119,20 @@ interface PeriodFacts {
 
 /**
  * checkPeriod and periodBounds per distinct period of a batch (a batch asks for a few years and
- * month ranges, a million times): pure functions, so their answers are kept, not recomputed.
+ * month ranges, a million times): pure functions, so their answers are kept, not recomputed. Kept
+ * per period object: the request reader gives every line that asks for the same period the same
+ * object (batch/fastReader.ts, Periods), so a batch's periods are a few entries. At most 4,096:
+ * a hostile mix of periods, or a caller's fresh objects, costs recomputing, not memory.
  */
 class PeriodMemo {
-  private readonly years = new Map<number, PeriodFacts>();
-  /** kind → from → to (no key string built per line: the reader shares its period strings). */
-  private readonly ranges = new Map<string, Map<string, Map<string, PeriodFacts>>>();
-  private rangeCount = 0;
+  private readonly known = new Map<RequestPeriod, PeriodFacts>();
   constructor(private readonly referenceDate: string) {}
 
   of(period: RequestPeriod): PeriodFacts {
-    if (period.kind === 'year') {
-      let f = this.years.get(period.year);
-      if (f === undefined) this.years.set(period.year, (f = this.compute(period)));
-      return f;
-    }
-    let f = this.ranges.get(period.kind)?.get(period.from)?.get(period.to);
+    let f = this.known.get(period);
     if (f === undefined) {
-      if (this.rangeCount >= 4096) {
-        this.ranges.clear(); // a hostile mix of periods stays bounded
-        this.rangeCount = 0;
-      }
-      let byFrom = this.ranges.get(period.kind);
-      if (byFrom === undefined) this.ranges.set(period.kind, (byFrom = new Map()));
-      let byTo = byFrom.get(period.from);
-      if (byTo === undefined) byFrom.set(period.from, (byTo = new Map()));
-      byTo.set(period.to, (f = this.compute(period)));
-      this.rangeCount++;
+      if (this.known.size >= 4096) this.known.clear();
+      this.known.set(period, (f = this.compute(period)));
     }
     return f;
   }
