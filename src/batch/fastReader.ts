@@ -60,6 +60,50 @@ function bytesAre(buf: Buffer, a: number, s: string): boolean {
   return true;
 }
 
+/** Whether buf[a, a + s.length) holds the bytes s (false past the end of buf). */
+function bytesAt(buf: Buffer, a: number, s: Uint8Array): boolean {
+  if (a + s.length > buf.length) return false;
+  for (let k = 0; k < s.length; k++) if (buf[a + k] !== s[k]) return false;
+  return true;
+}
+
+// The tags of a plain Request (FastRequestParser.plainRequest).
+const tag = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
+const REQUEST_SEQ = tag('<Request seq="');
+const TICKET_OPEN = tag('<Ticket>');
+const TICKET_CLOSE = tag('</Ticket>');
+const SSIN_OPEN = tag('<Ssin>');
+const SSIN_CLOSE = tag('</Ssin>');
+const ROLE_OPEN = tag('<Role>');
+const ROLE_CLOSE = tag('</Role>');
+const PERIOD_OPEN = tag('<Period>');
+const YEAR_OPEN = tag('<Year>');
+const YEAR_CLOSE = tag('</Year>');
+const MONTHS_OPEN = tag('<Months>');
+const MONTHS_CLOSE = tag('</Months>');
+const DATES_OPEN = tag('<Dates>');
+const DATES_CLOSE = tag('</Dates>');
+const FROM_OPEN = tag('<From>');
+const FROM_CLOSE = tag('</From>');
+const TO_OPEN = tag('<To>');
+const TO_CLOSE = tag('</To>');
+const PERIOD_REQUEST_CLOSE = tag('</Period></Request>');
+
+/**
+ * The end of plain text from buf[a] (at its '<'), or -1 when it holds anything the tag-by-tag path
+ * would decode or trim: a byte outside printable ASCII, '&', or (unless `spaces`) a space; or when
+ * it does not end in buf. A value stays below 256 bytes (a valid one is at most 64).
+ */
+function plainText(buf: Buffer, a: number, spaces: boolean): number {
+  const end = Math.min(buf.length, a + 256);
+  for (let k = a; k < end; k++) {
+    const c = buf[k];
+    if (c === LT) return k;
+    if (c > 0x7e || c < 0x20 || c === AMP || (c === 0x20 && !spaces)) return -1;
+  }
+  return -1;
+}
+
 /** The element kind of the (qualified) name in buf[a, b): matched on its local part. */
 function nameOf(buf: Buffer, a: number, b: number): N {
   for (let i = b - 1; i > a; i--) {
@@ -185,6 +229,8 @@ const PERIODS_KEPT = 4096;
 /** Incremental parser: feed() read chunks, collect the finished lines from `out`. */
 export class FastRequestParser {
   readonly out: RequestLine[] = [];
+  /** Lines read by plainRequest (the rest went tag by tag). */
+  plainLines = 0;
   private readonly periods = new Periods();
   private carry: Buffer | undefined;
   private joined: Buffer = Buffer.alloc(0);
@@ -351,6 +397,13 @@ export class FastRequestParser {
             return n;
           }
           if (this.field !== N.Other && lt > i) this.appendText(buf, i, lt);
+          if (this.depth === 2 && this.requestsDepth >= 0 && !this.inRequest) {
+            const end = this.plainRequest(buf, lt);
+            if (end >= 0) {
+              i = end;
+              break;
+            }
+          }
           const next = this.markup(buf, lt, last);
           if (next < 0) {
             if (n - lt > MAX_TAG_BYTES) throw new Error('a tag of more than 16 MiB: not a valid request file');
@@ -361,6 +414,83 @@ export class FastRequestParser {
       }
     }
     return n;
+  }
+
+  /**
+   * A Request element at buf[lt] in the plain form generators write — one line, no white space
+   * between its tags, no prefix, namespace declaration, comment, CDATA, entity or other attribute,
+   * ASCII text — read in one go, with the line it makes (the same line the tag-by-tag path makes
+   * of it). Returns the offset after `</Request>`, or -1 for any other form or when the element
+   * does not end in `buf`: the tag-by-tag path then reads it. 0.6 of the reader's time per
+   * million lines goes away (README "Benchmark").
+   */
+  private plainRequest(buf: Buffer, lt: number): number {
+    const n = buf.length;
+    if (!bytesAt(buf, lt, REQUEST_SEQ)) return -1;
+    let k = lt + REQUEST_SEQ.length;
+    const d0 = k;
+    let seq = 0;
+    while (k < n && k - d0 < 15 && buf[k] >= 0x30 && buf[k] <= 0x39) seq = seq * 10 + (buf[k++] - 0x30);
+    if (k === d0 || k - d0 >= 15 || seq < 1 || buf[k] !== DQ || buf[k + 1] !== GT) return -1;
+    k += 2;
+    let ticket: string | undefined;
+    if (bytesAt(buf, k, TICKET_OPEN)) {
+      const a = k + TICKET_OPEN.length;
+      const b = plainText(buf, a, true);
+      if (b < 0 || !bytesAt(buf, b, TICKET_CLOSE)) return -1;
+      ticket = latin1.call(buf, a, b);
+      k = b + TICKET_CLOSE.length;
+    }
+    if (!bytesAt(buf, k, SSIN_OPEN)) return -1;
+    let a = k + SSIN_OPEN.length;
+    let b = plainText(buf, a, false);
+    if (b < 0 || !bytesAt(buf, b, SSIN_CLOSE)) return -1;
+    const ssin = latin1.call(buf, a, b);
+    k = b + SSIN_CLOSE.length;
+    let role: string | undefined;
+    if (bytesAt(buf, k, ROLE_OPEN)) {
+      a = k + ROLE_OPEN.length;
+      b = plainText(buf, a, false);
+      if (b < 0 || !bytesAt(buf, b, ROLE_CLOSE)) return -1;
+      role = latin1.call(buf, a, b);
+      k = b + ROLE_CLOSE.length;
+    }
+    if (!bytesAt(buf, k, PERIOD_OPEN)) return -1;
+    k += PERIOD_OPEN.length;
+    let period: RequestPeriod;
+    if (bytesAt(buf, k, YEAR_OPEN)) {
+      a = k + YEAR_OPEN.length;
+      let year = 0;
+      for (b = a; b < n && b - a < 9 && buf[b] >= 0x30 && buf[b] <= 0x39; b++) year = year * 10 + (buf[b] - 0x30);
+      if (b === a || !bytesAt(buf, b, YEAR_CLOSE)) return -1;
+      period = this.periods.year(year);
+      k = b + YEAR_CLOSE.length;
+    } else {
+      const months = bytesAt(buf, k, MONTHS_OPEN);
+      if (!months && !bytesAt(buf, k, DATES_OPEN)) return -1;
+      k += months ? MONTHS_OPEN.length : DATES_OPEN.length;
+      if (!bytesAt(buf, k, FROM_OPEN)) return -1;
+      a = k + FROM_OPEN.length;
+      b = plainText(buf, a, false);
+      if (b < 0 || !bytesAt(buf, b, FROM_CLOSE)) return -1;
+      const from = shortDigits(buf, a, b) ?? latin1.call(buf, a, b);
+      k = b + FROM_CLOSE.length;
+      if (!bytesAt(buf, k, TO_OPEN)) return -1;
+      a = k + TO_OPEN.length;
+      b = plainText(buf, a, false);
+      if (b < 0 || !bytesAt(buf, b, TO_CLOSE)) return -1;
+      const to = shortDigits(buf, a, b) ?? latin1.call(buf, a, b);
+      k = b + TO_CLOSE.length;
+      if (!bytesAt(buf, k, months ? MONTHS_CLOSE : DATES_CLOSE)) return -1;
+      k += months ? MONTHS_CLOSE.length : DATES_CLOSE.length;
+      period = this.periods.range(months ? 'months' : 'dates', from, to);
+    }
+    if (!bytesAt(buf, k, PERIOD_REQUEST_CLOSE)) return -1;
+    this.countLines(buf, lt);
+    this.tally?.request(seq);
+    this.out.push({ seq, ticket, ssin, role: role as Role | undefined, period, line: this.line });
+    this.plainLines++;
+    return k + PERIOD_REQUEST_CLOSE.length;
   }
 
   private appendText(buf: Buffer, a: number, b: number): void {

@@ -93,6 +93,64 @@ describe('fast reader', () => {
     });
   }
 
+  it('reads plain Requests in one go, and every Request that strays from the plain form tag by tag, as readRequest does', async () => {
+    // Each variant strays from the plain form in one way (or stays in it: `plain`), between plain lines.
+    const variants: [plain: boolean, xml: string][] = [
+      [true, '<Request seq="{s}"><Ticket>ref-{s}</Ticket><Ssin>85073003328</Ssin><Role>PARTNER</Role><Period><Year>2025</Year></Period></Request>'],
+      [true, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Months><From>2025-01</From><To>2025-06</To></Months></Period></Request>'],
+      [true, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Dates><From>2025-01-01</From><To>2025-06-30</To></Dates></Period></Request>'],
+      [true, '<Request seq="{s}"><Ticket> a  b > c </Ticket><Ssin>85073003328</Ssin><Period><Year>02025</Year></Period></Request>'],
+      [true, '<Request seq="00{s}"><Ticket></Ticket><Ssin>x</Ssin><Role>BENEFICIARY</Role><Period><Months><From>x-1</From><To>2025-13-99</To></Months></Period></Request>'],
+      [false, '<Request seq="{s}"><Ticket>a &amp; b</Ticket><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period></Request>'],
+      [false, '<Request seq="{s}"><Ticket>héllo</Ticket><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period></Request>'],
+      [false, '<Request seq="{s}"><Ticket>a\tb</Ticket><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period></Request>'],
+      [false, '<Request seq="{s}"><Ssin> 85073003328 </Ssin><Period><Year>2025</Year></Period></Request>'],
+      [false, '<Request seq="{s}"><Ssin>85073003328</Ssin><Role> PARTNER</Role><Period><Year>2025</Year></Period></Request>'],
+      [false, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Months><From>2025-01 </From><To>2025-06</To></Months></Period></Request>'],
+      [false, '<Request seq="{s}" x="1"><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period></Request>'],
+      [false, '<Request  seq="{s}"><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period></Request>'],
+      [false, "<Request seq='{s}'><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period></Request>"],
+      [false, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period>\n</Request>'],
+      [false, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Year>1234567890</Year></Period></Request>'],
+      [false, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Year> 2025</Year></Period></Request>'],
+      [false, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period></Request >'],
+      [false, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Year>2025</Year></Period ></Request>'],
+      [false, '<Request seq="{s}"><Ssin>85073003328</Ssin><!-- c --><Period><Year>2025</Year></Period></Request>'],
+      [false, '<Request seq="{s}"><Ssin><![CDATA[85073003328]]></Ssin><Period><Year>2025</Year></Period></Request>'],
+      [true, '<Request seq="{s}"><Ssin>85073003328</Ssin><Period><Months><From>2025-01</From><To>2025-06</To></Months></Period></Request><!--x-->'], // plain, then a comment
+    ];
+    let seq = 0;
+    const plainSeq = (): string => `    <Request seq="${++seq}"><Ssin>85073003328</Ssin><Period><Year>2024</Year></Period></Request>`;
+    const body: string[] = [];
+    let plainCount = 0;
+    for (const [plain, xml] of variants) {
+      body.push(plainSeq(), `    ${xml.replace(/\{s\}/g, String(++seq))}`);
+      plainCount += plain ? 2 : 1;
+    }
+    body.push(`    ${variants.map(([, xml]) => xml.replace(/\{s\}/g, String(++seq))).join('')}`); // all on one line
+    plainCount += variants.filter(([plain]) => plain).length;
+    const xml = generateRequest({ count: 0, recordCount: seq }).replace('  <Requests>\n', `  <Requests>\n${body.join('\n')}\n`);
+    const path = file(xml);
+    const expected = await saxesLines(path);
+    expect(expected.length).toBe(3 * variants.length);
+    const whole = new FastRequestParser();
+    whole.feed(Buffer.from(xml, 'utf8'));
+    whole.finish();
+    expect(whole.out).toEqual(expected);
+    expect(whole.plainLines).toBe(plainCount); // the plain path was taken where it may be, and only there
+    expect(await fastLines(path)).toEqual(expected);
+    const bytes = Buffer.from(xml, 'utf8');
+    for (const sizes of [[1], [5, 3], [17], [64, 1, 200], [333]]) expect(fedInPieces(bytes, sizes)).toEqual(expected);
+    // seqs the schema refuses go tag by tag too (the reference reader refuses the file outright)
+    for (const [bad, seq] of [['0', NaN], ['1234567890123456', 1234567890123456]] as const) {
+      const p = new FastRequestParser();
+      p.feed(Buffer.from(xml.replace('<Request seq="1">', `<Request seq="${bad}">`), 'utf8'));
+      p.finish();
+      expect(p.out[0].seq).toBe(seq);
+      expect(p.plainLines).toBe(plainCount - 1);
+    }
+  });
+
   it('reads a big file across 1 MiB read chunks with exact line numbers', async () => {
     const path = file(generateRequest({ count: 30_000 }));
     const expected = await saxesLines(path);
