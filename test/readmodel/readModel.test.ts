@@ -250,6 +250,31 @@ describe('read model', () => {
     });
   }
 
+  it('finds a group of keys at once as one binary search per key does (absent, repeated, out of range, not 11 digits)', async () => {
+    const built = await buildReadModel(db, join(dir, 'rm'));
+    const m = ReadModel.open(built.path);
+    try {
+      const known = registered.map(Number).sort((a, b) => a - b);
+      const pool = [...known, ...persons.slice(70).map(Number), known[0] - 1, known[known.length - 1] + 1, 0, 99_999_999_999, -1, 1.5, 1e11, 12_345_678_901];
+      for (const n of [0, 1, 2, 7, 70, 300, 5000]) {
+        const keys = Float64Array.from({ length: n }, () => pool[Math.floor(r() * pool.length)]);
+        const got = new Int32Array(n + 3).fill(7);
+        m.personIndexesOfKeys(keys, n, got);
+        const want = Array.from(keys, (k) => (k >= 0 && Number.isInteger(k) && k < 1e11 ? m.personIndexOfKey(k) : -1));
+        expect(Array.from(got.subarray(0, n))).toEqual(want);
+        expect(Array.from(got.subarray(n))).toEqual([7, 7, 7]); // nothing written past n
+        if (n >= 70) expect(want.filter((i) => i >= 0).length).toBeGreaterThan(n / 2);
+      }
+      // more keys than fit with their positions in a double: one search per key
+      const many = Float64Array.from({ length: 70_000 }, (_, i) => known[i % known.length]);
+      const into = new Int32Array(many.length);
+      m.personIndexesOfKeys(many, many.length, into);
+      expect(Array.from(into.subarray(0, 140))).toEqual(Array.from(many.subarray(0, 140), (k) => m.personIndexOfKey(k)));
+    } finally {
+      m.close();
+    }
+  });
+
   it('reads ahead the records a PARTNER line reads (one beneficiary’s): answered from the staging with the file closed, the same answers', async () => {
     const built = await buildReadModel(db, join(dir, 'rm'));
     const m = ReadModel.open(built.path, { amountsInMemoryBytes: 0, stageWindowRecords: 2 });

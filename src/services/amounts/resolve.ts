@@ -250,11 +250,10 @@ function chunkResolver(model: ReadModel, ctx: ResolveContext): { stage(group: re
         partnerLines = new Uint8Array(group.length);
       }
       for (let i = 0; i < group.length; i++) {
-        const key = ssinKey(group[i].ssin);
-        keys[i] = key ?? -1;
-        persons[i] = key === undefined ? -1 : model.personIndexOfKey(key);
+        keys[i] = ssinKey(group[i].ssin) ?? -1;
         partnerLines[i] = group[i].role === 'PARTNER' ? 1 : 0;
       }
+      model.personIndexesOfKeys(keys, group.length, persons);
       model.stage(staging, persons, group.length, partnerLines);
       if (t0 !== 0) addTiming('rules', performance.now() - t0);
     },
