@@ -88,6 +88,8 @@ const FROM_CLOSE = tag('</From>');
 const TO_OPEN = tag('<To>');
 const TO_CLOSE = tag('</To>');
 const PERIOD_REQUEST_CLOSE = tag('</Period></Request>');
+const PARTNER = tag('PARTNER');
+const BENEFICIARY = tag('BENEFICIARY');
 
 /**
  * The end of plain text from buf[a] (at its '<'), or -1 when it holds anything the tag-by-tag path
@@ -452,7 +454,7 @@ export class FastRequestParser {
       a = k + ROLE_OPEN.length;
       b = plainText(buf, a, false);
       if (b < 0 || !bytesAt(buf, b, ROLE_CLOSE)) return -1;
-      role = latin1.call(buf, a, b);
+      role = b - a === 7 && bytesAt(buf, a, PARTNER) ? 'PARTNER' : b - a === 11 && bytesAt(buf, a, BENEFICIARY) ? 'BENEFICIARY' : latin1.call(buf, a, b);
       k = b + ROLE_CLOSE.length;
     }
     if (!bytesAt(buf, k, PERIOD_OPEN)) return -1;

@@ -5,8 +5,9 @@
 export async function* chunked<T>(batches: AsyncIterable<readonly T[]>, size: number): AsyncGenerator<T[]> {
   let chunk: T[] = [];
   for await (const batch of batches) {
-    for (const item of batch) {
-      chunk.push(item);
+    // an index loop: for-of made an iterator result object per item in this generator
+    for (let i = 0; i < batch.length; i++) {
+      chunk.push(batch[i]);
       if (chunk.length >= size) {
         yield chunk;
         chunk = [];

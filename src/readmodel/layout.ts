@@ -93,7 +93,15 @@ export interface ReadModelHeader {
 
 /** The SSIN as the model stores it; undefined for anything that is not 11 digits. */
 export function ssinKey(ssin: string): number | undefined {
-  return ssin.length === 11 && /^\d{11}$/.test(ssin) ? Number(ssin) : undefined;
+  // Digit by digit: a regex test and Number() allocated ~65 B per call (a million per batch).
+  if (ssin.length !== 11) return undefined;
+  let v = 0;
+  for (let i = 0; i < 11; i++) {
+    const d = ssin.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 /** The index of `key` in an ascending array of distinct keys, or -1. */
