@@ -312,8 +312,8 @@ export class AuditSink {
     return {
       length: persons,
       ssinAt: (p) => ssinText(ssins[p]),
-      keyAt: (p) => ssins[p],
       blobAt: (p) => packed.subarray(p === 0 ? 0 : ends[p - 1], ends[p]),
+      packed: { keys: ssins, ends, blobs: packed },
     };
   }
 
