@@ -473,7 +473,7 @@ function printRun(i, o, r, sizeMb, responseMb) {
   }
   if (r.xmllint !== undefined) {
     console.log(
-      `  xmllint --stream   ${fmt(r.xmllint).padStart(7)} s  peak RSS ${mb(r.xmllintRss)}  cpu ${fmt(r.xmllintCpu, 1)} s   process / xmllint = ${fmt(r.process / r.xmllint, 1)}× wall (goal ≤ 3×), ${fmt(r.processCpu / r.xmllintCpu, 1)}× cpu`,
+      `  xmllint --stream   ${fmt(r.xmllint).padStart(7)} s  peak RSS ${mb(r.xmllintRss)}  cpu ${fmt(r.xmllintCpu, 1)} s   process / xmllint = ${fmt(r.process / r.xmllint, 2)}× wall (goal ≤ 3×), ${fmt(r.processCpu / r.xmllintCpu, 1)}× cpu`,
     );
   }
   console.log(`  ldm-batch verify   ${fmt(r.verify).padStart(7)} s  peak RSS ${mb(r.verifyRss)}  cpu ${fmt(r.verifyCpu, 1)} s  (${fmt(responseMb, 0)} MB response, --cert: own-layout fast path) ${r.verifyOk ? 'OK' : 'REJECTED'}`);
@@ -495,7 +495,7 @@ function printMedians(o, results) {
   console.log(`  process            ${fmt(m('process')).padStart(7)} s  ${int(o.lines / m('process')).padStart(9)} lines/s  peak RSS ${mb(m('processRss'))} (goal ≤ 256 MB)  cpu ${fmt(m('processCpu'), 1)} s`);
   const stages = [...new Set(results.flatMap((r) => Object.keys(r.timings)))];
   if (stages.length > 0) console.log(`    stages: ${stages.map((k) => `${k} ${fmt(median(results.map((r) => r.timings[k] ?? 0)) / 1000)} s`).join(', ')}`);
-  if (results[0].xmllint !== undefined) console.log(`  xmllint --stream   ${fmt(m('xmllint')).padStart(7)} s  peak RSS ${mb(m('xmllintRss'))}  cpu ${fmt(m('xmllintCpu'), 1)} s   ratio ${fmt(median(results.map((r) => r.process / r.xmllint)), 1)}× wall (goal ≤ 3×), ${fmt(median(results.map((r) => r.processCpu / r.xmllintCpu)), 1)}× cpu`);
+  if (results[0].xmllint !== undefined) console.log(`  xmllint --stream   ${fmt(m('xmllint')).padStart(7)} s  peak RSS ${mb(m('xmllintRss'))}  cpu ${fmt(m('xmllintCpu'), 1)} s   ratio ${fmt(median(results.map((r) => r.process / r.xmllint)), 2)}× wall (goal ≤ 3×), ${fmt(median(results.map((r) => r.processCpu / r.xmllintCpu)), 1)}× cpu`);
   console.log(`  ldm-batch verify   ${fmt(m('verify')).padStart(7)} s  peak RSS ${mb(m('verifyRss'))}  (--cert, fast path)`);
   if (results[0].verifyFull !== undefined) console.log(`  ldm-batch verify   ${fmt(m('verifyFull')).padStart(7)} s  peak RSS ${mb(m('verifyFullRss'))}  (full check)`);
   if (results[0].xmlsec !== undefined) {
