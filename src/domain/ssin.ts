@@ -21,6 +21,17 @@ function kindOfMonthField(mm: number): SsinKind | null {
   return null;
 }
 
+/** The number the characters s[from, to) write in decimal, or -1 when one of them is not a digit 0–9 (no sign, no space). */
+export function digitsValue(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 /**
  * Shape, month/day fields and check digits; null when any of them is wrong. `referenceYear` is
  * the year of the batch's reference date (or of today, for imports and operator commands).
@@ -28,16 +39,9 @@ function kindOfMonthField(mm: number): SsinKind | null {
 export function ssinKind(ssin: string, referenceYear: number): SsinKind | null {
   // Digit by digit rather than a pattern and slices: every line of a batch passes here.
   if (ssin.length !== 11) return null;
-  let first9 = 0;
-  for (let i = 0; i < 9; i++) {
-    const d = ssin.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return null;
-    first9 = first9 * 10 + d;
-  }
-  const c1 = ssin.charCodeAt(9) - 48;
-  const c2 = ssin.charCodeAt(10) - 48;
-  if (c1 < 0 || c1 > 9 || c2 < 0 || c2 > 9) return null;
-  const check = c1 * 10 + c2;
+  const first9 = digitsValue(ssin, 0, 9);
+  const check = digitsValue(ssin, 9, 11);
+  if (first9 < 0 || check < 0) return null;
   const yy = Math.floor(first9 / 10_000_000);
   const mm = Math.floor(first9 / 100_000) % 100;
   const dd = Math.floor(first9 / 1000) % 100;

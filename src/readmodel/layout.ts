@@ -40,6 +40,8 @@
 //   hs{Recognition,Right,Payment,Card}{Key,Start,Rows}
 //                     the four kinds of Handiservice data, per kind SSIN keys, starts and the rows
 //                     as JSON (readmodel/handiservice.ts)
+import { digitsValue } from '../domain/ssin.js';
+
 export const MAGIC = 'LDMREAD\n';
 export const FORMAT = 3;
 export const PREFIX_BYTES = 16;
@@ -95,13 +97,8 @@ export interface ReadModelHeader {
 export function ssinKey(ssin: string): number | undefined {
   // Digit by digit: a regex test and Number() allocated ~65 B per call (a million per batch).
   if (ssin.length !== 11) return undefined;
-  let v = 0;
-  for (let i = 0; i < 11; i++) {
-    const d = ssin.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return undefined;
-    v = v * 10 + d;
-  }
-  return v;
+  const v = digitsValue(ssin, 0, 11);
+  return v < 0 ? undefined : v;
 }
 
 /** The index of `key` in an ascending array of distinct keys, or -1. */
