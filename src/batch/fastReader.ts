@@ -60,7 +60,11 @@ function bytesAre(buf: Buffer, a: number, s: string): boolean {
   return true;
 }
 
-/** Whether buf[a, a + s.length) holds the bytes s (false past the end of buf). */
+/**
+ * Whether buf[a, a + s.length) holds the bytes s (false past the end of buf): bytesAre for the
+ * plain path's tags, kept as bytes — with the tags as strings (charCodeAt in this shared helper)
+ * the plain path took 1.7 × as long (parse only, a million lines: 369–382 against 617–685 ms).
+ */
 function bytesAt(buf: Buffer, a: number, s: Uint8Array): boolean {
   if (a + s.length > buf.length) return false;
   for (let k = 0; k < s.length; k++) if (buf[a + k] !== s[k]) return false;
@@ -189,7 +193,8 @@ const enum St {
 /**
  * The periods of a file's lines, one object per distinct period: a batch asks for a few years and
  * month ranges a million times, so no period object is made per line (nothing changes a line's
- * period), and the amounts resolver's memo of the rules' period facts (PeriodMemo) is keyed by it. At most PERIODS_KEPT are kept: a file of ever new periods costs a fresh table, not memory.
+ * period), and the amounts resolver's memo of the rules' period facts (PeriodMemo) is keyed by it.
+ * At most PERIODS_KEPT are kept: a file of ever new periods costs a fresh table, not memory.
  */
 class Periods {
   private readonly years = new Map<number, RequestPeriod>();
@@ -456,10 +461,12 @@ export class FastRequestParser {
     let period: RequestPeriod;
     end = plainElement(buf, k, YEAR, false);
     if (end >= 0) {
+      const a = k + YEAR.open.length;
+      if (end === a || end - a > 9) return -1; // 1 to 9 digits
       let year = 0;
-      let d = k + YEAR.open.length;
-      for (; d < end && end - d <= 9 && buf[d] >= 0x30 && buf[d] <= 0x39; d++) year = year * 10 + (buf[d] - 0x30);
-      if (d !== end || end === k + YEAR.open.length) return -1; // digits only, 1 to 9 of them
+      let d = a;
+      for (; d < end && buf[d] >= 0x30 && buf[d] <= 0x39; d++) year = year * 10 + (buf[d] - 0x30);
+      if (d !== end) return -1;
       period = this.periods.year(year);
       k = end + YEAR.close.length;
     } else {

@@ -321,14 +321,9 @@ export class ReadModel {
     return k === undefined ? -1 : findKey(this.personSsin, k);
   }
 
-  /** personIndex of an SSIN given as its key (ssinKey), for a caller that keeps the key. */
-  personIndexOfKey(key: number): number {
-    return findKey(this.personSsin, key);
-  }
-
   /**
-   * personIndexOfKey for keys[0…n) at once, into `into` (-1: not 11 digits, or not in the
-   * register): the keys sorted (with their positions), then one forward walk over the persons,
+   * personIndex for SSINs given as their keys (ssinKey), keys[0…n) at once, into `into` (-1: not
+   * 11 digits, or not in the register): the keys sorted (with their positions), then one forward walk over the persons,
    * galloping from the last hit — the register is read in order instead of a binary search per
    * key wandering over it (the bench's million keys in groups of 16,384 against 206k persons:
    * 91 ms against 107 ms; the more persons, the more a binary search misses the cache).
